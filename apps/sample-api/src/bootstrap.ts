@@ -1,0 +1,67 @@
+import { type INestApplication } from '@nestjs/common';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import {
+  loadConfiguration,
+  type ConfigurationModuleOptions,
+  type LoadedConfiguration,
+} from '@infrastructure/configuration';
+import { createValidationPipe, ProblemDetailsFilter } from '@infrastructure/monitoring';
+import { AppModule } from './app.module.js';
+import { definitions } from './config.js';
+
+/** Request bodies above this size are refused with 413. */
+const BODY_LIMIT_BYTES = 1_048_576;
+
+/**
+ * The HTTP contract every instance of the app shares, in production and in tests:
+ * problem+json errors, validation, OpenAPI at /docs.
+ */
+export function configureApp(app: INestApplication): INestApplication {
+  app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
+  app.useGlobalPipes(createValidationPipe());
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('sample-api')
+      .setDescription('A small real service built on the @infrastructure/* libs.')
+      .setVersion('0.1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}
+
+/** The validated configuration plus the app built from it. */
+export interface CreatedApp {
+  app: INestApplication;
+  config: LoadedConfiguration<ReturnType<typeof loadSampleConfig>['values']>;
+}
+
+/** Loads and validates the sample API's configuration (throws ConfigValidationError). */
+export function loadSampleConfig(options: ConfigurationModuleOptions = {}) {
+  return loadConfiguration(definitions, options);
+}
+
+/**
+ * Validates configuration, picks the HTTP adapter from `HTTP_ADAPTER` and creates the app.
+ * @throws ConfigValidationError before anything starts when configuration is invalid.
+ */
+export async function createApp(options: ConfigurationModuleOptions = {}): Promise<CreatedApp> {
+  const config = loadSampleConfig(options);
+  const adapter =
+    config.values.http.adapter === 'fastify'
+      ? new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES })
+      : new ExpressAdapter();
+  const app = await NestFactory.create(AppModule.forRoot(options), adapter, {
+    abortOnError: false,
+    bodyParser: true,
+  });
+  if (config.values.http.adapter === 'express') {
+    (app as NestExpressApplication).useBodyParser('json', { limit: BODY_LIMIT_BYTES });
+  }
+  configureApp(app);
+  return { app, config };
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { createTestApp } from '@infrastructure/testing';
+import { AppModule } from '../src/app.module.js';
+import { configureApp } from '../src/bootstrap.js';
+
+const env = { NODE_ENV: 'test' };
+
+describe.each(['express', 'fastify'] as const)('sample API on %s', (adapter) => {
+  const start = () =>
+    createTestApp(
+      { imports: [AppModule.forRoot({ env, envFiles: false })] },
+      { adapter, configure: configureApp },
+    );
+
+  it('answers liveness with 200', async () => {
+    await using t = await start();
+    const res = await t.request.get('/health/live').expect(200);
+    expect(res.body).toMatchObject({ status: 'ok' });
+  });
+
+  it('serves a valid OpenAPI 3 document at /docs-json and the UI at /docs', async () => {
+    await using t = await start();
+    const res = await t.request.get('/docs-json').expect(200);
+    expect(res.body.openapi).toMatch(/^3\./);
+    expect(res.body.info.title).toBe('sample-api');
+    expect(Object.keys(res.body.paths)).toContain('/health/live');
+    const ui = await t.request.get('/docs').redirects(1);
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('swagger-ui');
+  });
+
+  it('answers unknown routes with a 404 problem body', async () => {
+    await using t = await start();
+    const res = await t.request.get('/no/such/route?token=x').expect(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+      instance: '/no/such/route',
+    });
+  });
+
+  it('answers malformed JSON with a 400 problem body, not a 500', async () => {
+    await using t = await start();
+    const res = await t.request
+      .post('/')
+      .set('content-type', 'application/json')
+      .send('{"broken": ')
+      .expect(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 400, title: 'Bad Request' });
+    expect(JSON.stringify(res.body)).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('describes what is running at /', async () => {
+    await using t = await start();
+    const res = await t.request.get('/').expect(200);
+    expect(res.body).toMatchObject({ service: 'sample-api', environment: 'test' });
+  });
+});

@@ -1,0 +1,2 @@
+/** Injection token of the {@link LoadedConfiguration} built at boot. */
+export const LOADED_CONFIGURATION = 'CONFIGURATION:LOADED';

@@ -1,0 +1,39 @@
+export {
+  cfg,
+  defineConfig,
+  type ConfigDefinition,
+  type ConfigField,
+  type ConfigFields,
+  type ConfigOf,
+  type ConfigTree,
+  type ConfigValues,
+  type FieldSpec,
+} from './config-definition.js';
+export { ConfigurationModule } from './configuration.module.js';
+export { CONFIGURATION_MODULE_OPTIONS } from './configuration.module-definition.js';
+export type {
+  ConfigurationModuleExtras,
+  ConfigurationModuleOptions,
+} from './configuration.options.js';
+export { LOADED_CONFIGURATION } from './configuration.constants.js';
+export { ConfigurationService } from './configuration.service.js';
+export { InjectConfig } from './decorators/inject-config.decorator.js';
+export {
+  ENCRYPTION_KEY_ENV,
+  LoadedConfiguration,
+  loadConfiguration,
+  maskUrlPassword,
+  type ConfigEntry,
+  type LoadOptions,
+} from './load-configuration.js';
+export { decryptValue, encryptValue, isEncryptedValue, parseEncryptionKey } from './encryption.js';
+export { detectDrift, formatDrift, type ConfigDrift } from './drift.js';
+export { envTable, runConfigCli, type CliIo } from './cli.js';
+export type { ValueSource } from './sources.js';
+export {
+  ConfigDecryptionError,
+  ConfigDefinitionError,
+  ConfigValidationError,
+  type ConfigProblem,
+} from './errors.js';
+export { appConfig, httpConfig } from './standard-config.js';

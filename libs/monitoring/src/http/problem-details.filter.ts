@@ -1,0 +1,116 @@
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import {
+  problem,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemDetails,
+  type ProblemFieldError,
+} from './problem-details.js';
+
+/** Errors raised by body parsers (express `entity.parse.failed`, fastify `FST_ERR_CTP_*`) carry a 4xx status. */
+function clientErrorStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { status?: unknown; statusCode?: unknown };
+  const status = typeof e.statusCode === 'number' ? e.statusCode : e.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+interface RequestLike {
+  url?: string;
+  originalUrl?: string;
+  id?: unknown;
+  headers?: Record<string, unknown>;
+}
+
+/**
+ * Turns every exception on an HTTP route into an RFC 9457 `application/problem+json` response.
+ * Client errors keep their status and message; anything else is a 500 whose body reveals nothing
+ * (no message, no stack) and whose error is logged with the request's correlation id.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly correlationId: (
+      request: RequestLike,
+    ) => string | undefined = defaultCorrelationId,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const http = host.switchToHttp();
+    const request = http.getRequest<RequestLike>();
+    const response = http.getResponse<unknown>();
+    const body = this.toProblem(exception, request);
+    const adapter = this.adapterHost.httpAdapter;
+    if (body.status >= 500) {
+      this.logger.error(
+        { err: exception, correlationId: body.correlationId, path: body.instance },
+        'Unhandled error on HTTP route',
+      );
+    }
+    adapter.setHeader(response, 'content-type', PROBLEM_CONTENT_TYPE);
+    if (exception instanceof HttpException) {
+      const retryAfter = (exception.getResponse() as { retryAfter?: unknown }).retryAfter;
+      if (typeof retryAfter === 'number')
+        adapter.setHeader(response, 'retry-after', String(retryAfter));
+    }
+    adapter.reply(response, body, body.status);
+  }
+
+  private toProblem(exception: unknown, request: RequestLike): ProblemDetails {
+    const instance = pathOf(request);
+    const correlationId = this.correlationId(request);
+    const base = { instance, ...(correlationId ? { correlationId } : {}) };
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status >= 500) return problem(status, base);
+      return problem(status, { ...base, ...describeHttpException(exception) });
+    }
+    const clientStatus = clientErrorStatus(exception);
+    if (clientStatus) {
+      const detail =
+        clientStatus === HttpStatus.BAD_REQUEST
+          ? 'Malformed request body'
+          : (exception as Error).message;
+      return problem(clientStatus, { ...base, detail });
+    }
+    return problem(HttpStatus.INTERNAL_SERVER_ERROR, base);
+  }
+}
+
+function describeHttpException(exception: HttpException): Partial<ProblemDetails> {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return { detail: response };
+  const r = response as Record<string, unknown>;
+  const out: Partial<ProblemDetails> = {};
+  if (typeof r.type === 'string') out.type = r.type;
+  if (typeof r.title === 'string') out.title = r.title;
+  if (typeof r.detail === 'string') out.detail = r.detail;
+  if (Array.isArray(r.errors)) out.errors = r.errors as ProblemFieldError[];
+  else if (Array.isArray(r.message)) {
+    out.detail ??= 'Request validation failed';
+    out.errors = r.message.map((m) => ({ pointer: '', detail: String(m) }));
+  } else if (typeof r.message === 'string' && out.detail === undefined) out.detail = r.message;
+  return out;
+}
+
+function pathOf(request: RequestLike): string | undefined {
+  const url = request.originalUrl ?? request.url;
+  return url?.split('?')[0];
+}
+
+function defaultCorrelationId(request: RequestLike): string | undefined {
+  const header = request.headers?.['x-correlation-id'] ?? request.headers?.['x-request-id'];
+  if (typeof header === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(header)) return header;
+  return typeof request.id === 'string' ? request.id : undefined;
+}

@@ -1,0 +1,6 @@
+export {
+  createTestApp,
+  type CreateTestAppOptions,
+  type ProviderOverride,
+  type TestApp,
+} from './create-test-app.js';

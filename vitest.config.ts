@@ -1,0 +1,53 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+// SWC compiles the tests: Nest's DI needs decorator metadata, which esbuild does not emit.
+const plugins = [
+  swc.vite({
+    module: { type: 'es6' },
+    jsc: {
+      target: 'es2023',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    },
+  }),
+];
+
+// Vite resolves the @infrastructure/* tsconfig paths itself (resolve.tsconfigPaths).
+const resolve = { tsconfigPaths: true };
+
+export default defineConfig({
+  plugins,
+  resolve,
+  test: {
+    // The JSON report feeds .ci/run's closing "N passed, M failed" line.
+    reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
+    projects: [
+      {
+        plugins,
+        resolve,
+        test: {
+          name: 'unit',
+          include: ['libs/**/src/**/*.spec.ts', 'apps/**/src/**/*.spec.ts', 'scripts/**/*.spec.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        plugins,
+        resolve,
+        test: {
+          name: 'int',
+          include: [
+            'libs/**/test/**/*.int-spec.ts',
+            'apps/**/test/**/*.{int,e2e}-spec.ts',
+            'test/**/*.int-spec.ts',
+          ],
+          globalSetup: ['test/setup/build-sample-api.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
