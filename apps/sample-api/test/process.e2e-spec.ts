@@ -72,7 +72,7 @@ describe('sample API process (built, as npm start runs it)', () => {
     await app.listening;
     const res = await fetch(`http://127.0.0.1:${port}/docs-json`);
     expect(res.status).toBe(200);
-    expect((await res.json()).openapi).toMatch(/^3\./);
+    expect(((await res.json()) as { openapi: string }).openapi).toMatch(/^3\./);
     app.child.kill('SIGTERM');
     expect(await app.exited).toBe(0);
   });
