@@ -28,7 +28,12 @@ export default defineConfig({
         resolve,
         test: {
           name: 'unit',
-          include: ['libs/**/src/**/*.spec.ts', 'apps/**/src/**/*.spec.ts', 'scripts/**/*.spec.ts'],
+          include: [
+            'libs/**/src/**/*.spec.ts',
+            'apps/**/src/**/*.spec.ts',
+            'scripts/**/*.spec.ts',
+            'test/**/*.spec.ts',
+          ],
           environment: 'node',
         },
       },

@@ -1,0 +1,77 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { definitions } from '../apps/sample-api/src/config.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const read = (file: string) => readFileSync(`${root}/${file}`, 'utf8');
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  environment?: Record<string, string | number>;
+  volumes?: string[];
+  secrets?: string[];
+}
+const compose = parse(read('docker-compose.yml')) as {
+  services: Record<string, ComposeService>;
+  secrets?: Record<string, { file: string }>;
+};
+
+describe('docker-compose.yml', () => {
+  it('runs the whole real stack plus the sample API', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(
+      [
+        'grafana',
+        'jaeger',
+        'kafka',
+        'mariadb',
+        'mosquitto',
+        'nats',
+        'postgres',
+        'prometheus',
+        'rabbitmq',
+        'redis',
+        'sample-api',
+      ].sort(),
+    );
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(service.image ?? service.build, `${name} has an image or a build`).toBeTruthy();
+    }
+    expect(compose.services['sample-api']!.build).toBe('.');
+  });
+
+  it('sets only environment variables the sample API configuration knows', () => {
+    const known = new Set<string>();
+    for (const def of definitions) {
+      for (const field of Object.values(def.fields)) {
+        known.add(field.env);
+        known.add(`${field.env}_FILE`);
+      }
+    }
+    const set = Object.keys(compose.services['sample-api']!.environment ?? {});
+    expect(set.length).toBeGreaterThan(5);
+    expect(set.filter((name) => !known.has(name))).toEqual([]);
+  });
+
+  it('mounts only files that exist in the repository', () => {
+    const files = Object.values(compose.services).flatMap((s) =>
+      (s.volumes ?? []).map((v) => v.split(':')[0]!).filter((p) => p.startsWith('./')),
+    );
+    files.push(...Object.values(compose.secrets ?? {}).map((s) => s.file));
+    expect(files.length).toBeGreaterThan(3);
+    expect(files.filter((f) => !existsSync(`${root}/${f}`))).toEqual([]);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+
+  it('is multi-stage, runs as a non-root user and has a HEALTHCHECK on /health/live', () => {
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*\/health\/live/m);
+    expect(dockerfile).toContain('dist/apps/sample-api/src/main.js');
+  });
+});
