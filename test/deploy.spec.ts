@@ -75,3 +75,17 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('dist/apps/sample-api/src/main.js');
   });
 });
+
+describe('README.md', () => {
+  const readme = read('README.md');
+
+  it('documents every environment variable the sample API reads', () => {
+    const envs = definitions.flatMap((d) => Object.values(d.fields).map((f) => f.env));
+    expect(envs.filter((env) => !readme.includes(`| \`${env}\` |`))).toEqual([]);
+  });
+
+  it('links every lib README', () => {
+    const libs = ['configuration', 'monitoring', 'testing'];
+    for (const lib of libs) expect(readme).toContain(`(libs/${lib}/README.md)`);
+  });
+});

@@ -70,9 +70,7 @@ describe('config CLI', () => {
     expect(cli(['docs'])).toBe(0);
     expect(out[0]).toBe(envTable(defs));
     expect(out[0]).toContain('| `PORT` | `http.port` | `3000` | HTTP port. |');
-    expect(out[0]).toContain(
-      '| `JWT_SECRET` | `jwt.secret` | — | Signing key. (secret; `_FILE` supported) |',
-    );
+    expect(out[0]).toContain('| `JWT_SECRET` | `jwt.secret` | — | Signing key. (secret) |');
     expect(cli(['frobnicate'])).toBe(2);
     expect(err.join()).toContain('usage:');
   });

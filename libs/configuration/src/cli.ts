@@ -115,7 +115,7 @@ export function envTable(definitions: readonly ConfigDefinition[]): string {
             ? '*required*'
             : '—'
           : `\`${String(field.default)}\``;
-      const desc = [field.description ?? '', field.secret ? '(secret; `_FILE` supported)' : '']
+      const desc = [field.description ?? '', field.secret ? '(secret)' : '']
         .filter(Boolean)
         .join(' ');
       rows.push(`| \`${field.env}\` | \`${def.namespace}.${name}\` | ${dflt} | ${desc} |`);

@@ -25,7 +25,6 @@ function clientErrorStatus(error: unknown): number | undefined {
 interface RequestLike {
   url?: string;
   originalUrl?: string;
-  id?: unknown;
   headers?: Record<string, unknown>;
 }
 
@@ -111,6 +110,5 @@ function pathOf(request: RequestLike): string | undefined {
 
 function defaultCorrelationId(request: RequestLike): string | undefined {
   const header = request.headers?.['x-correlation-id'] ?? request.headers?.['x-request-id'];
-  if (typeof header === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(header)) return header;
-  return typeof request.id === 'string' ? request.id : undefined;
+  return typeof header === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(header) ? header : undefined;
 }

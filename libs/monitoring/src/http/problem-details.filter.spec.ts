@@ -1,0 +1,128 @@
+import { Body, Controller, Get, HttpStatus, HttpException, Post, Query } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { Type } from 'class-transformer';
+import { IsInt, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { describe, expect, it } from 'vitest';
+import { createTestApp } from '@infrastructure/testing';
+import { ProblemDetailsFilter } from './problem-details.filter.js';
+import { createValidationPipe } from './validation.pipe.js';
+
+class LineDto {
+  @IsString() sku!: string;
+  @IsInt() @Min(1) quantity!: number;
+}
+class OrderDto {
+  @IsString() customer!: string;
+  @ValidateNested() @Type(() => LineDto) line!: LineDto;
+}
+class PageQuery {
+  @Type(() => Number) @IsInt() @Min(1) @Max(100) limit!: number;
+}
+
+@Controller('t')
+class TestController {
+  @Post('orders')
+  create(@Body() dto: OrderDto) {
+    return { ok: dto instanceof OrderDto };
+  }
+  @Get('page')
+  page(@Query() q: PageQuery) {
+    return { limit: q.limit };
+  }
+  @Get('conflict')
+  conflict() {
+    throw new HttpException(
+      { detail: 'Order 7 was changed by someone else', type: 'https://errors.example/conflict' },
+      HttpStatus.CONFLICT,
+    );
+  }
+  @Get('boom')
+  boom() {
+    throw new Error('db password is hunter2');
+  }
+}
+
+describe.each(['express', 'fastify'] as const)('problem details on %s', (adapter) => {
+  const start = () =>
+    createTestApp(
+      { controllers: [TestController] },
+      {
+        adapter,
+        configure: (app) => {
+          app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
+          app.useGlobalPipes(createValidationPipe());
+        },
+      },
+    );
+
+  it('answers invalid bodies with 400 and one error per field, nested included', async () => {
+    await using t = await start();
+    const res = await t.request
+      .post('/t/orders')
+      .set('x-correlation-id', 'req-123')
+      .send({ customer: 5, line: { sku: 'A', quantity: 0 }, extra: true })
+      .expect(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({
+      type: 'about:blank',
+      title: 'Bad Request',
+      status: 400,
+      detail: 'Request validation failed',
+      instance: '/t/orders',
+      correlationId: 'req-123',
+    });
+    expect(res.body.errors).toEqual(
+      expect.arrayContaining([
+        { pointer: '/customer', detail: 'customer must be a string' },
+        { pointer: '/line/quantity', detail: 'quantity must not be less than 1' },
+        { pointer: '/extra', detail: 'property extra should not exist' },
+      ]),
+    );
+  });
+
+  it('transforms valid input into DTO instances', async () => {
+    await using t = await start();
+    await t.request
+      .post('/t/orders')
+      .send({ customer: 'c', line: { sku: 'A', quantity: 2 } })
+      .expect(201, { ok: true });
+    await t.request.get('/t/page?limit=20').expect(200, { limit: 20 });
+    const res = await t.request.get('/t/page?limit=1000').expect(400);
+    expect(res.body.errors).toEqual([
+      { pointer: '/limit', detail: 'limit must not be greater than 100' },
+    ]);
+  });
+
+  it('keeps the status, type and detail of HttpExceptions', async () => {
+    await using t = await start();
+    const res = await t.request.get('/t/conflict').expect(409);
+    expect(res.body).toEqual({
+      type: 'https://errors.example/conflict',
+      title: 'Conflict',
+      status: 409,
+      detail: 'Order 7 was changed by someone else',
+      instance: '/t/conflict',
+    });
+  });
+
+  it('hides the cause of a 500: no message, no stack', async () => {
+    await using t = await start();
+    const res = await t.request.get('/t/boom').expect(500);
+    expect(res.body).toEqual({
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      instance: '/t/boom',
+    });
+    expect(res.text).not.toContain('hunter2');
+  });
+
+  it('ignores a correlation header that is not a safe token', async () => {
+    await using t = await start();
+    const res = await t.request
+      .get('/t/conflict')
+      .set('x-correlation-id', 'x'.repeat(200))
+      .expect(409);
+    expect(res.body.correlationId).toBeUndefined();
+  });
+});
