@@ -1,11 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import {
+  appConfig,
   ConfigurationModule,
+  type ConfigOf,
   type ConfigurationModuleOptions,
 } from '@infrastructure/configuration';
-import { TerminusModule } from '@nestjs/terminus';
-import { definitions } from './config.js';
-import { HealthController } from './health/health.controller.js';
+import { MonitoringModule } from '@infrastructure/monitoring';
+import { definitions, loggingConfig } from './config.js';
 import { InfoController } from './info.controller.js';
 
 /** The sample API's root module. */
@@ -15,8 +16,19 @@ export class AppModule {
   static forRoot(config: ConfigurationModuleOptions = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigurationModule.forRoot({ definitions, ...config }), TerminusModule],
-      controllers: [HealthController, InfoController],
+      imports: [
+        ConfigurationModule.forRoot({ definitions, ...config }),
+        MonitoringModule.forRootAsync({
+          inject: [appConfig.KEY, loggingConfig.KEY],
+          useFactory: (app: ConfigOf<typeof appConfig>, logging: ConfigOf<typeof loggingConfig>) => ({
+            serviceName: app.serviceName,
+            environment: app.nodeEnv,
+            logging: { level: logging.level },
+            health: { disk: { path: process.cwd() } },
+          }),
+        }),
+      ],
+      controllers: [InfoController],
     };
   }
 }

@@ -7,7 +7,7 @@ import {
   type ConfigurationModuleOptions,
   type LoadedConfiguration,
 } from '@infrastructure/configuration';
-import { createValidationPipe, ProblemDetailsFilter } from '@infrastructure/monitoring';
+import { createValidationPipe, ProblemDetailsFilter, setupMonitoring } from '@infrastructure/monitoring';
 import { AppModule } from './app.module.js';
 import { definitions } from './config.js';
 
@@ -19,6 +19,7 @@ const BODY_LIMIT_BYTES = 1_048_576;
  * problem+json errors, validation, OpenAPI at /docs.
  */
 export function configureApp(app: INestApplication): INestApplication {
+  setupMonitoring(app);
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(
@@ -60,6 +61,7 @@ export async function createApp(options: ConfigurationModuleOptions = {}): Promi
   const app = await NestFactory.create(AppModule.forRoot(options), adapter, {
     abortOnError: false,
     bodyParser: true,
+    bufferLogs: true,
   });
   if (config.values.http.adapter === 'express') {
     (app as NestExpressApplication).useBodyParser('json', { limit: BODY_LIMIT_BYTES });

@@ -1,15 +1,14 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { ConfigValidationError } from '@infrastructure/configuration';
+import { getLogger } from '@infrastructure/monitoring';
 import { createApp } from './bootstrap.js';
 
 async function main(): Promise<void> {
   const { app, config } = await createApp();
-  // SIGTERM/SIGINT: close the app (drain hooks) and exit 0.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  // SIGTERM/SIGINT are handled by MonitoringModule's graceful shutdown (readiness 503, drain, exit 0).
   const { port, host } = config.values.http;
   await app.listen(port, host);
-  new Logger('Bootstrap').log(
+  getLogger('Bootstrap').info(
     `sample-api listening on http://${host === '0.0.0.0' ? 'localhost' : host}:${port} ` +
       `(${config.values.http.adapter}, NODE_ENV=${config.values.app.nodeEnv}); docs at /docs`,
   );

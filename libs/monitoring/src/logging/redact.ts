@@ -1,0 +1,59 @@
+/** Header names whose values never reach the logs. */
+export const REDACTED_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+];
+
+/** Keys whose values never reach the logs, wherever they appear in a logged object. */
+export const DEFAULT_SECRET_KEY =
+  /pass(word|wd|phrase)?|secret|token|api[-_]?key|private[-_]?key|credential|authorization|cookie/i;
+
+const CENSOR = '[REDACTED]';
+const MAX_DEPTH = 8;
+
+/**
+ * Returns `value` with the value of every key matching `pattern` replaced by `[REDACTED]`, at any
+ * depth (8 levels; cycles are cut). Copies only the objects it changes; leaves Errors' own
+ * serialisation to pino.
+ */
+export function redactDeep(
+  value: unknown,
+  pattern: RegExp,
+  depth = 0,
+  seen = new WeakSet<object>(),
+): unknown {
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
+  if (seen.has(value)) return '[Circular]';
+  seen.add(value);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const next = redactDeep(value[i], pattern, depth + 1, seen);
+      if (next !== value[i]) (copy ??= [...value])[i] = next;
+    }
+    return copy ?? value;
+  }
+  if (value instanceof Error || Buffer.isBuffer(value) || value instanceof Date) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const current = (value as Record<string, unknown>)[key];
+    let next: unknown;
+    if (pattern.test(key)) {
+      next = current === undefined || current === null ? current : CENSOR;
+    } else {
+      next = redactDeep(current, pattern, depth + 1, seen);
+    }
+    if (next !== current) (copy ??= { ...(value as Record<string, unknown>) })[key] = next;
+  }
+  return copy ?? value;
+}
+
+/** A key pattern: the default secret keys plus `extraKeys` (exact names, case-insensitive). */
+export function secretKeyPattern(extraKeys: readonly string[] = []): RegExp {
+  if (extraKeys.length === 0) return DEFAULT_SECRET_KEY;
+  const escaped = extraKeys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`${DEFAULT_SECRET_KEY.source}|^(${escaped.join('|')})$`, 'i');
+}

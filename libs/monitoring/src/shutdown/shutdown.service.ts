@@ -1,0 +1,167 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { flushLogs, getLogger } from '../logging/root-logger.js';
+import { MONITORING_OPTIONS } from '../monitoring.constants.js';
+import type { ResolvedMonitoringOptions } from '../monitoring.options.js';
+
+/** Where shutdown is: `running` → `stopping` (readiness 503) → `draining` (no new work) → `stopped`. */
+export type ShutdownPhase = 'running' | 'stopping' | 'draining' | 'stopped';
+
+interface DrainHook {
+  name: string;
+  fn: () => Promise<void> | void;
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * Graceful shutdown: on SIGTERM/SIGINT readiness flips to 503 at once, then after
+ * `readinessDelayMs` the server stops accepting connections, in-flight requests finish, drain hooks
+ * run in reverse order of registration, Nest closes and the process exits 0. Past `timeoutMs` it
+ * logs what was still open and exits 1.
+ */
+@Injectable()
+export class ShutdownService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log: Logger = getLogger('Shutdown');
+  private readonly hooks: DrainHook[] = [];
+  private phaseValue: ShutdownPhase = 'running';
+  private inFlightCount = 0;
+  private idleWaiters: Array<() => void> = [];
+  private running?: Promise<void>;
+  private readonly onSignal = (signal: NodeJS.Signals) => void this.shutdown(signal);
+
+  constructor(
+    @Inject(MONITORING_OPTIONS) private readonly options: ResolvedMonitoringOptions,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  /** Current phase. */
+  get phase(): ShutdownPhase {
+    return this.phaseValue;
+  }
+
+  /** Requests being handled now. */
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /**
+   * Registers work to finish on shutdown (stop consumers, flush an outbox relay, close pools).
+   * Hooks run after in-flight requests, in reverse order of registration.
+   */
+  registerDrainHook(name: string, fn: () => Promise<void> | void): void {
+    this.hooks.push({ name, fn });
+  }
+
+  /** @internal called by the HTTP observer. */
+  requestStarted(): void {
+    this.inFlightCount++;
+  }
+
+  /** @internal called by the HTTP observer. */
+  requestFinished(): void {
+    this.inFlightCount--;
+    if (this.inFlightCount === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.options.shutdown.handleSignals) return;
+    for (const signal of SIGNALS) process.on(signal, this.onSignal);
+  }
+
+  onApplicationShutdown(): void {
+    for (const signal of SIGNALS) process.removeListener(signal, this.onSignal);
+  }
+
+  /** Runs the shutdown sequence once; later calls return the same promise. */
+  shutdown(reason = 'shutdown'): Promise<void> {
+    this.running ??= this.run(reason);
+    return this.running;
+  }
+
+  private async run(reason: string): Promise<void> {
+    const { readinessDelayMs, timeoutMs, exitProcess } = this.options.shutdown;
+    const started = Date.now();
+    this.phaseValue = 'stopping';
+    this.log.info(
+      { reason, readinessDelayMs, inFlight: this.inFlightCount },
+      'Shutdown started: readiness is now 503',
+    );
+    let current = 'readiness delay';
+    const timer = setTimeout(() => {
+      this.log.error(
+        { reason, timeoutMs, stillOpen: current, inFlight: this.inFlightCount },
+        `Shutdown timed out after ${timeoutMs} ms waiting for ${current}; exiting 1`,
+      );
+      this.finish(1, exitProcess);
+    }, timeoutMs);
+    timer.unref();
+    try {
+      if (readinessDelayMs > 0) await new Promise((r) => setTimeout(r, readinessDelayMs));
+      this.phaseValue = 'draining';
+      current = `${this.inFlightCount} in-flight request(s)`;
+      const server = this.httpServer();
+      const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+      await this.whenIdle();
+      server?.closeIdleConnections?.();
+      for (const hook of [...this.hooks].reverse()) {
+        current = `drain hook "${hook.name}"`;
+        await hook.fn();
+      }
+      current = 'the HTTP server to close';
+      await closed;
+      current = 'Nest to close (onModuleDestroy / onApplicationShutdown hooks)';
+      await this.app?.close();
+      clearTimeout(timer);
+      this.phaseValue = 'stopped';
+      this.log.info({ reason, durationMs: Date.now() - started }, 'Shutdown complete');
+      this.finish(0, exitProcess);
+    } catch (error) {
+      clearTimeout(timer);
+      this.log.error({ err: error, reason, stillOpen: current }, 'Shutdown failed; exiting 1');
+      this.finish(1, exitProcess);
+    }
+  }
+
+  private app?: { close(): Promise<void> };
+
+  /**
+   * Lets shutdown close the Nest app at the end (running `onModuleDestroy`,
+   * `beforeApplicationShutdown`, `onApplicationShutdown`). Call once in `main.ts`:
+   * `app.get(ShutdownService).attach(app)`. Use this instead of `app.enableShutdownHooks()`.
+   */
+  attach(app: { close(): Promise<void> }): this {
+    this.app = app;
+    return this;
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.inFlightCount <= 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private httpServer(): Server | undefined {
+    try {
+      const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+      return server?.listening ? server : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private finish(code: number, exitProcess: boolean): void {
+    flushLogs();
+    if (exitProcess) process.exit(code);
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Load first: `node --import ./dist/libs/monitoring/src/tracing/register.js dist/main.js`.
+ * Starts OpenTelemetry when an OTLP endpoint is configured (`OTEL_EXPORTER_OTLP_ENDPOINT`);
+ * otherwise returns at once and loads nothing.
+ */
+import { register } from 'node:module';
+import { startTracing, tracingRequested } from './sdk.js';
+
+if (tracingRequested()) {
+  // ESM modules are instrumented through this loader hook; it must be in place before they load.
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  await startTracing();
+}

@@ -1,0 +1,104 @@
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+
+const SDK_KEY = Symbol.for('infrastructure.otel.sdk');
+
+/** Which env settings turn tracing on: an OTLP endpoint, unless the SDK or the exporter is switched off. */
+export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.OTEL_SDK_DISABLED === 'true') return false;
+  if (env.OTEL_TRACES_EXPORTER === 'none') return false;
+  return Boolean(
+    env.OTEL_EXPORTER_OTLP_ENDPOINT ||
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+    env.OTEL_TRACES_EXPORTER,
+  );
+}
+
+function installed(pkg: string): boolean {
+  try {
+    import.meta.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Paths whose server spans are not worth recording. */
+const IGNORED_PATHS = /^\/(health(\/|$)|metrics$)/;
+
+async function instrumentations(): Promise<Instrumentation[]> {
+  const list: Instrumentation[] = [];
+  const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
+  list.push(
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (req) => IGNORED_PATHS.test((req.url ?? '').split('?')[0] ?? ''),
+    }),
+  );
+  // Each instrumentation is loaded only when the library it instruments is installed.
+  const optional: Array<[string, () => Promise<Instrumentation>]> = [
+    [
+      'express',
+      async () =>
+        new (await import('@opentelemetry/instrumentation-express')).ExpressInstrumentation(),
+    ],
+    [
+      'fastify',
+      async () =>
+        new (await import('@fastify/otel')).FastifyOtelInstrumentation({
+          registerOnInitialization: true,
+        }),
+    ],
+    ['pg', async () => new (await import('@opentelemetry/instrumentation-pg')).PgInstrumentation()],
+    [
+      'mysql2',
+      async () =>
+        new (await import('@opentelemetry/instrumentation-mysql2')).MySQL2Instrumentation(),
+    ],
+    [
+      'ioredis',
+      async () =>
+        new (await import('@opentelemetry/instrumentation-ioredis')).IORedisInstrumentation(),
+    ],
+    [
+      'amqplib',
+      async () =>
+        new (await import('@opentelemetry/instrumentation-amqplib')).AmqplibInstrumentation(),
+    ],
+    [
+      'kafkajs',
+      async () =>
+        new (await import('@opentelemetry/instrumentation-kafkajs')).KafkaJsInstrumentation(),
+    ],
+  ];
+  for (const [pkg, create] of optional) {
+    if (installed(pkg)) list.push(await create());
+  }
+  return list;
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK, configured by the standard `OTEL_*` variables
+ * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_SERVICE_NAME`,
+ * `OTEL_TRACES_SAMPLER`...). Returns false (and loads nothing) when tracing is not requested.
+ */
+export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  if (!tracingRequested(env)) return false;
+  const holder = globalThis as { [SDK_KEY]?: { shutdown(): Promise<void> } };
+  if (holder[SDK_KEY]) return true;
+  env.OTEL_METRICS_EXPORTER ??= 'none'; // metrics go to Prometheus; an OTLP metrics exporter would also delay shutdown
+  env.OTEL_LOGS_EXPORTER ??= 'none';
+  env.OTEL_SERVICE_NAME ??= env.SERVICE_NAME;
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
+  const sdk = new NodeSDK({ instrumentations: await instrumentations() });
+  sdk.start();
+  holder[SDK_KEY] = sdk;
+  return true;
+}
+
+/** Flushes and stops the SDK if it was started (called at the end of graceful shutdown). */
+export async function shutdownTracing(): Promise<void> {
+  const holder = globalThis as { [SDK_KEY]?: { shutdown(): Promise<void> } };
+  const sdk = holder[SDK_KEY];
+  if (!sdk) return;
+  delete holder[SDK_KEY];
+  await sdk.shutdown();
+}

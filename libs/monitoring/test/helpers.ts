@@ -1,0 +1,121 @@
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Param,
+  Post,
+  Body,
+  type DynamicModule,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { createTestApp, type TestApp } from '@infrastructure/testing';
+import {
+  getLogger,
+  MonitoringModule,
+  ProblemDetailsFilter,
+  setupMonitoring,
+  Span,
+  type MonitoringOptions,
+  type MonitoringExtras,
+} from '@infrastructure/monitoring';
+
+/** Captures log lines written by the root logger. */
+export class LogCapture {
+  readonly lines: string[] = [];
+  write(line: string): void {
+    this.lines.push(line);
+  }
+  get records(): Array<Record<string, any>> {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, any>);
+  }
+  get text(): string {
+    return this.lines.join('');
+  }
+}
+
+@Injectable()
+export class DeepService {
+  private readonly log = getLogger('DeepService');
+
+  @Span()
+  async work(id: string): Promise<{ id: string }> {
+    await new Promise((r) => setImmediate(r));
+    this.log.info({ itemId: id }, 'deep work done');
+    return { id };
+  }
+}
+
+let release: (() => void) | undefined;
+/** Lets a test end the slow request it started. */
+export function releaseSlow(): void {
+  release?.();
+}
+
+@Controller('t')
+export class ProbeController {
+  constructor(private readonly deep: DeepService) {}
+
+  @Get('items/:id')
+  item(@Param('id') id: string) {
+    return this.deep.work(id);
+  }
+
+  @Post('echo')
+  echo(@Body() body: Record<string, unknown>) {
+    getLogger('Echo').info({ body }, 'echo body');
+    return { ok: true };
+  }
+
+  @Get('headers')
+  headers(@Param() _p: unknown) {
+    return { ok: true };
+  }
+
+  @Get('slow')
+  async slow() {
+    await new Promise<void>((r) => (release = r));
+    return { slow: true };
+  }
+
+  @Get('fail')
+  fail() {
+    throw new Error('kaboom');
+  }
+}
+
+@Module({ controllers: [ProbeController], providers: [DeepService] })
+export class ProbeModule {}
+
+/** An app with MonitoringModule and the probe routes, logs captured. */
+export async function monitoredApp(
+  adapter: 'express' | 'fastify',
+  options: MonitoringOptions = {},
+  extras: MonitoringExtras = {},
+  imports: DynamicModule[] = [],
+): Promise<{ t: TestApp; logs: LogCapture }> {
+  const logs = new LogCapture();
+  const t = await createTestApp(
+    {
+      imports: [
+        MonitoringModule.forRoot({
+          ...extras,
+          ...options,
+          environment: 'test',
+          logging: { pretty: false, ...options.logging, destination: logs },
+          shutdown: { handleSignals: false, exitProcess: false, ...options.shutdown },
+        }),
+        ProbeModule,
+        ...imports,
+      ],
+    },
+    {
+      adapter,
+      configure: (app) => {
+        setupMonitoring(app);
+        app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
+      },
+    },
+  );
+  return { t, logs };
+}
