@@ -5,8 +5,12 @@ import {
   type ConfigOf,
   type ConfigurationModuleOptions,
 } from '@infrastructure/configuration';
-import { MonitoringModule } from '@infrastructure/monitoring';
-import { definitions, loggingConfig } from './config.js';
+import {
+  MonitoringModule,
+  monitoringConfig,
+  monitoringOptionsFrom,
+} from '@infrastructure/monitoring';
+import { definitions } from './config.js';
 import { InfoController } from './info.controller.js';
 
 /** The sample API's root module. */
@@ -19,13 +23,15 @@ export class AppModule {
       imports: [
         ConfigurationModule.forRoot({ definitions, ...config }),
         MonitoringModule.forRootAsync({
-          inject: [appConfig.KEY, loggingConfig.KEY],
-          useFactory: (app: ConfigOf<typeof appConfig>, logging: ConfigOf<typeof loggingConfig>) => ({
-            serviceName: app.serviceName,
-            environment: app.nodeEnv,
-            logging: { level: logging.level },
-            health: { disk: { path: process.cwd() } },
-          }),
+          inject: [appConfig.KEY, monitoringConfig.KEY],
+          useFactory: (
+            app: ConfigOf<typeof appConfig>,
+            monitoring: ConfigOf<typeof monitoringConfig>,
+          ) =>
+            monitoringOptionsFrom(monitoring, {
+              serviceName: app.serviceName,
+              environment: app.nodeEnv,
+            }),
         }),
       ],
       controllers: [InfoController],

@@ -7,7 +7,11 @@ import {
   type ConfigurationModuleOptions,
   type LoadedConfiguration,
 } from '@infrastructure/configuration';
-import { createValidationPipe, ProblemDetailsFilter, setupMonitoring } from '@infrastructure/monitoring';
+import {
+  createValidationPipe,
+  ProblemDetailsFilter,
+  setupMonitoring,
+} from '@infrastructure/monitoring';
 import { AppModule } from './app.module.js';
 import { definitions } from './config.js';
 

@@ -1,15 +1,7 @@
 import { appConfig, cfg, defineConfig, httpConfig } from '@infrastructure/configuration';
+import { monitoringConfig } from '@infrastructure/monitoring';
 
 // Namespaces owned by libs that are still to come live here until their lib exports them.
-
-/** Logging. */
-export const loggingConfig = defineConfig('logging', {
-  level: {
-    env: 'LOG_LEVEL',
-    ...cfg.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
-    description: 'Minimum log level.',
-  },
-});
 
 /** The database (persistence lib). */
 export const databaseConfig = defineConfig('database', {
@@ -123,7 +115,7 @@ export const otelConfig = defineConfig('otel', {
 export const definitions = [
   appConfig,
   httpConfig,
-  loggingConfig,
+  monitoringConfig,
   databaseConfig,
   redisConfig,
   messagingConfig,

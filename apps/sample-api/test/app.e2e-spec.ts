@@ -3,7 +3,7 @@ import { createTestApp } from '@infrastructure/testing';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
 
-const env = { NODE_ENV: 'test' };
+const env = { NODE_ENV: 'test', LOG_LEVEL: 'warn', LOG_PRETTY: 'false' };
 
 describe.each(['express', 'fastify'] as const)('sample API on %s', (adapter) => {
   const start = () =>
@@ -51,6 +51,21 @@ describe.each(['express', 'fastify'] as const)('sample API on %s', (adapter) => 
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).toMatchObject({ status: 400, title: 'Bad Request' });
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('is ready, and exposes RED metrics labelled by route template', async () => {
+    await using t = await start();
+    const ready = await t.request.get('/health/ready').expect(200);
+    expect(ready.body.info.shutdown.status).toBe('up');
+    await t.request
+      .get('/')
+      .set('x-correlation-id', 'e2e-1')
+      .expect(200)
+      .expect('x-correlation-id', 'e2e-1');
+    const metrics = await t.request.get('/metrics').expect(200);
+    expect(metrics.text).toMatch(
+      /http_server_requests_total\{method="GET",route="\/",status_code="200"\}/,
+    );
   });
 
   it('describes what is running at /', async () => {

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const main = 'dist/apps/sample-api/src/main.js';
+const tracing = './dist/libs/monitoring/src/tracing/register.js';
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -15,12 +17,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function run(env: Record<string, string>) {
-  const child = spawn(process.execPath, [main], {
+function run(env: Record<string, string>, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'test',
+      LOG_PRETTY: 'false',
       DATABASE_URL: 'sqlite::memory:',
       ...env,
     },
@@ -45,18 +48,31 @@ function run(env: Record<string, string>) {
   return { child, listening, exited, output: () => output };
 }
 
+async function get(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const res = await fetch(url, { headers });
+  await res.arrayBuffer();
+  return res.status;
+}
+
 describe('sample API process (built, as npm start runs it)', () => {
-  it('boots with no configuration, serves /health/live and exits 0 on SIGTERM within 10 s', async () => {
+  it('boots with no configuration, turns readiness 503 on SIGTERM and exits 0 within 10 s', async () => {
     const port = await freePort();
-    const app = run({ PORT: String(port), HOST: '127.0.0.1' });
+    const app = run({ PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_READINESS_DELAY_MS: '1500' });
     await app.listening;
-    const res = await fetch(`http://127.0.0.1:${port}/health/live`);
-    expect(res.status).toBe(200);
-    await res.text();
+    expect(await get(`http://127.0.0.1:${port}/health/live`)).toBe(200);
+    expect(await get(`http://127.0.0.1:${port}/health/ready`)).toBe(200);
     const started = Date.now();
     app.child.kill('SIGTERM');
+    await new Promise((r) => setImmediate(r));
+    let ready = await get(`http://127.0.0.1:${port}/health/ready`);
+    // The signal is delivered asynchronously; within the 1.5 s delay readiness must read 503.
+    for (let i = 0; i < 20 && ready === 200; i++)
+      ready = await get(`http://127.0.0.1:${port}/health/ready`);
+    expect(ready).toBe(503);
+    expect(await get(`http://127.0.0.1:${port}/health/live`)).toBe(200);
     expect(await app.exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
+    expect(app.output()).toContain('Shutdown complete');
   });
 
   it('refuses to start on a bad PORT, naming the variable and what it expected', async () => {
@@ -76,4 +92,68 @@ describe('sample API process (built, as npm start runs it)', () => {
     app.child.kill('SIGTERM');
     expect(await app.exited).toBe(0);
   });
+
+  it.each(['express', 'fastify'])(
+    'exports traces over OTLP/HTTP on %s: server span named by route, handler span inside it',
+    async (adapter) => {
+      const spans: Array<{
+        name: string;
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        attributes: Array<{ key: string; value: { stringValue?: string } }>;
+      }> = [];
+      let gotHandler!: () => void;
+      const handlerSeen = new Promise<void>((r) => (gotHandler = r));
+      const receiver = createHttpServer((req: IncomingMessage, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          if (req.url === '/v1/traces') {
+            const payload = JSON.parse(body) as {
+              resourceSpans: Array<{ scopeSpans: Array<{ spans: typeof spans }> }>;
+            };
+            for (const rs of payload.resourceSpans)
+              for (const ss of rs.scopeSpans) spans.push(...ss.spans);
+            if (spans.some((s) => s.name === 'InfoController.info')) gotHandler();
+          }
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        });
+      }).listen(0, '127.0.0.1');
+      await once(receiver, 'listening');
+      const receiverPort = (receiver.address() as { port: number }).port;
+      const port = await freePort();
+      const app = run(
+        {
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          HTTP_ADAPTER: adapter,
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiverPort}`,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_BSP_SCHEDULE_DELAY: '50',
+          OTEL_SERVICE_NAME: 'sample-api-test',
+        },
+        ['--import', tracing],
+      );
+      try {
+        await app.listening;
+        const traceId = '0af7651916cd43dd8448eb211c80319c';
+        expect(
+          await get(`http://127.0.0.1:${port}/`, {
+            traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+          }),
+        ).toBe(200);
+        await handlerSeen;
+        const handler = spans.find((s) => s.name === 'InfoController.info')!;
+        expect(handler.traceId.toLowerCase()).toBe(traceId);
+        const server = spans.find((s) => s.spanId === handler.parentSpanId || s.name === 'GET /');
+        expect(server?.name).toBe('GET /');
+        expect(server?.attributes.find((a) => a.key === 'http.route')?.value.stringValue).toBe('/');
+      } finally {
+        app.child.kill('SIGTERM');
+        await app.exited;
+        receiver.close();
+      }
+    },
+  );
 });

@@ -72,3 +72,6 @@ export {
   type ProblemFieldError,
 } from './http/problem-details.js';
 export { createValidationPipe } from './http/validation.pipe.js';
+
+// Configuration
+export { monitoringConfig, monitoringOptionsFrom } from './monitoring.config.js';

@@ -47,6 +47,11 @@ export class DeepService {
 }
 
 let release: (() => void) | undefined;
+let started: () => void = () => undefined;
+/** Resolves when the next `/t/slow` request is being handled. */
+export function slowStarted(): Promise<void> {
+  return new Promise((resolve) => (started = resolve));
+}
 /** Lets a test end the slow request it started. */
 export function releaseSlow(): void {
   release?.();
@@ -74,7 +79,10 @@ export class ProbeController {
 
   @Get('slow')
   async slow() {
-    await new Promise<void>((r) => (release = r));
+    await new Promise<void>((r) => {
+      release = r;
+      started();
+    });
     return { slow: true };
   }
 

@@ -20,6 +20,7 @@ interface DrainHook {
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+const PHASES: readonly ShutdownPhase[] = ['running', 'stopping', 'draining', 'stopped'];
 
 /**
  * Graceful shutdown: on SIGTERM/SIGINT readiness flips to 503 at once, then after
@@ -45,6 +46,30 @@ export class ShutdownService implements OnApplicationBootstrap, OnApplicationShu
   /** Current phase. */
   get phase(): ShutdownPhase {
     return this.phaseValue;
+  }
+
+  /** The exit code shutdown ended with (0 clean, 1 timed out or failed); undefined before the end. */
+  exitCode: number | undefined;
+
+  private resolveExited!: (code: number) => void;
+  /** Resolves with the exit code when shutdown ends (before `process.exit`, if enabled). */
+  readonly exited: Promise<number> = new Promise((resolve) => (this.resolveExited = resolve));
+
+  private phaseWaiters: Array<{ phase: ShutdownPhase; resolve: () => void }> = [];
+
+  /** Resolves when shutdown reaches `phase` (or has passed it). */
+  whenPhase(phase: ShutdownPhase): Promise<void> {
+    if (PHASES.indexOf(this.phaseValue) >= PHASES.indexOf(phase)) return Promise.resolve();
+    return new Promise((resolve) => this.phaseWaiters.push({ phase, resolve }));
+  }
+
+  private setPhase(phase: ShutdownPhase): void {
+    this.phaseValue = phase;
+    const reached = this.phaseWaiters.filter(
+      (w) => PHASES.indexOf(phase) >= PHASES.indexOf(w.phase),
+    );
+    this.phaseWaiters = this.phaseWaiters.filter((w) => !reached.includes(w));
+    for (const w of reached) w.resolve();
   }
 
   /** Requests being handled now. */
@@ -93,7 +118,7 @@ export class ShutdownService implements OnApplicationBootstrap, OnApplicationShu
   private async run(reason: string): Promise<void> {
     const { readinessDelayMs, timeoutMs, exitProcess } = this.options.shutdown;
     const started = Date.now();
-    this.phaseValue = 'stopping';
+    this.setPhase('stopping');
     this.log.info(
       { reason, readinessDelayMs, inFlight: this.inFlightCount },
       'Shutdown started: readiness is now 503',
@@ -109,7 +134,7 @@ export class ShutdownService implements OnApplicationBootstrap, OnApplicationShu
     timer.unref();
     try {
       if (readinessDelayMs > 0) await new Promise((r) => setTimeout(r, readinessDelayMs));
-      this.phaseValue = 'draining';
+      this.setPhase('draining');
       current = `${this.inFlightCount} in-flight request(s)`;
       const server = this.httpServer();
       const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
@@ -124,7 +149,7 @@ export class ShutdownService implements OnApplicationBootstrap, OnApplicationShu
       current = 'Nest to close (onModuleDestroy / onApplicationShutdown hooks)';
       await this.app?.close();
       clearTimeout(timer);
-      this.phaseValue = 'stopped';
+      this.setPhase('stopped');
       this.log.info({ reason, durationMs: Date.now() - started }, 'Shutdown complete');
       this.finish(0, exitProcess);
     } catch (error) {
@@ -161,6 +186,9 @@ export class ShutdownService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private finish(code: number, exitProcess: boolean): void {
+    if (this.exitCode !== undefined) return;
+    this.exitCode = code;
+    this.resolveExited(code);
     flushLogs();
     if (exitProcess) process.exit(code);
   }
