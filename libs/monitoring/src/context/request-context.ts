@@ -17,7 +17,7 @@ export interface RequestContextStore {
 
 const KEYS = ['correlationId', 'traceId', 'spanId', 'causationId', 'userId', 'tenantId'] as const;
 
-function cls(): ClsService | undefined {
+function activeCls(): ClsService | undefined {
   try {
     return ClsServiceManager.getClsService();
   } catch {
@@ -30,7 +30,7 @@ function cls(): ClsService | undefined {
  * OpenTelemetry span. Works anywhere, including outside Nest DI; `{}` outside any request.
  */
 export function currentContext(): RequestContextStore {
-  const store = cls();
+  const store = activeCls();
   const out: RequestContextStore = {};
   if (store?.isActive()) {
     for (const key of KEYS) {

@@ -107,7 +107,7 @@ export class HealthRegistry {
         }),
       ]);
       return session.up({
-        ...(details ?? {}),
+        ...details,
         responseTimeMs: Math.round(performance.now() - started),
       });
     } catch (error) {

@@ -140,7 +140,7 @@ export class ShutdownService implements OnApplicationBootstrap, OnApplicationShu
       const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
       await this.whenIdle();
       server?.closeIdleConnections?.();
-      for (const hook of [...this.hooks].reverse()) {
+      for (const hook of this.hooks.toReversed()) {
         current = `drain hook "${hook.name}"`;
         await hook.fn();
       }
