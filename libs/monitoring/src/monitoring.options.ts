@@ -89,6 +89,12 @@ export interface MonitoringExtras {
   metricsPath?: string | false;
   /** Base path of the health endpoints (`/live`, `/ready`, and itself for details). @default '/health' */
   healthPath?: string;
+  /**
+   * Mount the span interceptor. It costs an RxJS pipeline per request, so by default it is mounted
+   * only when an OpenTelemetry SDK is already running when the module is defined.
+   * @default whether a tracer provider is registered
+   */
+  tracingInterceptor?: boolean;
 }
 
 /** Options with every default applied. */

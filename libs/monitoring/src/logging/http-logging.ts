@@ -1,14 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Options } from 'pino-http';
-import { correlationIdOf } from '../context/correlation.js';
+import type { Logger } from 'pino';
 import { pathOf, routeOf } from '../metrics/route.js';
-import { pino } from 'pino';
-import { rootLogger } from './root-logger.js';
 
-const rootLoggerErr = pino.stdSerializers.err;
-
-// nestjs-pino keeps one pino-http middleware per process, built from the first options it sees;
-// these settings are therefore read at request time so each boot's configuration applies.
+/** Path prefixes that get no access log line (set at boot). */
 let excluded: readonly string[] = ['/health', '/metrics'];
 
 /** Sets the path prefixes that get no access log line. */
@@ -16,53 +10,44 @@ export function setAccessLogExclusions(prefixes: readonly string[]): void {
   excluded = prefixes;
 }
 
-/** Middie (Fastify) rewrites `url` below the mount point; `originalUrl` keeps the full path. */
-function fullUrl(req: { url?: string; originalUrl?: string }): string | undefined {
-  return req.originalUrl ?? req.url;
+/** Fastify's middleware runner rewrites `url` below the mount point; `originalUrl` keeps the full path. */
+export function fullPath(req: IncomingMessage): string {
+  return pathOf((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url);
 }
 
-function isExcluded(url: string | undefined): boolean {
-  const path = pathOf(url);
+/** True when the path gets no access line. */
+export function isAccessLogExcluded(path: string): boolean {
   return excluded.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
 }
 
-function accessFields(
-  req: IncomingMessage & { originalUrl?: string },
-  res: ServerResponse,
-  value: Record<string, unknown>,
-): Record<string, unknown> {
-  return {
-    ...value,
-    method: req.method,
-    path: pathOf(fullUrl(req)),
-    route: routeOf(req),
-    statusCode: res.statusCode,
-    correlationId: correlationIdOf(req),
-  };
-}
-
 /**
- * pino-http options for one access log line per request: method, route template, status,
- * duration and correlation id; no headers, no query string (tokens live there).
+ * Writes the one access line of a request: method, path (no query string: tokens live there),
+ * route template, status, duration and correlation id; `warn` for 4xx, `error` for 5xx. No
+ * headers are logged. The correlation id comes from the context store via the logger's mixin.
  */
-export function httpLoggingOptions(): Options<IncomingMessage, ServerResponse> {
-  return {
-    logger: rootLogger,
-    genReqId: (req) => correlationIdOf(req),
-    autoLogging: { ignore: (req) => isExcluded(fullUrl(req)) },
-    customAttributeKeys: { responseTime: 'durationMs' },
-    wrapSerializers: false,
-    // No request/response objects on the line: headers and query strings carry secrets. The
-    // line gets flat fields at finish instead (after routing, with the full path known).
-    serializers: { req: () => undefined, res: () => undefined, err: rootLoggerErr },
-    customLogLevel: (_req, res, err) =>
-      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    customSuccessObject: (req, res, value: Record<string, unknown>) =>
-      accessFields(req, res, value),
-    customErrorObject: (req, res, _err, value: Record<string, unknown>) =>
-      accessFields(req, res, value),
-    customSuccessMessage: (req, res, ms) =>
-      `${req.method} ${routeOf(req)} ${res.statusCode} ${Math.round(ms)}ms`,
-    customErrorMessage: (req, res) => `${req.method} ${routeOf(req)} ${res.statusCode} failed`,
-  };
+export function logAccess(
+  logger: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  durationMs: number,
+  correlationId: string,
+): void {
+  const status = res.statusCode;
+  const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+  if (!logger.isLevelEnabled(level)) return;
+  const route = routeOf(req);
+  const aborted = !res.writableFinished;
+  logger[level](
+    {
+      method: req.method,
+      path,
+      route,
+      statusCode: status,
+      durationMs: Math.round(durationMs * 10) / 10,
+      correlationId,
+      ...(aborted ? { aborted: true } : {}),
+    },
+    `${req.method} ${route} ${status} ${Math.round(durationMs)}ms${aborted ? ' (client went away)' : ''}`,
+  );
 }

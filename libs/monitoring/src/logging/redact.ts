@@ -36,7 +36,10 @@ export function redactDeep(
     }
     return copy ?? value;
   }
-  if (value instanceof Error || Buffer.isBuffer(value) || value instanceof Date) return value;
+  // Only plain data is walked: class instances (sockets, requests, Errors, Buffers) are left to
+  // pino's serializers, and walking them would be slow and could follow huge object graphs.
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value;
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
     const current = (value as Record<string, unknown>)[key];

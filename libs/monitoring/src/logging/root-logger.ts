@@ -7,7 +7,19 @@ import { DEFAULT_SECRET_KEY, redactDeep } from './redact.js';
  * chosen at boot (stdout, a file, pretty output, a test's capture) after loggers were created.
  */
 class SwitchableDestination implements DestinationStream {
-  target: DestinationStream = pino.destination({ dest: 1, sync: false });
+  // Buffered (4 KiB) asynchronous stdout: a write syscall per 4 KiB instead of per line. A timer
+  // flushes idle buffers every 500 ms and shutdown flushes synchronously, so lines are not held.
+  target: DestinationStream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  private readonly timer = setInterval(() => this.flush(), 500).unref();
+
+  private flush(): void {
+    const t = this.target as { flush?: (cb?: () => void) => void };
+    try {
+      t.flush?.(() => undefined);
+    } catch {
+      // not ready yet (still opening): nothing buffered
+    }
+  }
 
   write(line: string): void {
     this.target.write(line);
@@ -25,6 +37,8 @@ class SwitchableDestination implements DestinationStream {
 }
 
 const destination = new SwitchableDestination();
+// Whatever way the process ends (process.exit included), buffered lines are written first.
+process.once('exit', () => destination.flushSync());
 let secretKeys = DEFAULT_SECRET_KEY;
 let service: { service?: string } = {};
 

@@ -1,0 +1,92 @@
+// req/s, p99 and server CPU per request of GET /hello: bare Nest; bare Nest with AsyncLocalStorage
+// on; MonitoringModule (logs to /dev/null at info, metrics, correlation; tracing off); the same with
+// tracing on (in-memory exporter, http instrumentation). Each server runs in its own process;
+// autocannon drives it from this one. Same run, same box: read the ratios, not the absolutes.
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
+const adapters = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',');
+
+/** CPU time (user + system) of a process in ms, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function start(mode, adapter) {
+  const child = spawn(process.execPath, ['bench/monitoring-overhead/server.mjs'], {
+    cwd: root,
+    env: { ...process.env, BENCH_MODE: mode, BENCH_ADAPTER: adapter, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  for await (const chunk of child.stdout) {
+    out += chunk;
+    const m = /ready (\d+)/.exec(out);
+    if (m) return { child, port: Number(m[1]) };
+  }
+  throw new Error(`${mode}/${adapter} server did not start`);
+}
+
+async function load(port, duration) {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/hello`,
+    connections: CONNECTIONS,
+    duration,
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`errors during load: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  }
+  return result;
+}
+
+async function measure(mode, adapter) {
+  const { child, port } = await start(mode, adapter);
+  try {
+    await load(port, 2); // warm-up: JIT, connection pools
+    const before = cpuMs(child.pid);
+    const r = await load(port, DURATION);
+    const cpuUs = ((cpuMs(child.pid) - before) * 1000) / r.requests.total;
+    return { rps: r.requests.average, p99: r.latency.p99, cpuUs };
+  } finally {
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  }
+}
+
+console.log('building (nest build sample-api: compiles the libs too)...');
+execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', 'sample-api'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+console.log(
+  `\nmonitoring-overhead: ${CONNECTIONS} connections, ${DURATION} s per variant, node ${process.version}`,
+);
+for (const adapter of adapters) {
+  const bare = await measure('bare', adapter);
+  const als = await measure('bare-als', adapter);
+  const mon = await measure('monitoring', adapter);
+  const tr = await measure('tracing', adapter);
+  const row = (label, r) =>
+    console.log(
+      `  ${adapter.padEnd(8)} ${label.padEnd(26)} ${r.rps.toFixed(0).padStart(6)} req/s ${(r.rps / bare.rps).toFixed(2)}x` +
+        `  p99 ${String(r.p99).padStart(3)} ms  cpu ${r.cpuUs.toFixed(0).padStart(4)} us/req ${(r.cpuUs / bare.cpuUs).toFixed(2)}x`,
+    );
+  row('bare Nest', bare);
+  row('bare + AsyncLocalStorage', als);
+  row('monitoring (no tracing)', mon);
+  row('monitoring + tracing', tr);
+  const monCost = 1 - mon.rps / bare.rps;
+  const trCost = 1 - tr.rps / bare.rps;
+  console.log(
+    `  ${adapter}: monitoring costs ${(monCost * 100).toFixed(0)}% req/s (goal <= 10%: ${monCost <= 0.1 ? 'met' : 'NOT met'}), ` +
+      `with tracing ${(trCost * 100).toFixed(0)}% (goal <= 25%: ${trCost <= 0.25 ? 'met' : 'NOT met'}); ` +
+      `AsyncLocalStorage alone ${((1 - als.rps / bare.rps) * 100).toFixed(0)}%`,
+  );
+}

@@ -1,0 +1,78 @@
+// One server for the monitoring-overhead bench. BENCH_MODE: bare | bare-als | monitoring | tracing.
+// BENCH_ADAPTER: express | fastify. Prints "ready <port>" when listening.
+import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+
+const mode = process.env.BENCH_MODE ?? 'bare';
+if (mode === 'bare-als') {
+  // Bare Nest with AsyncLocalStorage switched on: on Node 20 that alone installs promise hooks that
+  // every request pays for; it is the floor of any per-request context (nestjs-cls, nestjs-pino).
+  const { AsyncLocalStorage } = await import('node:async_hooks');
+  new AsyncLocalStorage().enterWith({});
+}
+const adapterName = process.env.BENCH_ADAPTER ?? 'express';
+let exporter;
+
+if (mode === 'tracing') {
+  const { trace, context, propagation } = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
+  const { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } =
+    await import('@opentelemetry/sdk-trace-base');
+  const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
+  const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
+  exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
+  trace.setGlobalTracerProvider(provider);
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  registerInstrumentations({ instrumentations: [new HttpInstrumentation()] });
+  setInterval(() => exporter.reset(), 1000).unref(); // keep memory flat
+}
+
+const { NestFactory } = await import('@nestjs/core');
+
+class HelloController {
+  hello() {
+    return { hello: 'world' };
+  }
+}
+Controller()(HelloController);
+Get('hello')(
+  HelloController.prototype,
+  'hello',
+  Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello'),
+);
+
+const imports = [];
+if (mode === 'monitoring' || mode === 'tracing') {
+  const { pino } = await import('pino');
+  const { MonitoringModule } = await import('../../dist/libs/monitoring/src/index.js');
+  imports.push(
+    MonitoringModule.forRoot({
+      environment: 'production',
+      logging: {
+        level: 'info',
+        pretty: false,
+        destination: pino.destination({ dest: '/dev/null', sync: false, minLength: 4096 }),
+      },
+      shutdown: { handleSignals: false },
+      health: { disk: false },
+    }),
+  );
+}
+class AppModule {}
+Module({ imports, controllers: [HelloController] })(AppModule);
+
+const adapter =
+  adapterName === 'fastify'
+    ? new (await import('@nestjs/platform-fastify')).FastifyAdapter()
+    : new (await import('@nestjs/platform-express')).ExpressAdapter();
+const app = await NestFactory.create(AppModule, adapter, { logger: false });
+if (mode === 'monitoring' || mode === 'tracing') {
+  const { setupMonitoring } = await import('../../dist/libs/monitoring/src/index.js');
+  setupMonitoring(app);
+}
+await app.listen(0, '127.0.0.1');
+console.log(`ready ${app.getHttpServer().address().port}`);
+process.on('SIGTERM', () => process.exit(0)); // lets --cpu-prof write its profile
