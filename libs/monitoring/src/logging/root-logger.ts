@@ -40,7 +40,7 @@ const destination = new SwitchableDestination();
 // Whatever way the process ends (process.exit included), buffered lines are written first.
 process.once('exit', () => destination.flushSync());
 let secretKeys = DEFAULT_SECRET_KEY;
-let service: { service?: string } = {};
+let serviceName: string | undefined;
 
 /**
  * The process's root logger: JSON lines, each carrying the current correlation id, trace id,
@@ -53,7 +53,11 @@ export const rootLogger: Logger = pino(
     timestamp: pino.stdTimeFunctions.isoTime,
     messageKey: 'msg',
     // Read at each line (not bound at creation) so loggers made before boot get the settings too.
-    mixin: () => ({ ...service, ...currentContext() }),
+    mixin: () => {
+      const fields = currentContext() as Record<string, unknown>;
+      if (serviceName) fields.service = serviceName;
+      return fields;
+    },
     formatters: {
       level: (label) => ({ level: label }),
       log: (object) => redactDeep(object, secretKeys) as Record<string, unknown>,
@@ -76,7 +80,7 @@ export function configureRootLogger(settings: RootLoggerSettings): void {
   rootLogger.level = settings.level;
   if (settings.destination) destination.target = settings.destination;
   if (settings.secretKeys) secretKeys = settings.secretKeys;
-  if (settings.serviceName) service = { service: settings.serviceName };
+  if (settings.serviceName) serviceName = settings.serviceName;
 }
 
 /** Flushes buffered log lines; call before `process.exit`. */

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { ClsService } from 'nestjs-cls';
 import { correlationIdOf, CORRELATION_HEADER, parseTraceparent } from '../context/correlation.js';
+import type { RequestContextStore } from '../context/request-context.js';
 import { PROBLEM_CONTENT_TYPE, problem } from '../http/problem-details.js';
 import { MONITORING_OPTIONS } from '../monitoring.constants.js';
 import type { ResolvedMonitoringOptions } from '../monitoring.options.js';
@@ -87,14 +88,10 @@ export class HttpObserver {
     res.once('finish', done);
     res.once('close', done);
     const parent = parseTraceparent(req.headers.traceparent);
-    this.cls.run({ ifNested: 'override' }, () => {
-      this.cls.set('correlationId', correlationId);
-      if (parent) {
-        this.cls.set('traceId', parent.traceId);
-        this.cls.set('spanId', parent.spanId);
-      }
-      next();
-    });
+    const store: RequestContextStore = parent
+      ? { correlationId, traceId: parent.traceId, spanId: parent.spanId }
+      : { correlationId };
+    this.cls.runWith(store as Record<string, unknown>, next);
   }
 
   private seriesFor(
