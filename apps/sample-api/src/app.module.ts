@@ -10,6 +10,11 @@ import {
   monitoringConfig,
   monitoringOptionsFrom,
 } from '@infrastructure/monitoring';
+import {
+  databaseConfig,
+  PersistenceModule,
+  persistenceOptionsFrom,
+} from '@infrastructure/persistence';
 import { definitions } from './config.js';
 import { InfoController } from './info.controller.js';
 
@@ -32,6 +37,11 @@ export class AppModule {
               serviceName: app.serviceName,
               environment: app.nodeEnv,
             }),
+        }),
+        PersistenceModule.forRootAsync({
+          inject: [databaseConfig.KEY],
+          useFactory: (database: ConfigOf<typeof databaseConfig>) =>
+            persistenceOptionsFrom(database),
         }),
       ],
       controllers: [InfoController],

@@ -1,20 +1,8 @@
 import { appConfig, cfg, defineConfig, httpConfig } from '@infrastructure/configuration';
 import { monitoringConfig } from '@infrastructure/monitoring';
+import { databaseConfig } from '@infrastructure/persistence';
 
 // Namespaces owned by libs that are still to come live here until their lib exports them.
-
-/** The database (persistence lib). */
-export const databaseConfig = defineConfig('database', {
-  url: {
-    env: 'DATABASE_URL',
-    ...cfg.url({
-      schemes: ['sqlite', 'postgres', 'postgresql', 'mysql', 'mariadb'],
-      default: 'sqlite:./data/sample.db',
-    }),
-    description:
-      '`sqlite:<file>`, `sqlite::memory:`, `postgres://…`, `mysql://…` or `mariadb://…`.',
-  },
-});
 
 /** Redis for cache, rate limits and revocation; unset = in-memory. */
 export const redisConfig = defineConfig('redis', {

@@ -3,7 +3,12 @@ import { createTestApp } from '@infrastructure/testing';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
 
-const env = { NODE_ENV: 'test', LOG_LEVEL: 'warn', LOG_PRETTY: 'false' };
+const env = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'warn',
+  LOG_PRETTY: 'false',
+  DATABASE_URL: 'sqlite::memory:',
+};
 
 describe.each(['express', 'fastify'] as const)('sample API on %s', (adapter) => {
   const start = () =>
@@ -57,6 +62,7 @@ describe.each(['express', 'fastify'] as const)('sample API on %s', (adapter) => 
     await using t = await start();
     const ready = await t.request.get('/health/ready').expect(200);
     expect(ready.body.info.shutdown.status).toBe('up');
+    expect(ready.body.info.database).toMatchObject({ status: 'up', type: 'better-sqlite3' });
     await t.request
       .get('/')
       .set('x-correlation-id', 'e2e-1')

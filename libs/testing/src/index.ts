@@ -4,3 +4,4 @@ export {
   type ProviderOverride,
   type TestApp,
 } from './create-test-app.js';
+export { seed, TestDatabase, type TestDatabaseOptions } from './test-database.js';

@@ -1,0 +1,27 @@
+import { MissingDependencyError } from './errors.js';
+
+function isModuleNotFound(error: unknown, pkg: string): boolean {
+  const e = error as { code?: string; message?: string };
+  return (
+    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
+    typeof e.message === 'string' &&
+    e.message.includes(pkg)
+  );
+}
+
+/**
+ * Loads an optional driver, or throws {@link MissingDependencyError} with the exact
+ * `npm install` line. A driver that is installed but broken rethrows its own error.
+ */
+export async function loadDriver<T = unknown>(
+  pkg: string,
+  feature: string,
+  importer: (pkg: string) => Promise<unknown> = (p) => import(p),
+): Promise<T> {
+  try {
+    return (await importer(pkg)) as T;
+  } catch (error) {
+    if (isModuleNotFound(error, pkg)) throw new MissingDependencyError(pkg, feature);
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+/** Bad persistence configuration; the message names the setting (e.g. `DATABASE_URL`). */
+export class PersistenceConfigError extends Error {
+  override readonly name = 'PersistenceConfigError';
+}
+
+/** An optional database driver is not installed; the message has the exact `npm install` line. */
+export class MissingDependencyError extends Error {
+  override readonly name = 'MissingDependencyError';
+  constructor(
+    readonly packageName: string,
+    feature: string,
+  ) {
+    super(`${feature} needs "${packageName}". Run: npm install ${packageName}`);
+  }
+}
+
+/** The database could not be reached at boot after every retry. */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+}
+
+/** An optimistic-lock conflict: the row changed since it was read. */
+export class ConcurrencyError extends Error {
+  override readonly name = 'ConcurrencyError';
+  constructor(
+    readonly entity: string,
+    readonly id: unknown,
+    readonly expectedVersion: number,
+    readonly actualVersion: number | undefined,
+  ) {
+    super(
+      `${entity} ${String(id)} was changed by someone else: expected version ${expectedVersion}, ` +
+        `found ${actualVersion === undefined ? 'no row' : `version ${actualVersion}`}`,
+    );
+  }
+}
+
+/** A propagation the database cannot honour (e.g. `requiresNew` on SQLite). */
+export class UnsupportedPropagationError extends Error {
+  override readonly name = 'UnsupportedPropagationError';
+}

@@ -1,0 +1,46 @@
+export { PersistenceModule } from './persistence.module.js';
+export { PERSISTENCE_MODULE_OPTIONS } from './persistence.module-definition.js';
+export {
+  PERSISTENCE_TARGET,
+  persistenceOptionsToken,
+  persistenceTargetToken,
+} from './persistence.constants.js';
+export type {
+  PersistenceExtras,
+  PersistenceOptions,
+  ResolvedPersistenceOptions,
+} from './persistence.options.js';
+export { resolvePersistenceOptions } from './persistence.options.js';
+export {
+  ACCEPTED_SCHEMES,
+  parseDatabaseUrl,
+  redactUrl,
+  type DatabaseKind,
+  type DatabaseTarget,
+} from './database-url.js';
+export { connectDataSource, dataSourceOptions } from './data-source.js';
+export { loadDriver } from './drivers.js';
+export {
+  ConcurrencyError,
+  DatabaseUnavailableError,
+  MissingDependencyError,
+  PersistenceConfigError,
+  UnsupportedPropagationError,
+} from './errors.js';
+export {
+  Repository,
+  Specification,
+  type Comparison,
+  type Criteria,
+  type Page,
+  type PageRequest,
+} from './repository/repository.js';
+export { TypeOrmRepository } from './repository/typeorm.repository.js';
+export {
+  UnitOfWork,
+  type IsolationLevel,
+  type TransactionPropagation,
+  type UnitOfWorkOptions,
+} from './transactions/unit-of-work.js';
+export { Transactional } from './transactions/transactional.decorator.js';
+export { databaseConfig, persistenceOptionsFrom } from './persistence.config.js';

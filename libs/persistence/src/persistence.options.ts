@@ -1,0 +1,138 @@
+import type { EntitySchema, MixedList } from 'typeorm';
+import { z } from 'zod';
+import { PersistenceConfigError } from './errors.js';
+
+/** Options of `PersistenceModule.forRoot` / the factory of `forRootAsync`. */
+export interface PersistenceOptions {
+  /** `sqlite:<file>`, `sqlite::memory:`, `postgres://…[?schema=]`, `mysql://…` or `mariadb://…`. Required. */
+  url: string;
+  /** Entity classes or schemas. @default [] */
+  entities?: MixedList<Function | string | EntitySchema>;
+  /** Migration classes or globs. @default [] */
+  migrations?: MixedList<Function | string>;
+  /** Run pending migrations at boot. @default false */
+  migrationsRun?: boolean;
+  /** Create/alter tables from entities at boot (tests only; never in production). @default false */
+  synchronize?: boolean;
+  /** Connection pool (PostgreSQL/MariaDB). */
+  pool?: {
+    /** Connections at most. @default 10 */
+    max?: number;
+    /** Close a connection idle this long. @default 30000 */
+    idleTimeoutMs?: number;
+    /** Give up waiting for a connection after this long. @default 5000 */
+    acquireTimeoutMs?: number;
+    /** Server-side statement timeout (PostgreSQL). @default 15000 */
+    statementTimeoutMs?: number;
+  };
+  /** Connecting at boot. */
+  connectRetry?: {
+    /** Tries before the boot fails. @default 5 */
+    attempts?: number;
+    /** First delay; doubles each try. @default 200 */
+    initialDelayMs?: number;
+    /** Longest delay. @default 5000 */
+    maxDelayMs?: number;
+  };
+  /** SQLite busy timeout: how long a writer waits for the lock. @default 5000 */
+  sqliteBusyTimeoutMs?: number;
+  /** Health check. */
+  health?: {
+    /** Register the `database` check in the monitoring health registry when present. @default true */
+    enabled?: boolean;
+    /** @default 1000 */
+    timeoutMs?: number;
+    /** A failing critical check makes readiness 503. @default true */
+    critical?: boolean;
+  };
+}
+
+/** Extras known before the options factory runs. */
+export interface PersistenceExtras {
+  /** Connection name for several databases (`PersistenceModule.forRoot({ name: 'reporting', … })`). @default 'default' */
+  name?: string;
+  /** Register globally. @default true */
+  isGlobal?: boolean;
+}
+
+const schema = z
+  .object({
+    url: z.string().min(1),
+    entities: z.array(z.any()).optional(),
+    migrations: z.array(z.any()).optional(),
+    migrationsRun: z.boolean().optional(),
+    synchronize: z.boolean().optional(),
+    pool: z
+      .object({
+        max: z.number().int().min(1).max(1000).optional(),
+        idleTimeoutMs: z.number().int().min(0).optional(),
+        acquireTimeoutMs: z.number().int().min(1).optional(),
+        statementTimeoutMs: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+    connectRetry: z
+      .object({
+        attempts: z.number().int().min(1).max(100).optional(),
+        initialDelayMs: z.number().int().min(0).optional(),
+        maxDelayMs: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+    sqliteBusyTimeoutMs: z.number().int().min(0).optional(),
+    health: z
+      .object({
+        enabled: z.boolean().optional(),
+        timeoutMs: z.number().int().min(1).optional(),
+        critical: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** Options with every default applied. */
+export type ResolvedPersistenceOptions = Required<
+  Pick<PersistenceOptions, 'url' | 'migrationsRun' | 'synchronize' | 'sqliteBusyTimeoutMs'>
+> & {
+  entities: NonNullable<PersistenceOptions['entities']>;
+  migrations: NonNullable<PersistenceOptions['migrations']>;
+  pool: Required<NonNullable<PersistenceOptions['pool']>>;
+  connectRetry: Required<NonNullable<PersistenceOptions['connectRetry']>>;
+  health: Required<NonNullable<PersistenceOptions['health']>>;
+};
+
+/** Validates options, naming the bad key, and applies defaults. */
+export function resolvePersistenceOptions(options: PersistenceOptions): ResolvedPersistenceOptions {
+  const parsed = schema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new PersistenceConfigError(
+      `PersistenceModule: ${['options', ...issue.path].join('.')}: ${issue.message}`,
+    );
+  }
+  return {
+    url: options.url,
+    entities: options.entities ?? [],
+    migrations: options.migrations ?? [],
+    migrationsRun: options.migrationsRun ?? false,
+    synchronize: options.synchronize ?? false,
+    sqliteBusyTimeoutMs: options.sqliteBusyTimeoutMs ?? 5000,
+    pool: {
+      max: options.pool?.max ?? 10,
+      idleTimeoutMs: options.pool?.idleTimeoutMs ?? 30_000,
+      acquireTimeoutMs: options.pool?.acquireTimeoutMs ?? 5000,
+      statementTimeoutMs: options.pool?.statementTimeoutMs ?? 15_000,
+    },
+    connectRetry: {
+      attempts: options.connectRetry?.attempts ?? 5,
+      initialDelayMs: options.connectRetry?.initialDelayMs ?? 200,
+      maxDelayMs: options.connectRetry?.maxDelayMs ?? 5000,
+    },
+    health: {
+      enabled: options.health?.enabled ?? true,
+      timeoutMs: options.health?.timeoutMs ?? 1000,
+      critical: options.health?.critical ?? true,
+    },
+  };
+}

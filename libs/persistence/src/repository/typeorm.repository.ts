@@ -1,0 +1,200 @@
+import {
+  In,
+  IsNull,
+  LessThan,
+  LessThanOrEqual,
+  Like,
+  MoreThan,
+  MoreThanOrEqual,
+  Not,
+  And,
+  type EntityTarget,
+  type FindOptionsWhere,
+  type ObjectLiteral,
+  type Repository as OrmRepository,
+} from 'typeorm';
+import { ConcurrencyError } from '../errors.js';
+import type { UnitOfWork } from '../transactions/unit-of-work.js';
+import {
+  Repository,
+  Specification,
+  type Criteria,
+  type Page,
+  type PageRequest,
+} from './repository.js';
+
+const MAX_LIMIT = 500;
+
+function encodeCursor(id: unknown): string {
+  return Buffer.from(JSON.stringify(id)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new RangeError('cursor is not one this API returned');
+  }
+}
+
+function toWhere<T>(criteria: Criteria<T>): FindOptionsWhere<T> {
+  const where: Record<string, unknown> = {};
+  for (const [field, condition] of Object.entries(criteria as Record<string, unknown>)) {
+    if (condition === undefined) continue;
+    if (condition !== null && typeof condition === 'object' && !(condition instanceof Date)) {
+      const c = condition as Record<string, unknown>;
+      if ('in' in c) where[field] = In(c.in as unknown[]);
+      else if ('like' in c) where[field] = Like(c.like as string);
+      else if ('isNull' in c) where[field] = c.isNull ? IsNull() : Not(IsNull());
+      else {
+        const ops = [
+          c.gt !== undefined ? MoreThan(c.gt) : undefined,
+          c.gte !== undefined ? MoreThanOrEqual(c.gte) : undefined,
+          c.lt !== undefined ? LessThan(c.lt) : undefined,
+          c.lte !== undefined ? LessThanOrEqual(c.lte) : undefined,
+        ].filter((o) => o !== undefined);
+        where[field] = ops.length === 1 ? ops[0] : And(...(ops as never[]));
+      }
+    } else {
+      where[field] = condition;
+    }
+  }
+  return where as FindOptionsWhere<T>;
+}
+
+/**
+ * The TypeORM adapter of {@link Repository}. Extend it per aggregate; it always works on the
+ * current unit of work's transaction when there is one.
+ *
+ * @example
+ * @Injectable()
+ * export class OrderRepository extends TypeOrmRepository<OrderEntity, string> {
+ *   constructor(uow: UnitOfWork) { super(OrderEntity, uow); }
+ * }
+ */
+export class TypeOrmRepository<T extends ObjectLiteral, Id> extends Repository<T, Id> {
+  constructor(
+    protected readonly entity: EntityTarget<T>,
+    protected readonly uow: UnitOfWork,
+  ) {
+    super();
+  }
+
+  /** The TypeORM repository bound to the current transaction. */
+  protected get repo(): OrmRepository<T> {
+    return this.uow.manager.getRepository(this.entity);
+  }
+
+  private get idProperty(): string {
+    const primary = this.repo.metadata.primaryColumns;
+    if (primary.length !== 1)
+      throw new TypeError(`${this.repo.metadata.name} needs exactly one primary column`);
+    return primary[0]!.propertyName;
+  }
+
+  private where(spec?: Specification<T> | Criteria<T>): FindOptionsWhere<T> {
+    if (!spec) return {};
+    return toWhere(spec instanceof Specification ? spec.criteria : spec);
+  }
+
+  async findById(id: Id): Promise<T | null> {
+    return this.repo.findOneBy({ [this.idProperty]: id } as FindOptionsWhere<T>);
+  }
+
+  async findMany(spec?: Specification<T> | Criteria<T>, page: PageRequest = {}): Promise<Page<T>> {
+    const limit = Math.min(Math.max(page.limit ?? 20, 1), MAX_LIMIT);
+    const id = this.idProperty;
+    const where = this.where(spec) as Record<string, unknown>;
+    if (page.cursor) {
+      if (where[id] !== undefined)
+        throw new RangeError(`cannot combine a cursor with a condition on ${id}`);
+      where[id] = MoreThan(decodeCursor(page.cursor));
+    }
+    const items = await this.repo.find({
+      where: where as FindOptionsWhere<T>,
+      order: { [id]: 'ASC' } as never,
+      take: limit + 1,
+      skip: page.cursor ? undefined : page.offset,
+    });
+    const more = items.length > limit;
+    if (more) items.pop();
+    return more ? { items, nextCursor: encodeCursor(items.at(-1)![id]) } : { items };
+  }
+
+  count(spec?: Specification<T> | Criteria<T>): Promise<number> {
+    return this.repo.countBy(this.where(spec));
+  }
+
+  async exists(spec: Specification<T> | Criteria<T>): Promise<boolean> {
+    return this.repo.existsBy(this.where(spec));
+  }
+
+  async save(entity: T): Promise<T> {
+    const versionColumn = this.repo.metadata.versionColumn;
+    const version = versionColumn
+      ? (entity[versionColumn.propertyName] as number | undefined | null)
+      : undefined;
+    if (!versionColumn || version === undefined || version === null) return this.repo.save(entity);
+    // Optimistic lock: update only the version that was read, then bump it.
+    const id = entity[this.idProperty] as Id;
+    const values: Record<string, unknown> = {};
+    for (const column of this.repo.metadata.columns) {
+      if (
+        column.isPrimary ||
+        column === versionColumn ||
+        column.isCreateDate ||
+        column.isUpdateDate
+      )
+        continue;
+      if (column.relationMetadata) continue;
+      values[column.propertyName] = entity[column.propertyName];
+    }
+    values[versionColumn.propertyName] = version + 1;
+    const result = await this.repo
+      .createQueryBuilder()
+      .update()
+      .set(values as never)
+      .where(`${this.repo.metadata.primaryColumns[0]!.databaseName} = :id`, { id })
+      .andWhere(`${versionColumn.databaseName} = :version`, { version })
+      .execute();
+    if (!result.affected) {
+      const current = await this.findById(id);
+      throw new ConcurrencyError(
+        this.repo.metadata.name,
+        id,
+        version,
+        current ? (current[versionColumn.propertyName] as number) : undefined,
+      );
+    }
+    (entity as Record<string, unknown>)[versionColumn.propertyName] = version + 1;
+    return entity;
+  }
+
+  saveMany(entities: T[]): Promise<T[]> {
+    return this.uow.run(async () => {
+      const saved: T[] = [];
+      for (const entity of entities) saved.push(await this.save(entity));
+      return saved;
+    });
+  }
+
+  async insertMany(entities: T[], options: { chunkSize?: number } = {}): Promise<void> {
+    const chunkSize = options.chunkSize ?? 500;
+    if (entities.length === 0) return;
+    await this.uow.run(async () => {
+      for (let i = 0; i < entities.length; i += chunkSize) {
+        await this.repo
+          .createQueryBuilder()
+          .insert()
+          .values(entities.slice(i, i + chunkSize) as never)
+          .updateEntity(false)
+          .execute();
+      }
+    });
+  }
+
+  async delete(id: Id): Promise<boolean> {
+    const result = await this.repo.delete({ [this.idProperty]: id } as FindOptionsWhere<T>);
+    return (result.affected ?? 0) > 0;
+  }
+}

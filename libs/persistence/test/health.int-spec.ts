@@ -1,0 +1,61 @@
+import { once, type EventEmitter } from 'node:events';
+import { HttpAdapterHost } from '@nestjs/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { MonitoringModule, ProblemDetailsFilter } from '@infrastructure/monitoring';
+import { PersistenceModule } from '@infrastructure/persistence';
+import { createTestApp, TestDatabase, type TestApp } from '@infrastructure/testing';
+import { Account } from './fixtures.js';
+
+describe('persistence readiness and recovery on PostgreSQL', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await TestDatabase.create({
+      url: 'postgres://postgres@127.0.0.1:5432/test',
+      entities: [Account],
+    });
+    t = await createTestApp(
+      {
+        imports: [
+          MonitoringModule.forRoot({
+            environment: 'test',
+            logging: { level: 'silent' },
+            shutdown: { handleSignals: false, exitProcess: false },
+          }),
+          PersistenceModule.forRoot(db.moduleOptions({ health: { timeoutMs: 500 } })),
+        ],
+      },
+      {
+        configure: (app) =>
+          app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost))),
+      },
+    );
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.destroy();
+  });
+
+  it('reports the database on /health/ready', async () => {
+    const res = await t.request.get('/health/ready').expect(200);
+    expect(res.body.details.database).toMatchObject({ status: 'up', type: 'postgres' });
+  });
+
+  it('recovers without a restart after its connections are killed (pg_terminate_backend)', async () => {
+    const ds = t.app.get(DataSource);
+    await ds.query('SELECT 1');
+    const pool = (ds.driver as unknown as { master: EventEmitter }).master;
+    const noticed = once(pool, 'error'); // the pool sees its idle connection die and drops it
+    const killed = await db.dataSource.query(
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()`,
+      [process.env.SERVICE_NAME ?? 'nest-app'],
+    );
+    expect(killed.length).toBeGreaterThan(0);
+    await noticed;
+    // The pool dropped the dead connection and opens a new one: queries succeed again.
+    await expect(ds.query('SELECT 1 AS one')).resolves.toEqual([{ one: 1 }]);
+    await t.request.get('/health/ready').expect(200);
+  });
+});
