@@ -58,7 +58,6 @@ export function dataSourceOptions(
         url: target.url,
         poolSize: o.pool.max,
         connectTimeout: o.pool.acquireTimeoutMs,
-        acquireTimeout: o.pool.acquireTimeoutMs,
         extra: {
           connectionLimit: o.pool.max,
           idleTimeout: o.pool.idleTimeoutMs,

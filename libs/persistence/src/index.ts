@@ -44,3 +44,4 @@ export {
 } from './transactions/unit-of-work.js';
 export { Transactional } from './transactions/transactional.decorator.js';
 export { databaseConfig, persistenceOptionsFrom } from './persistence.config.js';
+export { runMigrationsLocked } from './migrations.js';

@@ -6,6 +6,7 @@ import { HealthRegistry } from '@infrastructure/monitoring';
 import { ClsModule } from 'nestjs-cls';
 import type { DataSource } from 'typeorm';
 import { connectDataSource } from './data-source.js';
+import { runMigrationsLocked } from './migrations.js';
 import { parseDatabaseUrl } from './database-url.js';
 import { persistenceOptionsToken, persistenceTargetToken } from './persistence.constants.js';
 import {
@@ -81,7 +82,13 @@ function withPersistence(module: DynamicModule, name: string): DynamicModule {
             `database not reachable (attempt ${attempt}): ${(error as Error).message}; retrying in ${delay} ms`,
           ),
         );
-        if (o.migrationsRun) await ds.runMigrations({ transaction: 'each' });
+        if (o.migrationsRun) {
+          const applied = await runMigrationsLocked(ds);
+          if (applied.length)
+            logger.log(
+              `applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`,
+            );
+        }
         return ds;
       },
       inject: [optionsToken],
