@@ -42,9 +42,6 @@ describe.each([
     try {
       const [ranA, ranB] = await Promise.all([runMigrationsLocked(a), runMigrationsLocked(b)]);
       expect(ranA.length + ranB.length).toBe(1);
-      expect(await a.query('SELECT COUNT(*) AS n FROM widgets')).toEqual([
-        { n: expect.anything() },
-      ]);
       const [{ n }] = (await a.query('SELECT COUNT(*) AS n FROM widgets')) as Array<{
         n: string | number;
       }>;
