@@ -17,6 +17,9 @@ import {
 } from '@infrastructure/persistence';
 import { definitions } from './config.js';
 import { InfoController } from './info.controller.js';
+import { migrations } from './migrations/index.js';
+import { OrderEntity } from './orders/order.entity.js';
+import { OrdersModule } from './orders/orders.module.js';
 
 /** The sample API's root module. */
 @Module({})
@@ -41,8 +44,9 @@ export class AppModule {
         PersistenceModule.forRootAsync({
           inject: [databaseConfig.KEY],
           useFactory: (database: ConfigOf<typeof databaseConfig>) =>
-            persistenceOptionsFrom(database),
+            persistenceOptionsFrom(database, { entities: [OrderEntity], migrations }),
         }),
+        OrdersModule,
       ],
       controllers: [InfoController],
     };

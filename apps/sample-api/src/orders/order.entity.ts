@@ -1,0 +1,20 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, VersionColumn } from 'typeorm';
+
+/** Order lifecycle. */
+export type OrderStatus = 'placed' | 'paid' | 'cancelled';
+
+/** An order as stored (table `orders`, created by the CreateOrders migration). */
+@Entity('orders')
+export class OrderEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;
+  @Index('idx_orders_customer')
+  @Column({ name: 'customer_id', type: 'varchar', length: 64 })
+  customerId!: string;
+  @Column({ type: 'varchar', length: 64 }) sku!: string;
+  @Column({ type: 'int' }) quantity!: number;
+  @Column({ name: 'unit_price_cents', type: 'int' }) unitPriceCents!: number;
+  @Column({ name: 'total_cents', type: 'int' }) totalCents!: number;
+  @Column({ type: 'varchar', length: 20 }) status!: OrderStatus;
+  @CreateDateColumn({ name: 'created_at', precision: 3 }) createdAt!: Date;
+  @VersionColumn() version!: number;
+}

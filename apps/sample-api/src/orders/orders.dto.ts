@@ -1,0 +1,62 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+export class PlaceOrderDto {
+  @ApiProperty({ example: 'cust-42' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9._:-]{1,64}$/, {
+    message: 'customerId must be 1-64 chars of [A-Za-z0-9._:-]',
+  })
+  customerId!: string;
+
+  @ApiProperty({ example: 'SKU-1' })
+  @IsString()
+  @MaxLength(64)
+  sku!: string;
+
+  @ApiProperty({ example: 2, minimum: 1, maximum: 1000 })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  quantity!: number;
+
+  @ApiProperty({ example: 1999, description: 'Unit price in cents.', minimum: 0 })
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  unitPriceCents!: number;
+}
+
+export class ListOrdersQuery {
+  @ApiPropertyOptional({ description: 'From `nextCursor` of the previous page.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+}
+
+export class OrderDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() customerId!: string;
+  @ApiProperty() sku!: string;
+  @ApiProperty() quantity!: number;
+  @ApiProperty() unitPriceCents!: number;
+  @ApiProperty() totalCents!: number;
+  @ApiProperty({ enum: ['placed', 'paid', 'cancelled'] }) status!: string;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() version!: number;
+}
+
+export class OrderPageDto {
+  @ApiProperty({ type: [OrderDto] }) items!: OrderDto[];
+  @ApiPropertyOptional() nextCursor?: string;
+}

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { OrderRepository } from './order.repository.js';
+import { OrdersController } from './orders.controller.js';
+import { OrdersService } from './orders.service.js';
+
+@Module({ controllers: [OrdersController], providers: [OrderRepository, OrdersService] })
+export class OrdersModule {}

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, TestDatabase, type TestApp } from '@infrastructure/testing';
+import { AppModule } from '../src/app.module.js';
+import { configureApp } from '../src/bootstrap.js';
+
+const quiet = { NODE_ENV: 'test', LOG_LEVEL: 'warn', LOG_PRETTY: 'false' };
+
+async function ordersApi(adapter: 'express' | 'fastify', databaseUrl: string): Promise<TestApp> {
+  return createTestApp(
+    {
+      imports: [
+        AppModule.forRoot({ env: { ...quiet, DATABASE_URL: databaseUrl }, envFiles: false }),
+      ],
+    },
+    { adapter, configure: configureApp },
+  );
+}
+
+function exercise(label: string, open: () => Promise<TestApp>) {
+  describe(`${label}`, () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await open();
+    });
+    afterAll(() => t?.close());
+
+    it('places an order (201) and reads it back', async () => {
+      const placed = await t.request
+        .post('/v1/orders')
+        .send({ customerId: 'cust-1', sku: 'SKU-1', quantity: 3, unitPriceCents: 250 })
+        .expect(201);
+      expect(placed.body).toMatchObject({
+        customerId: 'cust-1',
+        quantity: 3,
+        totalCents: 750,
+        status: 'placed',
+        version: 1,
+      });
+      expect(placed.body.id).toMatch(/^[0-9a-f-]{36}$/);
+      const read = await t.request.get(`/v1/orders/${placed.body.id}`).expect(200);
+      expect(read.body).toEqual(placed.body);
+    });
+
+    it('answers a bad order with 400 and one error per field', async () => {
+      const res = await t.request
+        .post('/v1/orders')
+        .send({ customerId: 'bad id!', sku: 'S', quantity: 0 })
+        .expect(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      const pointers = (res.body.errors as Array<{ pointer: string }>).map((e) => e.pointer);
+      expect(pointers).toEqual(
+        expect.arrayContaining(['/customerId', '/quantity', '/unitPriceCents']),
+      );
+    });
+
+    it('answers an unknown order with 404 and a malformed id with 400, as problems', async () => {
+      const missing = await t.request
+        .get('/v1/orders/0b8e4f9e-8a3a-4c1e-9b7e-3f0f6f0c2d11')
+        .expect(404);
+      expect(missing.body).toMatchObject({
+        status: 404,
+        detail: 'Order 0b8e4f9e-8a3a-4c1e-9b7e-3f0f6f0c2d11 does not exist',
+      });
+      await t.request.get('/v1/orders/not-a-uuid').expect(400);
+      await t.request.get('/v1/orders?cursor=%%%garbage').expect(400);
+    });
+
+    it('lists orders page by page with a cursor', async () => {
+      for (let i = 0; i < 5; i++) {
+        await t.request
+          .post('/v1/orders')
+          .send({ customerId: 'pager', sku: `P-${i}`, quantity: 1, unitPriceCents: i })
+          .expect(201);
+      }
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const res = await t.request
+          .get('/v1/orders')
+          .query({ limit: 2, ...(cursor ? { cursor } : {}) })
+          .expect(200);
+        expect(res.body.items.length).toBeLessThanOrEqual(2);
+        ids.push(...res.body.items.map((o: { id: string }) => o.id));
+        cursor = res.body.nextCursor;
+      } while (cursor);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBeGreaterThanOrEqual(5);
+    });
+  });
+}
+
+exercise('orders API on express + SQLite (migrations at boot)', () =>
+  ordersApi('express', 'sqlite::memory:'),
+);
+exercise('orders API on fastify + SQLite', () => ordersApi('fastify', 'sqlite::memory:'));
+
+describe('orders API on PostgreSQL', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await TestDatabase.create({
+      url: 'postgres://postgres@127.0.0.1:5432/test',
+      migrations: [],
+      synchronize: false,
+    });
+  });
+  afterAll(() => db?.destroy());
+  exercise('(the same suite, the same migrations)', () => ordersApi('express', db.url));
+});
