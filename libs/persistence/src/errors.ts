@@ -14,9 +14,17 @@ export class MissingDependencyError extends Error {
   }
 }
 
-/** The database could not be reached at boot after every retry. */
+/**
+ * The database cannot be reached (at boot after every retry, or for a query at run time).
+ * Carries `httpStatus: 503` so the problem-details filter answers 503, not 500.
+ */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
+  readonly httpStatus = 503;
+  readonly publicMessage = 'The database is unavailable; try again shortly.';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }
 
 /** An optimistic-lock conflict: the row changed since it was read. */

@@ -45,3 +45,4 @@ export {
 export { Transactional } from './transactions/transactional.decorator.js';
 export { databaseConfig, persistenceOptionsFrom } from './persistence.config.js';
 export { runMigrationsLocked } from './migrations.js';
+export { isConnectionError, translateConnectionErrors } from './connection-errors.js';

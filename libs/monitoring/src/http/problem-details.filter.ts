@@ -22,6 +22,16 @@ function clientErrorStatus(error: unknown): number | undefined {
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }
 
+/**
+ * Errors from other libs may declare their HTTP meaning without depending on Nest:
+ * `httpStatus` (400-599) and an optional `publicMessage` safe to show (e.g. the persistence lib's
+ * DatabaseUnavailableError → 503). The error's own message is never sent.
+ */
+function declaredStatus(error: unknown): number | undefined {
+  const status = (error as { httpStatus?: unknown } | null)?.httpStatus;
+  return typeof status === 'number' && status >= 400 && status <= 599 ? status : undefined;
+}
+
 interface RequestLike {
   url?: string;
   originalUrl?: string;
@@ -58,6 +68,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       );
     }
     adapter.setHeader(response, 'content-type', PROBLEM_CONTENT_TYPE);
+    if (body.status === 503) adapter.setHeader(response, 'retry-after', '5');
     if (exception instanceof HttpException) {
       const retryAfter = (exception.getResponse() as { retryAfter?: unknown }).retryAfter;
       if (typeof retryAfter === 'number')
@@ -74,6 +85,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       if (status >= 500) return problem(status, base);
       return problem(status, { ...base, ...describeHttpException(exception) });
+    }
+    const declared = declaredStatus(exception);
+    if (declared) {
+      const detail = (exception as { publicMessage?: unknown }).publicMessage;
+      return problem(declared, { ...base, ...(typeof detail === 'string' ? { detail } : {}) });
     }
     const clientStatus = clientErrorStatus(exception);
     if (clientStatus) {

@@ -13,6 +13,7 @@ import {
   type ObjectLiteral,
   type Repository as OrmRepository,
 } from 'typeorm';
+import { translateConnectionErrors as guard } from '../connection-errors.js';
 import { ConcurrencyError } from '../errors.js';
 import type { UnitOfWork } from '../transactions/unit-of-work.js';
 import {
@@ -97,8 +98,8 @@ export class TypeOrmRepository<T extends ObjectLiteral, Id> extends Repository<T
     return toWhere(spec instanceof Specification ? spec.criteria : spec);
   }
 
-  async findById(id: Id): Promise<T | null> {
-    return this.repo.findOneBy({ [this.idProperty]: id } as FindOptionsWhere<T>);
+  findById(id: Id): Promise<T | null> {
+    return guard(() => this.repo.findOneBy({ [this.idProperty]: id } as FindOptionsWhere<T>));
   }
 
   async findMany(spec?: Specification<T> | Criteria<T>, page: PageRequest = {}): Promise<Page<T>> {
@@ -110,26 +111,32 @@ export class TypeOrmRepository<T extends ObjectLiteral, Id> extends Repository<T
         throw new RangeError(`cannot combine a cursor with a condition on ${id}`);
       where[id] = MoreThan(decodeCursor(page.cursor));
     }
-    const items = await this.repo.find({
-      where: where as FindOptionsWhere<T>,
-      order: { [id]: 'ASC' } as never,
-      take: limit + 1,
-      skip: page.cursor ? undefined : page.offset,
-    });
+    const items = await guard(() =>
+      this.repo.find({
+        where: where as FindOptionsWhere<T>,
+        order: { [id]: 'ASC' } as never,
+        take: limit + 1,
+        skip: page.cursor ? undefined : page.offset,
+      }),
+    );
     const more = items.length > limit;
     if (more) items.pop();
     return more ? { items, nextCursor: encodeCursor(items.at(-1)![id]) } : { items };
   }
 
   count(spec?: Specification<T> | Criteria<T>): Promise<number> {
-    return this.repo.countBy(this.where(spec));
+    return guard(() => this.repo.countBy(this.where(spec)));
   }
 
-  async exists(spec: Specification<T> | Criteria<T>): Promise<boolean> {
-    return this.repo.existsBy(this.where(spec));
+  exists(spec: Specification<T> | Criteria<T>): Promise<boolean> {
+    return guard(() => this.repo.existsBy(this.where(spec)));
   }
 
-  async save(entity: T): Promise<T> {
+  save(entity: T): Promise<T> {
+    return guard(() => this.saveNow(entity));
+  }
+
+  private async saveNow(entity: T): Promise<T> {
     const versionColumn = this.repo.metadata.versionColumn;
     const version = versionColumn
       ? (entity[versionColumn.propertyName] as number | undefined | null)
@@ -194,7 +201,9 @@ export class TypeOrmRepository<T extends ObjectLiteral, Id> extends Repository<T
   }
 
   async delete(id: Id): Promise<boolean> {
-    const result = await this.repo.delete({ [this.idProperty]: id } as FindOptionsWhere<T>);
+    const result = await guard(() =>
+      this.repo.delete({ [this.idProperty]: id } as FindOptionsWhere<T>),
+    );
     return (result.affected ?? 0) > 0;
   }
 }

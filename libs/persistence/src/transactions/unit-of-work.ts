@@ -3,6 +3,7 @@ import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsServiceManager } from 'nestjs-cls';
 import type { EntityManager } from 'typeorm';
+import { translateConnectionErrors } from '../connection-errors.js';
 import type { DatabaseTarget } from '../database-url.js';
 import { UnsupportedPropagationError } from '../errors.js';
 import { PERSISTENCE_TARGET } from '../persistence.constants.js';
@@ -69,7 +70,7 @@ export class UnitOfWork {
           )
         : this.host.withTransaction(PROPAGATION[propagation], fn);
     const cls = ClsServiceManager.getClsService();
-    return cls.isActive() ? run() : cls.run(run);
+    return translateConnectionErrors(() => (cls.isActive() ? run() : cls.run(run)));
   }
 
   /** True inside a transaction. */
