@@ -22,9 +22,6 @@ export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
   readonly httpStatus = 503;
   readonly publicMessage = 'The database is unavailable; try again shortly.';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** An optimistic-lock conflict: the row changed since it was read. */
