@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 import { loadDriver } from './drivers.js';
+import { SlowQueryLogger } from './instrumentation.js';
 import { DatabaseUnavailableError } from './errors.js';
 import type { ResolvedPersistenceOptions } from './persistence.options.js';
 
@@ -19,6 +20,8 @@ export function dataSourceOptions(
     migrationsRun: false, // run by us, under an advisory lock, after connecting
     synchronize: o.synchronize,
     logging: false as const,
+    logger: new SlowQueryLogger(name ?? 'default'),
+    maxQueryExecutionTime: o.slowQueryMs,
   };
   switch (target.type) {
     case 'better-sqlite3':

@@ -2,10 +2,11 @@ import { Logger, Module, type DynamicModule, type Provider } from '@nestjs/commo
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken, getEntityManagerToken } from '@nestjs/typeorm';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
-import { HealthRegistry } from '@infrastructure/monitoring';
+import { HealthRegistry, MetricsService } from '@infrastructure/monitoring';
 import { ClsModule } from 'nestjs-cls';
 import type { DataSource } from 'typeorm';
 import { connectDataSource } from './data-source.js';
+import { instrumentDataSource } from './instrumentation.js';
 import { runMigrationsLocked } from './migrations.js';
 import { parseDatabaseUrl } from './database-url.js';
 import { persistenceOptionsToken, persistenceTargetToken } from './persistence.constants.js';
@@ -33,6 +34,13 @@ class ConnectionLifecycle {
   ) {}
 
   onModuleInit(): void {
+    let metrics: MetricsService | undefined;
+    try {
+      metrics = this.moduleRef.get(MetricsService, { strict: false });
+    } catch {
+      metrics = undefined;
+    }
+    if (metrics) instrumentDataSource(this.dataSource, metrics, this.name);
     if (!this.options.health.enabled) return;
     let registry: HealthRegistry | undefined;
     try {

@@ -36,6 +36,8 @@ export interface PersistenceOptions {
   };
   /** SQLite busy timeout: how long a writer waits for the lock. @default 5000 */
   sqliteBusyTimeoutMs?: number;
+  /** Queries slower than this are logged (SQL text, no parameter values). @default 500 */
+  slowQueryMs?: number;
   /** Health check. */
   health?: {
     /** Register the `database` check in the monitoring health registry when present. @default true */
@@ -80,6 +82,7 @@ const schema = z
       .strict()
       .optional(),
     sqliteBusyTimeoutMs: z.number().int().min(0).optional(),
+    slowQueryMs: z.number().int().min(1).optional(),
     health: z
       .object({
         enabled: z.boolean().optional(),
@@ -93,7 +96,10 @@ const schema = z
 
 /** Options with every default applied. */
 export type ResolvedPersistenceOptions = Required<
-  Pick<PersistenceOptions, 'url' | 'migrationsRun' | 'synchronize' | 'sqliteBusyTimeoutMs'>
+  Pick<
+    PersistenceOptions,
+    'url' | 'migrationsRun' | 'synchronize' | 'sqliteBusyTimeoutMs' | 'slowQueryMs'
+  >
 > & {
   entities: NonNullable<PersistenceOptions['entities']>;
   migrations: NonNullable<PersistenceOptions['migrations']>;
@@ -118,6 +124,7 @@ export function resolvePersistenceOptions(options: PersistenceOptions): Resolved
     migrationsRun: options.migrationsRun ?? false,
     synchronize: options.synchronize ?? false,
     sqliteBusyTimeoutMs: options.sqliteBusyTimeoutMs ?? 5000,
+    slowQueryMs: options.slowQueryMs ?? 500,
     pool: {
       max: options.pool?.max ?? 10,
       idleTimeoutMs: options.pool?.idleTimeoutMs ?? 30_000,

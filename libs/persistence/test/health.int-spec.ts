@@ -10,6 +10,7 @@ import { Account } from './fixtures.js';
 describe('persistence readiness and recovery on PostgreSQL', () => {
   let db: TestDatabase;
   let t: TestApp;
+  const lines: string[] = [];
 
   beforeAll(async () => {
     db = await TestDatabase.create({
@@ -21,10 +22,16 @@ describe('persistence readiness and recovery on PostgreSQL', () => {
         imports: [
           MonitoringModule.forRoot({
             environment: 'test',
-            logging: { level: 'silent' },
+            logging: {
+              level: 'warn',
+              pretty: false,
+              destination: { write: (line: string) => void lines.push(line) },
+            },
             shutdown: { handleSignals: false, exitProcess: false },
           }),
-          PersistenceModule.forRoot(db.moduleOptions({ health: { timeoutMs: 500 } })),
+          PersistenceModule.forRoot(
+            db.moduleOptions({ health: { timeoutMs: 500 }, slowQueryMs: 20 }),
+          ),
         ],
       },
       {
@@ -57,5 +64,31 @@ describe('persistence readiness and recovery on PostgreSQL', () => {
     // The pool dropped the dead connection and opens a new one: queries succeed again.
     await expect(ds.query('SELECT 1 AS one')).resolves.toEqual([{ one: 1 }]);
     await t.request.get('/health/ready').expect(200);
+  });
+
+  it('exports query durations by operation and pool gauges', async () => {
+    await t.app.get(DataSource).query('SELECT 1');
+    const text = (await t.request.get('/metrics').expect(200)).text;
+    expect(text).toMatch(
+      /db_query_duration_seconds_count\{connection="default",operation="select",outcome="ok"\} \d+/,
+    );
+    expect(text).toMatch(/db_pool_connections\{connection="default"\} [1-9]/);
+    expect(text).toMatch(/db_pool_connections_in_use\{connection="default"\} \d+/);
+    expect(text).toMatch(/db_pool_waiting\{connection="default"\} 0/);
+  });
+
+  it('logs slow queries with their SQL but never their parameter values', async () => {
+    await t.app
+      .get(DataSource)
+      .query('SELECT pg_sleep(0.05), $1::text AS card', ['4111-1111-secret']);
+    const slow = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((r) => r.msg?.toString().startsWith('Slow query'));
+    expect(slow).toMatchObject({
+      context: 'SlowQuery',
+      sql: 'SELECT pg_sleep(0.05), $1::text AS card',
+      parameterCount: 1,
+    });
+    expect(lines.join('')).not.toContain('4111-1111-secret');
   });
 });
