@@ -1,3 +1,5 @@
+// mysql2 exposes its pool sizes only as underscored fields (_allConnections, _freeConnections).
+/* eslint-disable no-underscore-dangle */
 import type { Gauge, Histogram } from 'prom-client';
 import type { DataSource, Logger as TypeOrmLogger, QueryRunner } from 'typeorm';
 import { getLogger, type MetricsService } from '@infrastructure/monitoring';
