@@ -99,7 +99,11 @@ export class TypeOrmRepository<T extends ObjectLiteral, Id> extends Repository<T
   }
 
   findById(id: Id): Promise<T | null> {
-    return guard(() => this.repo.findOneBy({ [this.idProperty]: id } as FindOptionsWhere<T>));
+    // The query builder skips find-options parsing: measurably faster for the hottest read.
+    const property = this.idProperty;
+    return guard(() =>
+      this.repo.createQueryBuilder('e').where(`e.${property} = :id`, { id }).getOne(),
+    );
   }
 
   async findMany(spec?: Specification<T> | Criteria<T>, page: PageRequest = {}): Promise<Page<T>> {
