@@ -22,4 +22,8 @@ const options = resolvePersistenceOptions(
 const target = parseDatabaseUrl(options.url);
 if (target.file && target.file !== ':memory:') mkdirSync(dirname(target.file), { recursive: true });
 
-export default new DataSource(dataSourceOptions(target, options));
+// The CLI prints through the DataSource logger: use TypeORM's console logger here.
+export default new DataSource({
+  ...dataSourceOptions(target, options),
+  logger: 'advanced-console',
+});

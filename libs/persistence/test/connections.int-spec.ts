@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Test } from '@nestjs/testing';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DataSource } from 'typeorm';
+import { HealthRegistry, MonitoringModule } from '@infrastructure/monitoring';
+import { PersistenceModule } from '@infrastructure/persistence';
+import { seed, TestDatabase } from '@infrastructure/testing';
+import { Account } from './fixtures.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'persistence-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('named connections', () => {
+  it('serves a default and a "reporting" connection side by side, each with its readiness check', async () => {
+    const ref = await Test.createTestingModule({
+      imports: [
+        MonitoringModule.forRoot({
+          environment: 'test',
+          logging: { level: 'silent' },
+          shutdown: { handleSignals: false, exitProcess: false },
+        }),
+        PersistenceModule.forRoot({
+          url: `sqlite:${join(dir, 'main.db')}`,
+          entities: [Account],
+          synchronize: true,
+        }),
+        PersistenceModule.forRoot({
+          name: 'reporting',
+          url: `sqlite:${join(dir, 'reporting.db')}`,
+          entities: [Account],
+          synchronize: true,
+        }),
+      ],
+    }).compile();
+    await ref.init();
+    try {
+      const main = ref.get<DataSource>(getDataSourceToken());
+      const reporting = ref.get<DataSource>(getDataSourceToken('reporting'));
+      expect(main).not.toBe(reporting);
+      await reporting
+        .getRepository(Account)
+        .insert({ id: 'r1', owner: 'x', balance: 1, version: 1 });
+      expect(await reporting.getRepository(Account).count()).toBe(1);
+      expect(await main.getRepository(Account).count()).toBe(0);
+      expect(ref.get(HealthRegistry).names()).toEqual(
+        expect.arrayContaining(['database', 'database:reporting']),
+      );
+    } finally {
+      await ref.close();
+    }
+  });
+});
+
+describe('TestDatabase helpers', () => {
+  it('seeds fixtures by entity name and truncates them', async () => {
+    await using db = await TestDatabase.create({
+      url: 'mariadb://root@127.0.0.1:3306/test',
+      entities: [Account],
+    });
+    await seed(db, {
+      Account: [
+        { id: 's1', owner: 'a', balance: 1, version: 1 },
+        { id: 's2', owner: 'b', balance: 2, version: 1 },
+      ],
+    });
+    expect(await db.dataSource.getRepository(Account).count()).toBe(2);
+    await db.truncateAll();
+    expect(await db.dataSource.getRepository(Account).count()).toBe(0);
+  });
+});
+
+describe('migration CLI (npm run migration:*)', () => {
+  const typeorm = (command: string, databaseUrl: string) =>
+    spawnSync(
+      'node_modules/.bin/typeorm',
+      [command, '-d', 'dist/apps/sample-api/src/data-source.js'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl },
+      },
+    );
+
+  it('shows pending, runs, shows applied, reverts (the sample API data source)', () => {
+    const url = `sqlite:${join(dir, 'cli.db')}`;
+    const before = typeorm('migration:show', url);
+    expect(before.stdout).toContain('[ ] CreateOrders1764000000000');
+    expect(typeorm('migration:run', url).status).toBe(0);
+    expect(typeorm('migration:show', url).stdout).toContain('[X] 1 CreateOrders1764000000000');
+    expect(typeorm('migration:revert', url).status).toBe(0);
+    expect(typeorm('migration:show', url).stdout).toContain('[ ] CreateOrders1764000000000');
+  });
+});
