@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import pg from 'pg';
+import { Pool } from 'pg';
 import { EntitySchema } from 'typeorm';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,7 +25,7 @@ const { PersistenceModule, TypeOrmRepository, UnitOfWork } =
   await import('../../dist/libs/persistence/src/index.js');
 
 const schema = `bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Pool({ connectionString: URL_BASE, max: 2 });
+const admin = new Pool({ connectionString: URL_BASE, max: 2 });
 await admin.query(`CREATE SCHEMA ${schema}`);
 const ddl = (table) =>
   `CREATE TABLE ${schema}.${table} (id varchar(36) PRIMARY KEY, name varchar(64) NOT NULL, value integer NOT NULL)`;
@@ -47,6 +47,7 @@ const rows = Array.from({ length: ROWS }, (_, i) => ({
   name: `name ${i}`,
   value: i,
 }));
+const rate = (n, s) => `${Math.round(n / s).toLocaleString('en-US')}/s`;
 const time = async (fn) => {
   const t = performance.now();
   await fn();
@@ -55,7 +56,7 @@ const time = async (fn) => {
 
 try {
   // Raw pg: multi-row INSERTs of CHUNK rows in one transaction.
-  const raw = new pg.Pool({
+  const raw = new Pool({
     connectionString: URL_BASE,
     max: 4,
     options: `-c search_path=${schema}`,
@@ -110,7 +111,6 @@ try {
   await app.close();
   await raw.end();
 
-  const rate = (n, s) => `${Math.round(n / s).toLocaleString('en-US')}/s`;
   console.log(
     `\npersistence on PostgreSQL (${URL_BASE.replace(/:[^:@/]*@/, ':***@')}), node ${process.version}`,
   );

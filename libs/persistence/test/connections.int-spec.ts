@@ -75,18 +75,18 @@ describe('TestDatabase helpers', () => {
   });
 });
 
-describe('migration CLI (npm run migration:*)', () => {
-  const typeorm = (command: string, databaseUrl: string) =>
-    spawnSync(
-      'node_modules/.bin/typeorm',
-      [command, '-d', 'dist/apps/sample-api/src/data-source.js'],
-      {
-        cwd: root,
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl },
-      },
-    );
+const typeorm = (command: string, databaseUrl: string) =>
+  spawnSync(
+    'node_modules/.bin/typeorm',
+    [command, '-d', 'dist/apps/sample-api/src/data-source.js'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl },
+    },
+  );
 
+describe('migration CLI (npm run migration:*)', () => {
   it('shows pending, runs, shows applied, reverts (the sample API data source)', () => {
     const url = `sqlite:${join(dir, 'cli.db')}`;
     const before = typeorm('migration:show', url);
