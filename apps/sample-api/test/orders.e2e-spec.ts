@@ -39,6 +39,8 @@ function exercise(label: string, open: () => Promise<TestApp>) {
       expect(placed.body.id).toMatch(/^[0-9a-f-]{36}$/);
       const read = await t.request.get(`/v1/orders/${placed.body.id}`).expect(200);
       expect(read.body).toEqual(placed.body);
+      const listed = await t.request.get('/v1/orders').query({ limit: 100 }).expect(200);
+      expect(listed.body.items).toContainEqual(read.body); // same values through the query-builder path
     });
 
     it('answers a bad order with 400 and one error per field', async () => {

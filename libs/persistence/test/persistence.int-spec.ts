@@ -59,6 +59,10 @@ describe.each(Object.entries(SERVERS))('persistence on %s', (_kind, url) => {
       await repo.save(account('a1', 10));
       expect(await repo.findById('a1')).toMatchObject({ id: 'a1', balance: 10, version: 1 });
       expect(await repo.findById('nope')).toBeNull();
+      // The point read's own hydration matches TypeORM's (same instance type, same values).
+      const fast = await repo.findById('a1');
+      expect(fast).toBeInstanceOf(Account);
+      expect(fast).toEqual((await repo.findMany({ id: 'a1' })).items[0]);
       expect(await repo.count()).toBe(1);
       expect(await repo.exists({ owner: 'ann' })).toBe(true);
       expect(await repo.delete('a1')).toBe(true);
