@@ -16,8 +16,6 @@ import {
 import { translateConnectionErrors as guard } from '../connection-errors.js';
 import { ConcurrencyError } from '../errors.js';
 
-/** A column of an entity's metadata (TypeORM does not export the class from its root). */
-type ColumnMetadata = OrmRepository<ObjectLiteral>['metadata']['columns'][number];
 import type { UnitOfWork } from '../transactions/unit-of-work.js';
 import {
   Repository,
