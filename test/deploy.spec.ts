@@ -86,7 +86,7 @@ describe('README.md', () => {
   });
 
   it('links every lib README', () => {
-    const libs = ['configuration', 'monitoring', 'persistence', 'testing'];
+    const libs = ['configuration', 'messaging', 'monitoring', 'persistence', 'testing'];
     for (const lib of libs) expect(readme).toContain(`(libs/${lib}/README.md)`);
   });
 });

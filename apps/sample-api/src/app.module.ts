@@ -15,7 +15,8 @@ import {
   PersistenceModule,
   persistenceOptionsFrom,
 } from '@infrastructure/persistence';
-import { definitions } from './config.js';
+import { MessagingModule } from '@infrastructure/messaging';
+import { definitions, messagingConfig } from './config.js';
 import { InfoController } from './info.controller.js';
 import { migrations } from './migrations/index.js';
 import { OrderEntity } from './orders/order.entity.js';
@@ -45,6 +46,16 @@ export class AppModule {
           inject: [databaseConfig.KEY],
           useFactory: (database: ConfigOf<typeof databaseConfig>) =>
             persistenceOptionsFrom(database, { entities: [OrderEntity], migrations }),
+        }),
+        MessagingModule.forRootAsync({
+          inject: [appConfig.KEY, messagingConfig.KEY],
+          useFactory: (
+            app: ConfigOf<typeof appConfig>,
+            messaging: ConfigOf<typeof messagingConfig>,
+          ) => ({
+            transport: messaging.transport as 'memory',
+            serviceName: app.serviceName,
+          }),
         }),
         OrdersModule,
       ],

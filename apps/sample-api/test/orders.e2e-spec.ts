@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, TestDatabase, type TestApp } from '@infrastructure/testing';
+import { EventBus } from '@infrastructure/messaging';
+import { createTestApp, MockEventBus, TestDatabase, type TestApp } from '@infrastructure/testing';
+import { OrderPlaced } from '../src/orders/order-placed.event.js';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
 
@@ -107,4 +109,47 @@ describe('orders API on PostgreSQL', () => {
   });
   afterAll(() => db?.destroy());
   exercise('(the same suite, the same migrations)', () => ordersApi('express', db.url));
+});
+
+describe('orders API publishes OrderPlaced through the EventBus port', () => {
+  it('is visible to a MockEventBus swapped in for the real bus', async () => {
+    const bus = new MockEventBus();
+    await using t = await createTestApp(
+      {
+        imports: [
+          AppModule.forRoot({
+            env: { ...quiet, DATABASE_URL: 'sqlite::memory:' },
+            envFiles: false,
+          }),
+        ],
+      },
+      { configure: configureApp, overrides: [{ provide: EventBus, useValue: bus }] },
+    );
+    const placed = await t.request
+      .post('/v1/orders')
+      .send({ customerId: 'cust-9', sku: 'SKU-9', quantity: 2, unitPriceCents: 100 })
+      .expect(201);
+    const event = bus.expectPublished(OrderPlaced, (e) => e.orderId === placed.body.id);
+    expect(event).toMatchObject({ customerId: 'cust-9', totalCents: 200, aggregateType: 'Order' });
+  });
+
+  it('is not published when the order is refused', async () => {
+    const bus = new MockEventBus();
+    await using t = await createTestApp(
+      {
+        imports: [
+          AppModule.forRoot({
+            env: { ...quiet, DATABASE_URL: 'sqlite::memory:' },
+            envFiles: false,
+          }),
+        ],
+      },
+      { configure: configureApp, overrides: [{ provide: EventBus, useValue: bus }] },
+    );
+    await t.request
+      .post('/v1/orders')
+      .send({ customerId: 'x', sku: 'S', quantity: 0, unitPriceCents: 1 })
+      .expect(400);
+    expect(bus.published).toEqual([]);
+  });
 });

@@ -5,3 +5,4 @@ export {
   type TestApp,
 } from './create-test-app.js';
 export { seed, TestDatabase, type TestDatabaseOptions } from './test-database.js';
+export { MockEventBus } from './mock-event-bus.js';

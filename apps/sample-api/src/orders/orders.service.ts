@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { EventBus } from '@infrastructure/messaging';
 import { getLogger } from '@infrastructure/monitoring';
 import { Transactional, type Page } from '@infrastructure/persistence';
 import { OrderEntity } from './order.entity.js';
+import { OrderPlaced } from './order-placed.event.js';
 import { OrderRepository } from './order.repository.js';
 import type { PlaceOrderDto } from './orders.dto.js';
 
@@ -11,7 +13,10 @@ import type { PlaceOrderDto } from './orders.dto.js';
 export class OrdersService {
   private readonly log = getLogger('OrdersService');
 
-  constructor(private readonly orders: OrderRepository) {}
+  constructor(
+    private readonly orders: OrderRepository,
+    private readonly events: EventBus,
+  ) {}
 
   @Transactional()
   async place(cmd: PlaceOrderDto): Promise<OrderEntity> {
@@ -25,6 +30,8 @@ export class OrdersService {
       status: 'placed' as const,
     });
     await this.orders.save(order);
+    // Inside the transaction: delivered only once it commits.
+    await this.events.publish(new OrderPlaced(order.id, order.customerId, order.totalCents));
     this.log.info({ orderId: order.id, totalCents: order.totalCents }, 'Order placed');
     return (await this.orders.findById(order.id))!;
   }

@@ -1,0 +1,138 @@
+import { PoisonMessageError } from './errors.js';
+import type { DomainEvent, DomainEventClass } from './domain-event.js';
+
+/** Wire form of an event: JSON, schema-versioned, self-describing. */
+export interface EventEnvelope {
+  id: string;
+  type: string;
+  schemaVersion: number;
+  occurredAt: string;
+  aggregateId?: string;
+  aggregateType?: string;
+  version?: number;
+  /** The event's own fields. */
+  payload: Record<string, unknown>;
+  metadata: Record<string, string>;
+}
+
+/** Turns an old payload into the next schema version's. */
+export type Upcaster = (payload: Record<string, unknown>) => Record<string, unknown>;
+
+interface Registration {
+  type: string;
+  schemaVersion: number;
+  cls: DomainEventClass;
+  upcasters: Map<number, Upcaster>;
+}
+
+const byClass = new Map<Function, Registration>();
+const byType = new Map<string, Registration>();
+const BASE_FIELDS = new Set([
+  'id',
+  'occurredAt',
+  'aggregateId',
+  'aggregateType',
+  'version',
+  'metadata',
+]);
+
+/**
+ * Registers an event class under a stable name (the wire `type`) and schema version.
+ * `upcasters[n]` turns a version-`n` payload into version `n + 1`.
+ */
+export function DomainEventType(
+  type: string,
+  options: { schemaVersion?: number; upcasters?: Record<number, Upcaster> } = {},
+): ClassDecorator {
+  return (target) => {
+    const registration: Registration = {
+      type,
+      schemaVersion: options.schemaVersion ?? 1,
+      cls: target as unknown as DomainEventClass,
+      upcasters: new Map(Object.entries(options.upcasters ?? {}).map(([v, f]) => [Number(v), f])),
+    };
+    const existing = byType.get(type);
+    if (existing && existing.cls !== registration.cls) {
+      throw new TypeError(
+        `@DomainEventType('${type}') is used by both ${existing.cls.name} and ${target.name}`,
+      );
+    }
+    byClass.set(target, registration);
+    byType.set(type, registration);
+  };
+}
+
+/** The wire name of an event class. */
+export function eventTypeOf(cls: Function): string {
+  const r = byClass.get(cls);
+  if (!r)
+    throw new TypeError(
+      `${cls.name} is not registered: decorate it with @DomainEventType('${cls.name}')`,
+    );
+  return r.type;
+}
+
+/** Serialises an event to its envelope. */
+export function toEnvelope(event: DomainEvent): EventEnvelope {
+  const r = byClass.get(event.constructor);
+  if (!r)
+    throw new TypeError(
+      `${event.constructor.name} is not registered: decorate it with @DomainEventType`,
+    );
+  const payload: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(event)) if (!BASE_FIELDS.has(k)) payload[k] = v;
+  return {
+    id: event.id,
+    type: r.type,
+    schemaVersion: r.schemaVersion,
+    occurredAt: event.occurredAt.toISOString(),
+    ...(event.aggregateId !== undefined ? { aggregateId: event.aggregateId } : {}),
+    ...(event.aggregateType !== undefined ? { aggregateType: event.aggregateType } : {}),
+    ...(event.version !== undefined ? { version: event.version } : {}),
+    payload: JSON.parse(JSON.stringify(payload)) as Record<string, unknown>,
+    metadata: { ...event.metadata },
+  };
+}
+
+/**
+ * Rebuilds an instance of the registered class from an envelope, upcasting old schema versions.
+ * @throws PoisonMessageError for an unknown type, a newer schema version, or a malformed envelope.
+ */
+export function fromEnvelope(envelope: unknown): DomainEvent {
+  const e = envelope as Partial<EventEnvelope> | null;
+  if (
+    !e ||
+    typeof e !== 'object' ||
+    typeof e.type !== 'string' ||
+    typeof e.id !== 'string' ||
+    typeof e.payload !== 'object' ||
+    e.payload === null
+  ) {
+    throw new PoisonMessageError('malformed envelope: needs id, type and payload');
+  }
+  const r = byType.get(e.type);
+  if (!r) throw new PoisonMessageError(`unknown event type "${e.type}"`);
+  let payload = e.payload;
+  let version = e.schemaVersion ?? 1;
+  if (version > r.schemaVersion) {
+    throw new PoisonMessageError(
+      `${e.type} schema version ${version} is newer than this service knows (${r.schemaVersion})`,
+    );
+  }
+  while (version < r.schemaVersion) {
+    const up = r.upcasters.get(version);
+    if (!up) throw new PoisonMessageError(`${e.type}: no upcaster from schema version ${version}`);
+    payload = up(payload);
+    version++;
+  }
+  const instance = Object.create(r.cls.prototype as object) as Record<string, unknown>;
+  Object.assign(instance, payload, {
+    id: e.id,
+    occurredAt: new Date(e.occurredAt ?? Date.now()),
+    aggregateId: e.aggregateId,
+    aggregateType: e.aggregateType,
+    version: e.version,
+    metadata: e.metadata ?? {},
+  });
+  return instance as unknown as DomainEvent;
+}

@@ -1,0 +1,36 @@
+export { MessagingModule } from './messaging.module.js';
+export { MESSAGING_MODULE_OPTIONS } from './messaging.module-definition.js';
+export {
+  resolveMessagingOptions,
+  type MessagingOptions,
+  type ResolvedMessagingOptions,
+} from './messaging.options.js';
+export {
+  DomainEvent,
+  uuidv7,
+  type DomainEventClass,
+  type DomainEventInit,
+} from './domain-event.js';
+export {
+  DomainEventType,
+  eventTypeOf,
+  fromEnvelope,
+  toEnvelope,
+  type EventEnvelope,
+  type Upcaster,
+} from './event-registry.js';
+export { EventBus, type PublishOptions } from './event-bus.js';
+export {
+  EventHandler,
+  type EventHandlerOptions,
+  type RetryPolicy,
+} from './event-handler.decorator.js';
+export { DeadLetters, type DeadLetter } from './dead-letters.js';
+export { MessagingConfigError, PoisonMessageError } from './errors.js';
+export { MemoryTransport } from './transports/memory.transport.js';
+export type {
+  DeliveryHandler,
+  HandlingOutcome,
+  Transport,
+  TransportMessage,
+} from './transports/transport.js';

@@ -1,0 +1,49 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { DeadLetters } from './dead-letters.js';
+import { EventBus } from './event-bus.js';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableModuleClass,
+  MESSAGING_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+} from './messaging.module-definition.js';
+import { resolveMessagingOptions, type MessagingOptions } from './messaging.options.js';
+import { MESSAGING_OPTIONS, MESSAGING_TRANSPORT, MessagingRuntime } from './messaging.runtime.js';
+import { MemoryTransport } from './transports/memory.transport.js';
+
+function withMessaging(module: DynamicModule): DynamicModule {
+  const providers: Provider[] = [
+    {
+      provide: MESSAGING_OPTIONS,
+      useFactory: (o: MessagingOptions) => resolveMessagingOptions(o),
+      inject: [MESSAGING_MODULE_OPTIONS],
+    },
+    { provide: MESSAGING_TRANSPORT, useFactory: () => new MemoryTransport() },
+    DeadLetters,
+    MessagingRuntime,
+    { provide: EventBus, useExisting: MessagingRuntime },
+  ];
+  return {
+    ...module,
+    imports: [...(module.imports ?? []), DiscoveryModule],
+    providers: [...(module.providers ?? []), ...providers],
+    exports: [...(module.exports ?? []), EventBus, DeadLetters, MESSAGING_OPTIONS],
+  };
+}
+
+/**
+ * The EventBus port with `@EventHandler` discovery, consumer groups, retries with backoff, dead
+ * letters, context propagation and metrics. Inside a unit of work (persistence lib) events leave
+ * after commit. This release ships the in-process transport; broker transports come next.
+ */
+@Module({})
+export class MessagingModule extends ConfigurableModuleClass {
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return withMessaging(super.forRoot(options));
+  }
+
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withMessaging(super.forRootAsync(options));
+  }
+}

@@ -1,0 +1,224 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
+import type { Counter, Histogram } from 'prom-client';
+import {
+  extractContext,
+  getLogger,
+  injectContext,
+  MetricsService,
+  RequestContext,
+  ShutdownService,
+} from '@infrastructure/monitoring';
+import { UnitOfWork } from '@infrastructure/persistence';
+import { DeadLetters } from './dead-letters.js';
+import type { DomainEvent } from './domain-event.js';
+import { EventBus, type PublishOptions } from './event-bus.js';
+import { EVENT_HANDLER, type EventHandlerMetadata } from './event-handler.decorator.js';
+import { eventTypeOf, fromEnvelope, toEnvelope } from './event-registry.js';
+import { PoisonMessageError } from './errors.js';
+import { backoffMs, type ResolvedMessagingOptions } from './messaging.options.js';
+import type { HandlingOutcome, Transport, TransportMessage } from './transports/transport.js';
+
+export const MESSAGING_OPTIONS = 'MESSAGING:OPTIONS';
+export const MESSAGING_TRANSPORT = 'MESSAGING:TRANSPORT';
+
+interface AfterCommitLike {
+  readonly active: boolean;
+  afterCommit(fn: () => unknown): Promise<void>;
+}
+
+/**
+ * The EventBus implementation and the consumer pipeline: discovers `@EventHandler` methods,
+ * subscribes them per consumer group, restores the publisher's context in handlers, retries with
+ * backoff, dead-letters with failure headers, counts everything, and drains at shutdown.
+ */
+@Injectable()
+export class MessagingRuntime
+  extends EventBus
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
+  private readonly log = getLogger('Messaging');
+  private published?: Counter<'transport' | 'type'>;
+  private consumed?: Counter<'transport' | 'type' | 'group' | 'outcome'>;
+  private duration?: Histogram<'transport' | 'type' | 'group'>;
+  private deadLettered?: Counter<'transport' | 'type' | 'group'>;
+  private uow?: AfterCommitLike | null;
+
+  constructor(
+    @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
+    @Inject(MESSAGING_TRANSPORT) private readonly transport: Transport,
+    private readonly deadLetters: DeadLetters,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly moduleRef: ModuleRef,
+    private readonly context: RequestContext,
+  ) {
+    super();
+    this.deadLetters.attach(transport);
+  }
+
+  private optional<T>(token: unknown): T | undefined {
+    try {
+      return this.moduleRef.get(token as never, { strict: false }) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private metrics(): void {
+    const metrics = this.optional<MetricsService>(MetricsService);
+    if (!metrics) return;
+    this.published = metrics.counter({
+      name: 'messages_published_total',
+      help: 'Messages published, by transport and event type.',
+      labelNames: ['transport', 'type'],
+    });
+    this.consumed = metrics.counter({
+      name: 'messages_consumed_total',
+      help: 'Deliveries handled, by outcome (success, retry, dead_letter).',
+      labelNames: ['transport', 'type', 'group', 'outcome'],
+    });
+    this.duration = metrics.histogram({
+      name: 'message_handling_duration_seconds',
+      help: 'Handler time per delivery.',
+      labelNames: ['transport', 'type', 'group'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    });
+    this.deadLettered = metrics.counter({
+      name: 'dead_letters_total',
+      help: 'Messages sent to dead letters.',
+      labelNames: ['transport', 'type', 'group'],
+    });
+  }
+
+  async publish(
+    events: DomainEvent | readonly DomainEvent[],
+    options: PublishOptions = {},
+  ): Promise<void> {
+    const list = Array.isArray(events)
+      ? (events as readonly DomainEvent[])
+      : [events as DomainEvent];
+    if (list.length === 0) return;
+    const messages = list.map((event) => {
+      const envelope = toEnvelope(event);
+      const headers = injectContext({
+        ...options.headers,
+        'x-message-id': envelope.id,
+        'x-message-type': envelope.type,
+        'content-type': 'application/json',
+      });
+      return { envelope, headers };
+    });
+    const send = async () => {
+      await this.transport.publish(messages);
+      for (const m of messages)
+        this.published?.inc({ transport: this.transport.name, type: m.envelope.type });
+    };
+    // Inside a unit of work, events leave only once it has committed.
+    this.uow ??= this.optional<AfterCommitLike>(UnitOfWork) ?? null;
+    if (this.uow?.active) await this.uow.afterCommit(send);
+    else await send();
+  }
+
+  onApplicationBootstrap(): void {
+    this.metrics();
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
+      const proto = Object.getPrototypeOf(instance) as object;
+      for (const method of this.scanner.getAllMethodNames(proto)) {
+        const handlers = Reflect.getMetadata(EVENT_HANDLER, proto, method) as
+          EventHandlerMetadata[] | undefined;
+        for (const h of handlers ?? []) this.subscribe(instance, method, h);
+      }
+    }
+    this.optional<ShutdownService>(ShutdownService)?.registerDrainHook('messaging consumers', () =>
+      this.transport.close(),
+    );
+  }
+
+  private subscribe(
+    instance: Record<string, unknown>,
+    method: string,
+    h: EventHandlerMetadata,
+  ): void {
+    const type = eventTypeOf(h.event);
+    const group =
+      h.options.group ?? `${this.options.serviceName}.${instance.constructor.name}.${method}`;
+    const retry = { ...this.options.retry, ...h.options.retry };
+    const fn = (instance[method] as (event: DomainEvent) => unknown).bind(instance);
+    this.transport.subscribe(type, group, (message) =>
+      this.handle(type, group, retry, fn, message),
+    );
+    this.log.debug({ type, group }, 'subscribed');
+  }
+
+  private async handle(
+    type: string,
+    group: string,
+    retry: ResolvedMessagingOptions['retry'],
+    fn: (event: DomainEvent) => unknown,
+    message: TransportMessage,
+  ): Promise<{ outcome: HandlingOutcome; delayMs?: number }> {
+    const labels = { transport: this.transport.name, type, group };
+    const { store } = extractContext(message.headers);
+    const messageId = message.headers['x-message-id'];
+    return this.context.run(
+      { ...store, ...(messageId ? { causationId: messageId } : {}) },
+      async () => {
+        const started = performance.now();
+        let outcome: HandlingOutcome;
+        let delayMs: number | undefined;
+        try {
+          const event = fromEnvelope(message.body);
+          await fn(event);
+          outcome = 'success';
+        } catch (error) {
+          const poison = error instanceof PoisonMessageError;
+          if (!poison && message.attempt < retry.attempts) {
+            outcome = 'retry';
+            delayMs = backoffMs(retry, message.attempt);
+            this.log.warn(
+              { err: error, type, group, attempt: message.attempt, retryInMs: delayMs },
+              'handler failed; will retry',
+            );
+          } else {
+            outcome = 'dead_letter';
+            this.deadLetter(type, group, message, error);
+          }
+        }
+        this.duration?.observe(labels, (performance.now() - started) / 1000);
+        this.consumed?.inc({ ...labels, outcome });
+        return { outcome, delayMs };
+      },
+    );
+  }
+
+  private deadLetter(type: string, group: string, message: TransportMessage, error: unknown): void {
+    const e = error instanceof Error ? error : new Error(String(error));
+    this.deadLetters.add({
+      body: message.body,
+      destination: type,
+      group,
+      headers: {
+        ...message.headers,
+        'x-exception-message': e.message.slice(0, 1000),
+        'x-exception-type': e.name,
+        'x-attempts': String(message.attempt),
+        'x-original-destination': `${type}#${group}`,
+        'x-failed-at': new Date().toISOString(),
+      },
+    });
+    this.deadLettered?.inc({ transport: this.transport.name, type, group });
+    this.log.error({ err: e, type, group, attempts: message.attempt }, 'message dead-lettered');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.transport.close();
+  }
+}
