@@ -34,3 +34,4 @@ export type {
   Transport,
   TransportMessage,
 } from './transports/transport.js';
+export { MessagingRuntime, type MessagingObservation } from './messaging.runtime.js';

@@ -27,6 +27,19 @@ import type { HandlingOutcome, Transport, TransportMessage } from './transports/
 export const MESSAGING_OPTIONS = 'MESSAGING:OPTIONS';
 export const MESSAGING_TRANSPORT = 'MESSAGING:TRANSPORT';
 
+/** What the runtime reports to observers (tests, tooling) after each publish and each delivery. */
+export type MessagingObservation =
+  | { kind: 'published'; type: string; event: DomainEvent }
+  | {
+      kind: 'handled';
+      type: string;
+      group: string;
+      outcome: HandlingOutcome;
+      attempt: number;
+      event?: DomainEvent;
+      error?: unknown;
+    };
+
 interface AfterCommitLike {
   readonly active: boolean;
   afterCommit(fn: () => unknown): Promise<void>;
@@ -48,6 +61,17 @@ export class MessagingRuntime
   private duration?: Histogram<'transport' | 'type' | 'group'>;
   private deadLettered?: Counter<'transport' | 'type' | 'group'>;
   private uow?: AfterCommitLike | null;
+  private readonly observers = new Set<(o: MessagingObservation) => void>();
+
+  /** Subscribes to publish and delivery observations; returns the unsubscribe function. */
+  observe(listener: (o: MessagingObservation) => void): () => void {
+    this.observers.add(listener);
+    return () => this.observers.delete(listener);
+  }
+
+  private notify(o: MessagingObservation): void {
+    for (const listener of this.observers) listener(o);
+  }
 
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
@@ -118,6 +142,9 @@ export class MessagingRuntime
       await this.transport.publish(messages);
       for (const m of messages)
         this.published?.inc({ transport: this.transport.name, type: m.envelope.type });
+      for (const event of list) {
+        this.notify({ kind: 'published', type: eventTypeOf(event.constructor), event });
+      }
     };
     // Inside a unit of work, events leave only once it has committed.
     this.uow ??= this.optional<AfterCommitLike>(UnitOfWork) ?? null;
@@ -174,11 +201,14 @@ export class MessagingRuntime
         const started = performance.now();
         let outcome: HandlingOutcome;
         let delayMs: number | undefined;
+        let event: DomainEvent | undefined;
+        let failure: unknown;
         try {
-          const event = fromEnvelope(message.body);
+          event = fromEnvelope(message.body);
           await fn(event);
           outcome = 'success';
         } catch (error) {
+          failure = error;
           const poison = error instanceof PoisonMessageError;
           if (!poison && message.attempt < retry.attempts) {
             outcome = 'retry';
@@ -194,6 +224,15 @@ export class MessagingRuntime
         }
         this.duration?.observe(labels, (performance.now() - started) / 1000);
         this.consumed?.inc({ ...labels, outcome });
+        this.notify({
+          kind: 'handled',
+          type,
+          group,
+          outcome,
+          attempt: message.attempt,
+          event,
+          error: failure,
+        });
         return { outcome, delayMs };
       },
     );

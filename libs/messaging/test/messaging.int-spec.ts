@@ -17,7 +17,7 @@ import {
   getLogger,
 } from '@infrastructure/monitoring';
 import { PersistenceModule, UnitOfWork } from '@infrastructure/persistence';
-import { MockEventBus } from '@infrastructure/testing';
+import { MessagingTestHarness, MockEventBus } from '@infrastructure/testing';
 
 @DomainEventType('test.OrderPlaced', {
   schemaVersion: 2,
@@ -238,5 +238,46 @@ describe('MockEventBus', () => {
     expect(() => bus.expectPublished(OrderPlaced, (e) => e.totalCents === 3)).toThrow(
       /expected a published OrderPlaced/,
     );
+  });
+});
+
+describe('MessagingTestHarness', () => {
+  it('awaits publishes and deliveries of the real pipeline without sleeping', async () => {
+    const ref = await Test.createTestingModule({
+      imports: [
+        MonitoringModule.forRoot({
+          environment: 'test',
+          logging: { level: 'silent' },
+          shutdown: { handleSignals: false, exitProcess: false },
+        }),
+        PersistenceModule.forRoot({ url: 'sqlite::memory:' }),
+        MessagingModule.forRoot(),
+        ProjectionsModule,
+      ],
+    }).compile();
+    await ref.init();
+    const harness = new MessagingTestHarness(ref);
+    try {
+      await ref.get(EventBus).publish(new OrderPlaced('h-1', 11));
+      expect((await harness.published(OrderPlaced, (e) => e.orderId === 'h-1')).totalCents).toBe(
+        11,
+      );
+      const handled = await harness.consumed(OrderPlaced, {
+        group: 'audit',
+        match: (e) => e.orderId === 'h-1',
+      });
+      expect(handled?.orderId).toBe('h-1');
+      failFor.set('h-2', 1);
+      await ref.get(EventBus).publish(new OrderPlaced('h-2', 12));
+      await harness.consumed(OrderPlaced, {
+        group: 'flaky',
+        outcome: 'retry',
+        match: (e) => e.orderId === 'h-2',
+      });
+      await harness.consumed(OrderPlaced, { group: 'flaky', match: (e) => e.orderId === 'h-2' });
+    } finally {
+      harness.close();
+      await ref.close();
+    }
   });
 });

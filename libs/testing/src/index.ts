@@ -6,3 +6,4 @@ export {
 } from './create-test-app.js';
 export { seed, TestDatabase, type TestDatabaseOptions } from './test-database.js';
 export { MockEventBus } from './mock-event-bus.js';
+export { MessagingTestHarness } from './messaging-test-harness.js';
