@@ -111,20 +111,24 @@ describe('orders API on PostgreSQL', () => {
   exercise('(the same suite, the same migrations)', () => ordersApi('express', db.url));
 });
 
+/** The sample API with a MockEventBus in place of the real bus. */
+async function appWithMockBus(): Promise<{ t: TestApp; bus: MockEventBus }> {
+  const bus = new MockEventBus();
+  const t = await createTestApp(
+    {
+      imports: [
+        AppModule.forRoot({ env: { ...quiet, DATABASE_URL: 'sqlite::memory:' }, envFiles: false }),
+      ],
+    },
+    { configure: configureApp, overrides: [{ provide: EventBus, useValue: bus }] },
+  );
+  return { t, bus };
+}
+
 describe('orders API publishes OrderPlaced through the EventBus port', () => {
   it('is visible to a MockEventBus swapped in for the real bus', async () => {
-    const bus = new MockEventBus();
-    await using t = await createTestApp(
-      {
-        imports: [
-          AppModule.forRoot({
-            env: { ...quiet, DATABASE_URL: 'sqlite::memory:' },
-            envFiles: false,
-          }),
-        ],
-      },
-      { configure: configureApp, overrides: [{ provide: EventBus, useValue: bus }] },
-    );
+    const { t, bus } = await appWithMockBus();
+    await using _ = t;
     const placed = await t.request
       .post('/v1/orders')
       .send({ customerId: 'cust-9', sku: 'SKU-9', quantity: 2, unitPriceCents: 100 })
@@ -134,18 +138,8 @@ describe('orders API publishes OrderPlaced through the EventBus port', () => {
   });
 
   it('is not published when the order is refused', async () => {
-    const bus = new MockEventBus();
-    await using t = await createTestApp(
-      {
-        imports: [
-          AppModule.forRoot({
-            env: { ...quiet, DATABASE_URL: 'sqlite::memory:' },
-            envFiles: false,
-          }),
-        ],
-      },
-      { configure: configureApp, overrides: [{ provide: EventBus, useValue: bus }] },
-    );
+    const { t, bus } = await appWithMockBus();
+    await using _ = t;
     await t.request
       .post('/v1/orders')
       .send({ customerId: 'x', sku: 'S', quantity: 0, unitPriceCents: 1 })

@@ -17,7 +17,7 @@ import {
   getLogger,
 } from '@infrastructure/monitoring';
 import { PersistenceModule, UnitOfWork } from '@infrastructure/persistence';
-import { MessagingTestHarness, MockEventBus } from '@infrastructure/testing';
+import { MessagingTestHarness, MockEventBus, testMonitoringOptions } from '@infrastructure/testing';
 
 @DomainEventType('test.OrderPlaced', {
   schemaVersion: 2,
@@ -104,11 +104,7 @@ describe('MessagingModule on the memory transport', () => {
   beforeAll(async () => {
     ref = await Test.createTestingModule({
       imports: [
-        MonitoringModule.forRoot({
-          environment: 'test',
-          logging: { level: 'silent' },
-          shutdown: { handleSignals: false, exitProcess: false },
-        }),
+        MonitoringModule.forRoot(testMonitoringOptions()),
         PersistenceModule.forRoot({ url: 'sqlite::memory:' }),
         MessagingModule.forRoot({ serviceName: 'orders-test' }),
         ProjectionsModule,
@@ -245,11 +241,7 @@ describe('MessagingTestHarness', () => {
   it('awaits publishes and deliveries of the real pipeline without sleeping', async () => {
     const ref = await Test.createTestingModule({
       imports: [
-        MonitoringModule.forRoot({
-          environment: 'test',
-          logging: { level: 'silent' },
-          shutdown: { handleSignals: false, exitProcess: false },
-        }),
+        MonitoringModule.forRoot(testMonitoringOptions()),
         PersistenceModule.forRoot({ url: 'sqlite::memory:' }),
         MessagingModule.forRoot(),
         ProjectionsModule,

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { HealthRegistry, MonitoringModule } from '@infrastructure/monitoring';
 import { PersistenceModule } from '@infrastructure/persistence';
-import { seed, TestDatabase } from '@infrastructure/testing';
+import { seed, TestDatabase, testMonitoringOptions } from '@infrastructure/testing';
 import { Account } from './fixtures.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -20,11 +20,7 @@ describe('named connections', () => {
   it('serves a default and a "reporting" connection side by side, each with its readiness check', async () => {
     const ref = await Test.createTestingModule({
       imports: [
-        MonitoringModule.forRoot({
-          environment: 'test',
-          logging: { level: 'silent' },
-          shutdown: { handleSignals: false, exitProcess: false },
-        }),
+        MonitoringModule.forRoot(testMonitoringOptions()),
         PersistenceModule.forRoot({
           url: `sqlite:${join(dir, 'main.db')}`,
           entities: [Account],
