@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validateModuleOptions } from './validate-options.js';
 import type { ConfigDefinition } from './config-definition.js';
 
 /** Options of `ConfigurationModule.forRoot` / the factory of `forRootAsync`. */
@@ -35,11 +36,6 @@ const optionsSchema = z
 export function validateConfigurationOptions(
   options: ConfigurationModuleOptions,
 ): ConfigurationModuleOptions {
-  const result = optionsSchema.safeParse(options ?? {});
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const path = issue.path.length ? `options.${issue.path.join('.')}` : 'options';
-    throw new TypeError(`ConfigurationModule: ${path}: ${issue.message}`);
-  }
+  validateModuleOptions('ConfigurationModule', optionsSchema, options ?? {});
   return options ?? {};
 }

@@ -37,3 +37,4 @@ export {
   type ConfigProblem,
 } from './errors.js';
 export { appConfig, httpConfig } from './standard-config.js';
+export { validateModuleOptions } from './validate-options.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validateModuleOptions } from '@infrastructure/configuration';
 import type { RetryPolicy } from './event-handler.decorator.js';
 import { MessagingConfigError } from './errors.js';
 
@@ -39,16 +40,9 @@ const schema = z
 
 /** Validates options, naming the bad key, and applies defaults. */
 export function resolveMessagingOptions(options: MessagingOptions = {}): ResolvedMessagingOptions {
-  const parsed = schema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = ['options', ...issue.path].join('.');
-    const hint =
-      issue.path[0] === 'transport'
-        ? ' (this release ships the memory transport; brokers come next)'
-        : '';
-    throw new MessagingConfigError(`MessagingModule: ${key}: ${issue.message}${hint}`);
-  }
+  validateModuleOptions('MessagingModule', schema, options, MessagingConfigError, (path) =>
+    path[0] === 'transport' ? ' (this release ships the memory transport; brokers come next)' : '',
+  );
   return {
     transport: 'memory',
     serviceName: options.serviceName ?? 'app',

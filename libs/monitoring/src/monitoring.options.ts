@@ -1,4 +1,5 @@
 import type { DestinationStream, Level } from 'pino';
+import { validateModuleOptions } from '@infrastructure/configuration';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { MonitoringOptionsError } from './errors.js';
@@ -186,12 +187,7 @@ const schema = z
 export function resolveMonitoringOptions(
   options: MonitoringOptions = {},
 ): ResolvedMonitoringOptions {
-  const parsed = schema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = ['options', ...issue.path].join('.');
-    throw new MonitoringOptionsError(`MonitoringModule: ${path}: ${issue.message}`);
-  }
+  validateModuleOptions('MonitoringModule', schema, options, MonitoringOptionsError);
   const environment = options.environment ?? process.env.NODE_ENV ?? 'development';
   const l = options.logging ?? {};
   const m = options.metrics ?? {};

@@ -1,4 +1,5 @@
 import type { EntitySchema, MixedList } from 'typeorm';
+import { validateModuleOptions } from '@infrastructure/configuration';
 import { z } from 'zod';
 import { PersistenceConfigError } from './errors.js';
 
@@ -110,13 +111,7 @@ export type ResolvedPersistenceOptions = Required<
 
 /** Validates options, naming the bad key, and applies defaults. */
 export function resolvePersistenceOptions(options: PersistenceOptions): ResolvedPersistenceOptions {
-  const parsed = schema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new PersistenceConfigError(
-      `PersistenceModule: ${['options', ...issue.path].join('.')}: ${issue.message}`,
-    );
-  }
+  validateModuleOptions('PersistenceModule', schema, options, PersistenceConfigError);
   return {
     url: options.url,
     entities: options.entities ?? [],
