@@ -53,7 +53,7 @@ export class AppModule {
             app: ConfigOf<typeof appConfig>,
             messaging: ConfigOf<typeof messagingConfig>,
           ) => ({
-            transport: messaging.transport as 'memory',
+            transport: messaging.transport,
             serviceName: app.serviceName,
           }),
         }),

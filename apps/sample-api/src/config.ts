@@ -17,9 +17,11 @@ export const redisConfig = defineConfig('redis', {
 export const messagingConfig = defineConfig('messaging', {
   transport: {
     env: 'MESSAGING_TRANSPORT',
-    ...cfg.oneOf(['memory', 'redis', 'rabbitmq', 'kafka', 'nats', 'mqtt'] as const, 'memory'),
-    description: 'Event bus transport.',
+    // Broker transports (redis, rabbitmq, kafka, nats, mqtt) are accepted once they are built.
+    ...cfg.oneOf(['memory'] as const, 'memory'),
+    description: 'Event bus transport (`memory` for now; redis, rabbitmq, kafka, nats, mqtt next).',
   },
+
   url: {
     env: 'MESSAGING_URL',
     ...cfg.url({

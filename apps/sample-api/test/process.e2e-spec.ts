@@ -76,8 +76,11 @@ describe('sample API process (built, as npm start runs it)', () => {
   });
 
   it('refuses to start on a bad PORT, naming the variable and what it expected', async () => {
-    const app = run({ PORT: 'abc', HTTP_ADAPTER: 'koa' });
+    const app = run({ PORT: 'abc', HTTP_ADAPTER: 'koa', MESSAGING_TRANSPORT: 'carrier-pigeon' });
     expect(await app.exited).toBe(1);
+    expect(app.output()).toContain(
+      'MESSAGING_TRANSPORT: expected one of memory, got "carrier-pigeon"',
+    );
     expect(app.output()).toContain('PORT: expected an integer 1-65535, got "abc"');
     expect(app.output()).toContain('HTTP_ADAPTER: expected one of express, fastify, got "koa"');
   });
