@@ -75,3 +75,4 @@ export { createValidationPipe } from './http/validation.pipe.js';
 
 // Configuration
 export { monitoringConfig, monitoringOptionsFrom } from './monitoring.config.js';
+export { replaceMethod } from './util/replace-method.js';

@@ -1,5 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import { currentContext } from '../context/request-context.js';
+import { replaceMethod } from '../util/replace-method.js';
 import { recordError, tracer } from './tracer.js';
 
 /**
@@ -42,12 +43,6 @@ export function Span(name?: string, attributes: Attributes = {}): MethodDecorato
         }
       });
     };
-    // Keep metadata other decorators put on the method (Nest reads it from the function).
-    for (const metaKey of Reflect.getMetadataKeys(original)) {
-      Reflect.defineMetadata(metaKey, Reflect.getMetadata(metaKey, original), wrapped);
-    }
-    Object.defineProperty(wrapped, 'name', { value: original.name });
-    descriptor.value = wrapped;
-    return descriptor;
+    return replaceMethod(descriptor, wrapped);
   };
 }

@@ -1,4 +1,5 @@
 import { Inject } from '@nestjs/common';
+import { replaceMethod } from '@infrastructure/monitoring';
 import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js';
 
 const UOW = Symbol('unitOfWork');
@@ -19,11 +20,6 @@ export function Transactional(options: UnitOfWorkOptions = {}): MethodDecorator 
     const wrapped = function (this: { [UOW]: UnitOfWork }, ...args: unknown[]) {
       return this[UOW].run(() => original.apply(this, args), options);
     };
-    for (const metaKey of Reflect.getMetadataKeys(original)) {
-      Reflect.defineMetadata(metaKey, Reflect.getMetadata(metaKey, original), wrapped);
-    }
-    Object.defineProperty(wrapped, 'name', { value: original.name });
-    descriptor.value = wrapped;
-    return descriptor;
+    return replaceMethod(descriptor, wrapped);
   };
 }
