@@ -1,73 +1,97 @@
 import { Injectable } from '@nestjs/common';
-import type { Transport } from './transports/transport.js';
+import type { DeadLetterRecord, Transport } from './transports/transport.js';
 
 /** A message that exhausted its retries or could never be handled. */
-export interface DeadLetter {
-  body: unknown;
-  /** Original headers plus `x-exception-message`, `x-exception-type`, `x-attempts`, `x-original-destination`, `x-failed-at`. */
-  headers: Record<string, string>;
-  /** `<type>` the message was published as. */
-  destination: string;
-  /** Consumer group that gave up on it. */
-  group: string;
-}
+export type DeadLetter = DeadLetterRecord;
+
+const FAILURE_HEADERS = new Set([
+  'x-exception-message',
+  'x-exception-type',
+  'x-exception-stack',
+  'x-attempts',
+  'x-original-destination',
+  'x-failed-at',
+]);
 
 /**
- * The dead-letter destination of the memory transport, and replay: `deadLetters.replay(filter)`
- * republishes matching messages (to every group, as a fresh delivery) and removes them.
+ * Dead letters of the transport (a queue, stream or subject per broker; memory for `memory`):
+ * `list(filter)`, `next(filter)` (a promise, for tests and tooling) and `replay(filter)`, which
+ * redelivers each matching letter to the group that gave up on it and removes it.
  */
 @Injectable()
 export class DeadLetters {
-  private readonly letters: DeadLetter[] = [];
   private transport?: Transport;
-
-  /** @internal */
-  attach(transport: Transport): void {
-    this.transport = transport;
-  }
-
   private waiters: Array<{
     filter: (letter: DeadLetter) => boolean;
     resolve: (letter: DeadLetter) => void;
   }> = [];
 
   /** @internal */
-  add(letter: DeadLetter): void {
-    this.letters.push(letter);
-    const ready = this.waiters.filter((w) => w.filter(letter));
-    this.waiters = this.waiters.filter((w) => !ready.includes(w));
-    for (const w of ready) w.resolve(letter);
+  attach(transport: Transport): void {
+    this.transport = transport;
   }
 
-  /** Resolves with the first dead letter matching `filter`, already there or still to come (tests, tooling). */
-  next(filter: (letter: DeadLetter) => boolean = () => true): Promise<DeadLetter> {
-    const found = this.letters.find(filter);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve) => this.waiters.push({ filter, resolve }));
-  }
-
-  /** Dead letters matching `filter` (all when omitted). */
-  list(filter: (letter: DeadLetter) => boolean = () => true): DeadLetter[] {
-    return this.letters.filter(filter);
-  }
-
-  /** Republishes the matching dead letters without the failure headers; returns how many. */
-  async replay(filter: (letter: DeadLetter) => boolean = () => true): Promise<number> {
+  private get source(): Transport {
     if (!this.transport) throw new Error('DeadLetters: no transport attached');
-    const chosen = this.letters.filter(filter);
+    return this.transport;
+  }
+
+  /** @internal Stores a dead letter and wakes `next()` waiters. */
+  async add(letter: Omit<DeadLetter, 'id'>): Promise<void> {
+    await this.source.deadLetter(letter);
+    const ready = this.waiters.filter((w) => w.filter({ ...letter, id: '' }));
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    const stored = await this.list(() => true, 10_000);
+    for (const w of ready) {
+      const found = stored.filter(w.filter).at(-1);
+      if (found) w.resolve(found);
+      else this.waiters.push(w);
+    }
+  }
+
+  /**
+   * Resolves with the first dead letter matching `filter`, already stored or dead-lettered later
+   * by this process.
+   */
+  async next(filter: (letter: DeadLetter) => boolean = () => true): Promise<DeadLetter> {
+    const promise = new Promise<DeadLetter>((resolve) => this.waiters.push({ filter, resolve }));
+    const [found] = await this.list(filter, 10_000);
+    if (found) {
+      this.waiters = this.waiters.filter((w) => w.filter !== filter);
+      return found;
+    }
+    return promise;
+  }
+
+  /** Dead letters matching `filter` (all when omitted), oldest first, among the first `scan` stored. */
+  async list(
+    filter: (letter: DeadLetter) => boolean = () => true,
+    scan = 10_000,
+  ): Promise<DeadLetter[]> {
+    return (await this.source.listDeadLetters(scan)).filter(filter);
+  }
+
+  /**
+   * Redelivers the matching dead letters to the group that gave up on them, as a first attempt
+   * without the failure headers, then removes them. Returns how many were replayed.
+   */
+  async replay(
+    filter: (letter: DeadLetter) => boolean = () => true,
+    scan = 10_000,
+  ): Promise<number> {
+    const chosen = await this.list(filter, scan);
     for (const letter of chosen) {
-      this.letters.splice(this.letters.indexOf(letter), 1);
       const headers = Object.fromEntries(
-        Object.entries(letter.headers).filter(
-          ([k]) =>
-            !k.startsWith('x-exception') &&
-            !['x-attempts', 'x-failed-at', 'x-original-destination'].includes(k),
-        ),
+        Object.entries(letter.headers).filter(([k]) => !FAILURE_HEADERS.has(k)),
       );
-      await this.transport.publishRaw(letter.destination, letter.body, {
-        ...headers,
-        'x-replayed': 'true',
+      await this.source.redeliver(letter.group, {
+        type: letter.type,
+        body: letter.body,
+        headers: { ...headers, 'x-replayed': 'true' },
+        ...(headers['x-message-key'] ? { key: headers['x-message-key'] } : {}),
       });
+      await this.source.removeDeadLetters([letter]);
     }
     return chosen.length;
   }

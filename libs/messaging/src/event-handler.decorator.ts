@@ -16,6 +16,8 @@ export interface EventHandlerOptions {
   group?: string;
   /** @default the module's retry policy */
   retry?: RetryPolicy;
+  /** Deliveries of this group handled at once (broker prefetch). @default the module's `prefetch` */
+  concurrency?: number;
 }
 
 export const EVENT_HANDLER = Symbol.for('infrastructure.messaging.eventHandler');

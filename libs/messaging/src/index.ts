@@ -1,9 +1,11 @@
 export { MessagingModule } from './messaging.module.js';
 export { MESSAGING_MODULE_OPTIONS } from './messaging.module-definition.js';
 export {
+  TRANSPORTS,
   resolveMessagingOptions,
   type MessagingOptions,
   type ResolvedMessagingOptions,
+  type TransportName,
 } from './messaging.options.js';
 export {
   DomainEvent,
@@ -28,10 +30,19 @@ export {
 export { DeadLetters, type DeadLetter } from './dead-letters.js';
 export { MessagingConfigError, PoisonMessageError } from './errors.js';
 export { MemoryTransport } from './transports/memory.transport.js';
+export { createTransport } from './transports/create-transport.js';
 export type {
+  DeadLetterRecord,
   DeliveryHandler,
   HandlingOutcome,
+  OutgoingMessage,
+  SubscribeOptions,
   Transport,
   TransportMessage,
+  TransportOptions,
 } from './transports/transport.js';
-export { MessagingRuntime, type MessagingObservation } from './messaging.runtime.js';
+export {
+  MESSAGING_TRANSPORT,
+  MessagingRuntime,
+  type MessagingObservation,
+} from './messaging.runtime.js';

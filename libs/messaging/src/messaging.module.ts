@@ -8,9 +8,13 @@ import {
   MESSAGING_MODULE_OPTIONS,
   OPTIONS_TYPE,
 } from './messaging.module-definition.js';
-import { resolveMessagingOptions, type MessagingOptions } from './messaging.options.js';
+import {
+  resolveMessagingOptions,
+  type MessagingOptions,
+  type ResolvedMessagingOptions,
+} from './messaging.options.js';
 import { MESSAGING_OPTIONS, MESSAGING_TRANSPORT, MessagingRuntime } from './messaging.runtime.js';
-import { MemoryTransport } from './transports/memory.transport.js';
+import { createTransport } from './transports/create-transport.js';
 
 function withMessaging(module: DynamicModule): DynamicModule {
   const providers: Provider[] = [
@@ -19,7 +23,11 @@ function withMessaging(module: DynamicModule): DynamicModule {
       useFactory: (o: MessagingOptions) => resolveMessagingOptions(o),
       inject: [MESSAGING_MODULE_OPTIONS],
     },
-    { provide: MESSAGING_TRANSPORT, useFactory: () => new MemoryTransport() },
+    {
+      provide: MESSAGING_TRANSPORT,
+      useFactory: (o: ResolvedMessagingOptions) => createTransport(o),
+      inject: [MESSAGING_OPTIONS],
+    },
     DeadLetters,
     MessagingRuntime,
     { provide: EventBus, useExisting: MessagingRuntime },
@@ -28,14 +36,21 @@ function withMessaging(module: DynamicModule): DynamicModule {
     ...module,
     imports: [...(module.imports ?? []), DiscoveryModule],
     providers: [...(module.providers ?? []), ...providers],
-    exports: [...(module.exports ?? []), EventBus, DeadLetters, MESSAGING_OPTIONS],
+    exports: [
+      ...(module.exports ?? []),
+      EventBus,
+      DeadLetters,
+      MessagingRuntime,
+      MESSAGING_OPTIONS,
+      MESSAGING_TRANSPORT,
+    ],
   };
 }
 
 /**
  * The EventBus port with `@EventHandler` discovery, consumer groups, retries with backoff, dead
  * letters, context propagation and metrics. Inside a unit of work (persistence lib) events leave
- * after commit. This release ships the in-process transport; broker transports come next.
+ * after commit.
  */
 @Module({})
 export class MessagingModule extends ConfigurableModuleClass {

@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   type OnApplicationBootstrap,
+  type OnModuleInit,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
@@ -9,6 +10,7 @@ import type { Counter, Histogram } from 'prom-client';
 import {
   extractContext,
   getLogger,
+  HealthRegistry,
   injectContext,
   MetricsService,
   RequestContext,
@@ -19,10 +21,15 @@ import { DeadLetters } from './dead-letters.js';
 import type { DomainEvent } from './domain-event.js';
 import { EventBus, type PublishOptions } from './event-bus.js';
 import { EVENT_HANDLER, type EventHandlerMetadata } from './event-handler.decorator.js';
-import { eventTypeOf, fromEnvelope, toEnvelope } from './event-registry.js';
+import { eventTypeOf, fromEnvelope, toEnvelope, type EventEnvelope } from './event-registry.js';
 import { PoisonMessageError } from './errors.js';
 import { backoffMs, type ResolvedMessagingOptions } from './messaging.options.js';
-import type { HandlingOutcome, Transport, TransportMessage } from './transports/transport.js';
+import type {
+  HandlingOutcome,
+  OutgoingMessage,
+  Transport,
+  TransportMessage,
+} from './transports/transport.js';
 
 export const MESSAGING_OPTIONS = 'MESSAGING:OPTIONS';
 export const MESSAGING_TRANSPORT = 'MESSAGING:TRANSPORT';
@@ -53,7 +60,7 @@ interface AfterCommitLike {
 @Injectable()
 export class MessagingRuntime
   extends EventBus
-  implements OnApplicationBootstrap, OnApplicationShutdown
+  implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
 {
   private readonly log = getLogger('Messaging');
   private published?: Counter<'transport' | 'type'>;
@@ -62,6 +69,7 @@ export class MessagingRuntime
   private deadLettered?: Counter<'transport' | 'type' | 'group'>;
   private uow?: AfterCommitLike | null;
   private readonly observers = new Set<(o: MessagingObservation) => void>();
+  private readonly subscriptions: Promise<void>[] = [];
 
   /** Subscribes to publish and delivery observations; returns the unsubscribe function. */
   observe(listener: (o: MessagingObservation) => void): () => void {
@@ -120,6 +128,26 @@ export class MessagingRuntime
     });
   }
 
+  /** The messages `publish` hands to the transport (or the outbox) for `events`. */
+  toMessages(events: readonly DomainEvent[], options: PublishOptions = {}): OutgoingMessage[] {
+    return events.map((event) => {
+      const envelope: EventEnvelope = toEnvelope(event);
+      const headers = injectContext({
+        ...options.headers,
+        'x-message-id': envelope.id,
+        'x-message-type': envelope.type,
+        'content-type': 'application/json',
+        ...(envelope.aggregateId ? { 'x-message-key': envelope.aggregateId } : {}),
+      });
+      return {
+        type: envelope.type,
+        body: JSON.stringify(envelope),
+        headers,
+        ...(envelope.aggregateId ? { key: envelope.aggregateId } : {}),
+      };
+    });
+  }
+
   async publish(
     events: DomainEvent | readonly DomainEvent[],
     options: PublishOptions = {},
@@ -128,20 +156,9 @@ export class MessagingRuntime
       ? (events as readonly DomainEvent[])
       : [events as DomainEvent];
     if (list.length === 0) return;
-    const messages = list.map((event) => {
-      const envelope = toEnvelope(event);
-      const headers = injectContext({
-        ...options.headers,
-        'x-message-id': envelope.id,
-        'x-message-type': envelope.type,
-        'content-type': 'application/json',
-      });
-      return { envelope, headers };
-    });
+    const messages = this.toMessages(list, options);
     const send = async () => {
-      await this.transport.publish(messages);
-      for (const m of messages)
-        this.published?.inc({ transport: this.transport.name, type: m.envelope.type });
+      await this.send(messages);
       for (const event of list) {
         this.notify({ kind: 'published', type: eventTypeOf(event.constructor), event });
       }
@@ -152,7 +169,23 @@ export class MessagingRuntime
     else await send();
   }
 
-  onApplicationBootstrap(): void {
+  /** Hands messages to the transport and counts them (the outbox relay publishes through here). */
+  async send(messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.transport.publish(messages);
+    for (const m of messages) this.published?.inc({ transport: this.transport.name, type: m.type });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.transport.connect();
+    this.optional<HealthRegistry>(HealthRegistry)?.register(
+      `messaging:${this.transport.name}`,
+      () => this.transport.ping(),
+      { critical: this.options.healthCritical },
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
     this.metrics();
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
@@ -164,6 +197,7 @@ export class MessagingRuntime
         for (const h of handlers ?? []) this.subscribe(instance, method, h);
       }
     }
+    await Promise.all(this.subscriptions);
     this.optional<ShutdownService>(ShutdownService)?.registerDrainHook('messaging consumers', () =>
       this.transport.close(),
     );
@@ -179,8 +213,13 @@ export class MessagingRuntime
       h.options.group ?? `${this.options.serviceName}.${instance.constructor.name}.${method}`;
     const retry = { ...this.options.retry, ...h.options.retry };
     const fn = (instance[method] as (event: DomainEvent) => unknown).bind(instance);
-    this.transport.subscribe(type, group, (message) =>
-      this.handle(type, group, retry, fn, message),
+    this.subscriptions.push(
+      this.transport.subscribe(
+        type,
+        group,
+        (message) => this.handle(type, group, retry, fn, message),
+        { prefetch: h.options.concurrency ?? this.options.prefetch },
+      ),
     );
     this.log.debug({ type, group }, 'subscribed');
   }
@@ -204,7 +243,7 @@ export class MessagingRuntime
         let event: DomainEvent | undefined;
         let failure: unknown;
         try {
-          event = fromEnvelope(message.body);
+          event = fromEnvelope(parseBody(message.body));
           await fn(event);
           outcome = 'success';
         } catch (error) {
@@ -218,8 +257,18 @@ export class MessagingRuntime
               'handler failed; will retry',
             );
           } else {
-            outcome = 'dead_letter';
-            this.deadLetter(type, group, message, error);
+            try {
+              await this.deadLetter(type, group, message, error);
+              outcome = 'dead_letter';
+            } catch (storeError) {
+              // The dead-letter destination is down: keep the message (no ack) and try later.
+              outcome = 'retry';
+              delayMs = retry.maxDelayMs;
+              this.log.error(
+                { err: storeError, type, group },
+                'could not store dead letter; will redeliver',
+              );
+            }
           }
         }
         this.duration?.observe(labels, (performance.now() - started) / 1000);
@@ -238,12 +287,17 @@ export class MessagingRuntime
     );
   }
 
-  private deadLetter(type: string, group: string, message: TransportMessage, error: unknown): void {
+  private async deadLetter(
+    type: string,
+    group: string,
+    message: TransportMessage,
+    error: unknown,
+  ): Promise<void> {
     const e = error instanceof Error ? error : new Error(String(error));
-    this.deadLetters.add({
-      body: message.body,
-      destination: type,
+    await this.deadLetters.add({
+      type,
       group,
+      body: message.body,
       headers: {
         ...message.headers,
         'x-exception-message': e.message.slice(0, 1000),
@@ -259,5 +313,13 @@ export class MessagingRuntime
 
   async onApplicationShutdown(): Promise<void> {
     await this.transport.close();
+  }
+}
+
+function parseBody(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    throw new PoisonMessageError('body is not JSON');
   }
 }

@@ -1,0 +1,32 @@
+import { MessagingConfigError } from '../errors.js';
+import type { ResolvedMessagingOptions, TransportName } from '../messaging.options.js';
+import { MemoryTransport } from './memory.transport.js';
+import type { Transport, TransportOptions } from './transport.js';
+
+type Factory = (options: TransportOptions) => Promise<Transport>;
+
+/** Each broker transport is loaded on demand, so its driver is only needed when it is used. */
+const FACTORIES: Record<TransportName, Factory | undefined> = {
+  memory: async () => new MemoryTransport(),
+  redis: undefined,
+  rabbitmq: undefined,
+  kafka: undefined,
+  nats: undefined,
+  mqtt: undefined,
+};
+
+/** Builds the transport the options name (or returns the instance they carry). */
+export async function createTransport(options: ResolvedMessagingOptions): Promise<Transport> {
+  if (typeof options.transport !== 'string') return options.transport;
+  const factory = FACTORIES[options.transport];
+  if (!factory) {
+    throw new MessagingConfigError(
+      `MessagingModule: options.transport '${options.transport}' is not available in this build`,
+    );
+  }
+  return factory({
+    ...(options.url ? { url: options.url } : {}),
+    namespace: options.namespace,
+    serviceName: options.serviceName,
+  });
+}

@@ -1,0 +1,3 @@
+import { describeTransportContract } from './contract/transport-contract.js';
+
+describeTransportContract('memory', () => ({ transport: 'memory' }));
