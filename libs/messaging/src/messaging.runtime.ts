@@ -213,13 +213,21 @@ export class MessagingRuntime
       h.options.group ?? `${this.options.serviceName}.${instance.constructor.name}.${method}`;
     const retry = { ...this.options.retry, ...h.options.retry };
     const fn = (instance[method] as (event: DomainEvent) => unknown).bind(instance);
+    // One key's deliveries run one after the other (per-key order with concurrent handlers).
+    const tails = new Map<string, Promise<unknown>>();
+    const ordered = (message: TransportMessage) => {
+      const key = message.headers['x-message-key'];
+      const run = () => this.handle(type, group, retry, fn, message);
+      if (!key) return run();
+      const result = (tails.get(key) ?? Promise.resolve()).then(run);
+      tails.set(key, result);
+      void result.finally(() => tails.get(key) === result && tails.delete(key));
+      return result;
+    };
     this.subscriptions.push(
-      this.transport.subscribe(
-        type,
-        group,
-        (message) => this.handle(type, group, retry, fn, message),
-        { prefetch: h.options.concurrency ?? this.options.prefetch },
-      ),
+      this.transport.subscribe(type, group, ordered, {
+        prefetch: h.options.concurrency ?? this.options.prefetch,
+      }),
     );
     this.log.debug({ type, group }, 'subscribed');
   }
