@@ -8,6 +8,37 @@ import type { Transport } from './transports/transport.js';
 export const TRANSPORTS = ['memory', 'redis', 'rabbitmq', 'kafka', 'nats', 'mqtt'] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
 
+/** Transactional outbox (needs the persistence lib's default connection). */
+export interface OutboxOptions {
+  /**
+   * `when-in-transaction`: inside a unit of work, events are written to `outbox_messages` in the
+   * same transaction and published by the relay after commit; outside one, published directly.
+   * `always`: outside a unit of work too (one insert per publish). `never`: no outbox.
+   * @default 'when-in-transaction'
+   */
+  mode?: 'always' | 'when-in-transaction' | 'never';
+  /** Create `outbox_messages`/`inbox_messages` at boot when missing (else run `messagingMigrations`). @default true */
+  createTables?: boolean;
+  /** Run the relay in this instance (several instances may). @default true */
+  relay?: boolean;
+  /** Rows per claim and publish. @default 500 */
+  batchSize?: number;
+  /** Poll period for rows the after-commit wake-up missed (other instances, outages). @default 1000 */
+  pollIntervalMs?: number;
+  /** How long a claimed batch is reserved for one relay. @default 30000 */
+  leaseMs?: number;
+  /** How long sent rows are kept. @default 86400000 (1 day) */
+  retentionMs?: number;
+  /** Period of the cleanup of sent outbox rows and old inbox rows. @default 300000 */
+  cleanupIntervalMs?: number;
+}
+
+/** Idempotent inbox (needs the persistence lib's default connection). */
+export interface InboxOptions {
+  /** How long processed message ids are remembered. @default 604800000 (7 days) */
+  retentionMs?: number;
+}
+
 /** Options of `MessagingModule.forRoot` / the factory of `forRootAsync`. */
 export interface MessagingOptions {
   /** Broker transport, or your own `Transport` instance. @default 'memory' */
@@ -26,14 +57,25 @@ export interface MessagingOptions {
   drainTimeoutMs?: number;
   /** Whether a broker that does not answer makes the service unready. @default false (degraded) */
   healthCritical?: boolean;
+  /** Transactional outbox; `false` turns it off. @default on when the persistence lib is present */
+  outbox?: OutboxOptions | false;
+  /**
+   * Idempotent inbox: each handler's work and the `(message id, group)` row commit in one
+   * transaction, so a redelivered message is processed once per group. `false` turns it off.
+   * @default on when the persistence lib is present
+   */
+  inbox?: InboxOptions | false;
 }
 
 export type ResolvedMessagingOptions = Required<
-  Omit<MessagingOptions, 'retry' | 'url' | 'transport'>
+  Omit<MessagingOptions, 'retry' | 'url' | 'transport' | 'outbox' | 'inbox'>
 > & {
   transport: TransportName | Transport;
   url?: string;
   retry: Required<RetryPolicy>;
+  /** `explicit`: the user configured it (missing persistence then fails the boot). */
+  outbox: Required<OutboxOptions> & { explicit: boolean };
+  inbox: (Required<InboxOptions> & { explicit: boolean }) | false;
 };
 
 const retry = z
@@ -68,6 +110,29 @@ const schema = z
     prefetch: z.number().int().min(1).max(10_000).optional(),
     drainTimeoutMs: z.number().int().min(0).optional(),
     healthCritical: z.boolean().optional(),
+    outbox: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            mode: z.enum(['always', 'when-in-transaction', 'never']).optional(),
+            createTables: z.boolean().optional(),
+            relay: z.boolean().optional(),
+            batchSize: z.number().int().min(1).max(10_000).optional(),
+            pollIntervalMs: z.number().int().min(10).optional(),
+            leaseMs: z.number().int().min(1000).optional(),
+            retentionMs: z.number().int().min(0).optional(),
+            cleanupIntervalMs: z.number().int().min(1000).optional(),
+          })
+          .strict(),
+      ])
+      .optional(),
+    inbox: z
+      .union([
+        z.literal(false),
+        z.object({ retentionMs: z.number().int().min(0).optional() }).strict(),
+      ])
+      .optional(),
   })
   .strict();
 
@@ -97,6 +162,24 @@ export function resolveMessagingOptions(options: MessagingOptions = {}): Resolve
     prefetch: options.prefetch ?? 16,
     drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
     healthCritical: options.healthCritical ?? false,
+    outbox: {
+      explicit: options.outbox !== undefined,
+      mode: options.outbox === false ? 'never' : (options.outbox?.mode ?? 'when-in-transaction'),
+      createTables: (options.outbox || undefined)?.createTables ?? true,
+      relay: (options.outbox || undefined)?.relay ?? true,
+      batchSize: (options.outbox || undefined)?.batchSize ?? 500,
+      pollIntervalMs: (options.outbox || undefined)?.pollIntervalMs ?? 1000,
+      leaseMs: (options.outbox || undefined)?.leaseMs ?? 30_000,
+      retentionMs: (options.outbox || undefined)?.retentionMs ?? 86_400_000,
+      cleanupIntervalMs: (options.outbox || undefined)?.cleanupIntervalMs ?? 300_000,
+    },
+    inbox:
+      options.inbox === false
+        ? false
+        : {
+            explicit: options.inbox !== undefined,
+            retentionMs: options.inbox?.retentionMs ?? 604_800_000,
+          },
     retry: {
       attempts: options.retry?.attempts ?? 3,
       initialDelayMs: options.retry?.initialDelayMs ?? 100,

@@ -17,12 +17,16 @@ import {
   ShutdownService,
 } from '@infrastructure/monitoring';
 import { UnitOfWork } from '@infrastructure/persistence';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { DeadLetters } from './dead-letters.js';
 import type { DomainEvent } from './domain-event.js';
 import { EventBus, type PublishOptions } from './event-bus.js';
 import { EVENT_HANDLER, type EventHandlerMetadata } from './event-handler.decorator.js';
 import { eventTypeOf, fromEnvelope, toEnvelope, type EventEnvelope } from './event-registry.js';
-import { PoisonMessageError } from './errors.js';
+import { MessagingConfigError, PoisonMessageError } from './errors.js';
+import { OutboxRelay } from './outbox/outbox.relay.js';
+import { OutboxStore } from './outbox/outbox.store.js';
 import { backoffMs, type ResolvedMessagingOptions } from './messaging.options.js';
 import type {
   HandlingOutcome,
@@ -47,11 +51,6 @@ export type MessagingObservation =
       error?: unknown;
     };
 
-interface AfterCommitLike {
-  readonly active: boolean;
-  afterCommit(fn: () => unknown): Promise<void>;
-}
-
 /**
  * The EventBus implementation and the consumer pipeline: discovers `@EventHandler` methods,
  * subscribes them per consumer group, restores the publisher's context in handlers, retries with
@@ -67,7 +66,11 @@ export class MessagingRuntime
   private consumed?: Counter<'transport' | 'type' | 'group' | 'outcome'>;
   private duration?: Histogram<'transport' | 'type' | 'group'>;
   private deadLettered?: Counter<'transport' | 'type' | 'group'>;
-  private uow?: AfterCommitLike | null;
+  private uow?: UnitOfWork;
+  private store?: OutboxStore;
+  private relay?: OutboxRelay;
+  private outboxMode: 'always' | 'when-in-transaction' | 'never' = 'never';
+  private inbox = false;
   private readonly observers = new Set<(o: MessagingObservation) => void>();
   private readonly subscriptions: Promise<void>[] = [];
 
@@ -157,15 +160,35 @@ export class MessagingRuntime
       : [events as DomainEvent];
     if (list.length === 0) return;
     const messages = this.toMessages(list, options);
-    const send = async () => {
-      await this.send(messages);
+    const notify = () => {
       for (const event of list) {
         this.notify({ kind: 'published', type: eventTypeOf(event.constructor), event });
       }
     };
-    // Inside a unit of work, events leave only once it has committed.
-    this.uow ??= this.optional<AfterCommitLike>(UnitOfWork) ?? null;
-    if (this.uow?.active) await this.uow.afterCommit(send);
+    const inTransaction = this.uow?.active ?? false;
+    if (
+      this.store &&
+      (this.outboxMode === 'always' || (this.outboxMode === 'when-in-transaction' && inTransaction))
+    ) {
+      // Same transaction as the business write: both commit or neither does.
+      await this.store.insert(
+        inTransaction ? this.uow!.manager : this.store.dataSource.manager,
+        messages,
+      );
+      const wake = () => {
+        this.relay?.wake();
+        notify();
+      };
+      if (inTransaction) await this.uow!.afterCommit(wake);
+      else wake();
+      return;
+    }
+    const send = async () => {
+      await this.send(messages);
+      notify();
+    };
+    // Without an outbox, events leave only once the unit of work has committed.
+    if (inTransaction) await this.uow!.afterCommit(send);
     else await send();
   }
 
@@ -177,12 +200,58 @@ export class MessagingRuntime
   }
 
   async onModuleInit(): Promise<void> {
+    await this.setUpPersistence();
     await this.transport.connect();
     this.optional<HealthRegistry>(HealthRegistry)?.register(
       `messaging:${this.transport.name}`,
       () => this.transport.ping(),
       { critical: this.options.healthCritical },
     );
+  }
+
+  private async setUpPersistence(): Promise<void> {
+    this.uow = this.optional<UnitOfWork>(UnitOfWork);
+    const dataSource = this.optional<DataSource>(getDataSourceToken());
+    const { outbox, inbox } = this.options;
+    const wantsOutbox = outbox.mode !== 'never';
+    if (!dataSource || !this.uow) {
+      if ((outbox.explicit && wantsOutbox) || (inbox && inbox.explicit)) {
+        throw new MessagingConfigError(
+          'MessagingModule: options.outbox/options.inbox need the persistence lib (import PersistenceModule.forRoot), or set them to false',
+        );
+      }
+      return;
+    }
+    if (!wantsOutbox && !inbox) return;
+    this.store = new OutboxStore(dataSource);
+    if (outbox.createTables) await this.store.ensureTables();
+    else if (!(await this.store.tablesExist())) {
+      throw new MessagingConfigError(
+        'MessagingModule: tables outbox_messages/inbox_messages are missing: add messagingMigrations to your migrations, or set options.outbox.createTables to true',
+      );
+    }
+    this.outboxMode = outbox.mode;
+    this.inbox = inbox !== false;
+    if (wantsOutbox && outbox.relay) {
+      this.relay = new OutboxRelay(
+        this.store,
+        (messages) => this.send(messages),
+        {
+          batchSize: outbox.batchSize,
+          pollIntervalMs: outbox.pollIntervalMs,
+          leaseMs: outbox.leaseMs,
+          retentionMs: outbox.retentionMs,
+          inboxRetentionMs: inbox ? inbox.retentionMs : 604_800_000,
+          cleanupIntervalMs: outbox.cleanupIntervalMs,
+        },
+        this.transport.name,
+      );
+    }
+  }
+
+  /** The outbox relay of this instance, when it runs one (tests, tooling). */
+  get outboxRelay(): OutboxRelay | undefined {
+    return this.relay;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -198,9 +267,23 @@ export class MessagingRuntime
       }
     }
     await Promise.all(this.subscriptions);
-    this.optional<ShutdownService>(ShutdownService)?.registerDrainHook('messaging consumers', () =>
-      this.transport.close(),
+    const metrics = this.optional<MetricsService>(MetricsService);
+    if (metrics) this.relay?.instrument(metrics);
+    this.relay?.start();
+    this.optional<ShutdownService>(ShutdownService)?.registerDrainHook('messaging', () =>
+      this.stop(),
     );
+  }
+
+  private stopping?: Promise<void>;
+
+  /** Flushes the outbox relay, then stops consuming and closes the transport (once). */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.relay?.stop();
+      await this.transport.close();
+    })();
+    return this.stopping;
   }
 
   private subscribe(
@@ -250,9 +333,20 @@ export class MessagingRuntime
         let delayMs: number | undefined;
         let event: DomainEvent | undefined;
         let failure: unknown;
+        let duplicate = false;
         try {
-          event = fromEnvelope(parseBody(message.body));
-          await fn(event);
+          const parsed = fromEnvelope(parseBody(message.body));
+          event = parsed;
+          if (this.inbox && this.store && this.uow && messageId) {
+            const { store: inbox, uow } = this;
+            await uow.run(async () => {
+              // The inbox row and the handler's writes commit together: once per message and group.
+              if (await inbox.markProcessed(uow.manager, messageId, group)) await fn(parsed);
+              else duplicate = true;
+            });
+          } else {
+            await fn(parsed);
+          }
           outcome = 'success';
         } catch (error) {
           failure = error;
@@ -280,7 +374,9 @@ export class MessagingRuntime
           }
         }
         this.duration?.observe(labels, (performance.now() - started) / 1000);
-        this.consumed?.inc({ ...labels, outcome });
+        this.consumed?.inc({ ...labels, outcome: duplicate ? 'duplicate' : outcome });
+        if (duplicate)
+          this.log.debug({ type, group, messageId }, 'duplicate delivery skipped (inbox)');
         this.notify({
           kind: 'handled',
           type,
@@ -320,7 +416,7 @@ export class MessagingRuntime
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.transport.close();
+    await this.stop();
   }
 }
 

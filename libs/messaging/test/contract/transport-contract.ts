@@ -10,6 +10,7 @@ import {
   EventHandler,
   MESSAGING_TRANSPORT,
   MessagingModule,
+  MessagingRuntime,
   type DomainEventInit,
   type MessagingOptions,
   type Transport,
@@ -247,6 +248,21 @@ export function describeTransportContract(
       const cart = `after-poison-${randomUUID()}`;
       await bus.publish(new ItemAdded(cart, 1));
       await seen.until(1, (s) => s.cartId === cart && s.group === 'b');
+    });
+
+    it('processes a redelivered message once per group (inbox)', async () => {
+      const event = new ItemAdded(`dup-${randomUUID()}`, 1);
+      const [message] = ref.get(MessagingRuntime).toMessages([event]);
+      await transport.publish([message!]);
+      await seen.until(1, (s) => s.cartId === event.cartId && s.group === 'b');
+      await transport.publish([message!]); // the broker delivers the same message again
+      const marker = new ItemAdded(event.cartId, 2);
+      await bus.publish(marker);
+      // per-key order: once seq 2 is handled, the duplicate (before it) has been handled too
+      await seen.until(1, (s) => s.cartId === event.cartId && s.group === 'b' && s.seq === 2);
+      expect(
+        seen.items.filter((s) => s.cartId === event.cartId && s.seq === 1 && s.group === 'b'),
+      ).toHaveLength(1);
     });
 
     it('restores the publisher context in the handler: correlation id, causation = message id', async () => {

@@ -1,0 +1,268 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { OutgoingMessage } from '../transports/transport.js';
+import {
+  CreateMessagingTables1764200000000,
+  INBOX_TABLE,
+  OUTBOX_TABLE,
+} from './messaging-tables.migration.js';
+
+type Dialect = 'postgres' | 'mysql' | 'sqlite';
+
+/** A claimed outbox row, ready to publish. */
+export interface OutboxRow extends OutgoingMessage {
+  position: number;
+  messageId: string;
+}
+
+/** Pending rows and the age of the oldest one. */
+export interface OutboxStats {
+  pending: number;
+  oldestCreatedAt: number | null;
+}
+
+function dialectOf(ds: DataSource): Dialect {
+  const type = ds.options.type;
+  if (type === 'postgres') return 'postgres';
+  if (type === 'mysql' || type === 'mariadb') return 'mysql';
+  if (type === 'better-sqlite3') return 'sqlite';
+  throw new TypeError(`Messaging outbox: unsupported database type '${type}'`);
+}
+
+const CLAIM_LOCK_KEY = 7_236_189_442; // pg_advisory_xact_lock key of outbox claims
+
+/**
+ * The SQL behind the outbox and inbox, per dialect. Claims take a short transaction: a
+ * database-wide claim lock (PostgreSQL advisory lock, MariaDB GET_LOCK; SQLite has one writer),
+ * then `SELECT … FOR UPDATE SKIP LOCKED` of the oldest unclaimed rows whose key has no earlier row
+ * leased by another relay (per-key order across relays), then a lease (`claimed_by`,
+ * `claimed_until`). Publishing happens outside the transaction; only the lease holder marks rows
+ * sent; an expired lease (a relay that died) makes rows claimable again.
+ */
+export class OutboxStore {
+  readonly dialect: Dialect;
+
+  constructor(readonly dataSource: DataSource) {
+    this.dialect = dialectOf(dataSource);
+  }
+
+  /** `$1` on PostgreSQL, `?` elsewhere. */
+  private p(i: number): string {
+    return this.dialect === 'postgres' ? `$${i}` : '?';
+  }
+
+  private list(from: number, count: number): string {
+    return Array.from({ length: count }, (_, i) => this.p(from + i)).join(', ');
+  }
+
+  /** Creates the tables when they are missing (`outbox.createTables`). */
+  async ensureTables(): Promise<void> {
+    const q = this.dataSource.createQueryRunner();
+    try {
+      if ((await q.hasTable(OUTBOX_TABLE)) && (await q.hasTable(INBOX_TABLE))) return;
+      await new CreateMessagingTables1764200000000().up(q);
+    } finally {
+      await q.release();
+    }
+  }
+
+  /** True when both tables exist. */
+  async tablesExist(): Promise<boolean> {
+    const q = this.dataSource.createQueryRunner();
+    try {
+      return (await q.hasTable(OUTBOX_TABLE)) && (await q.hasTable(INBOX_TABLE));
+    } finally {
+      await q.release();
+    }
+  }
+
+  /** Inserts messages through `manager` (the current transaction's, inside a unit of work). */
+  async insert(manager: EntityManager, messages: readonly OutgoingMessage[]): Promise<void> {
+    const now = Date.now();
+    const chunk = 200;
+    for (let i = 0; i < messages.length; i += chunk) {
+      const part = messages.slice(i, i + chunk);
+      const params: unknown[] = [];
+      const rows = part.map((m) => {
+        const base = params.length;
+        params.push(
+          m.headers['x-message-id'] ?? crypto.randomUUID(),
+          m.type,
+          m.key ?? null,
+          m.body,
+          JSON.stringify(m.headers),
+          now,
+        );
+        return `(${this.list(base + 1, 6)})`;
+      });
+      await manager.query(
+        `INSERT INTO ${OUTBOX_TABLE} (message_id, type, message_key, body, headers, created_at) VALUES ${rows.join(', ')}`,
+        params,
+      );
+    }
+  }
+
+  /** Leases up to `limit` publishable rows to `relayId` for `leaseMs`, oldest first. */
+  async claim(relayId: string, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+    const q = this.dataSource.createQueryRunner();
+    await q.connect();
+    let locked = false;
+    try {
+      if (this.dialect === 'mysql') {
+        const [row] = (await q.query(`SELECT GET_LOCK('outbox_claim', 10) AS got`)) as Array<{
+          got: number | string;
+        }>;
+        locked = Number(row?.got) === 1;
+        if (!locked) return [];
+      }
+      await q.startTransaction();
+      try {
+        if (this.dialect === 'postgres') {
+          await q.query(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
+        }
+        const now = Date.now();
+        const forUpdate = this.dialect === 'sqlite' ? '' : ' FOR UPDATE SKIP LOCKED';
+        const rows = (await q.query(
+          `SELECT o.position, o.message_id, o.type, o.message_key, o.body, o.headers
+             FROM ${OUTBOX_TABLE} o
+            WHERE o.sent_at IS NULL
+              AND (o.claimed_until IS NULL OR o.claimed_until < ${this.p(1)} OR o.claimed_by = ${this.p(2)})
+              AND NOT EXISTS (
+                SELECT 1 FROM ${OUTBOX_TABLE} e
+                 WHERE e.message_key = o.message_key AND e.sent_at IS NULL
+                   AND e.position < o.position
+                   AND e.claimed_until >= ${this.p(3)} AND e.claimed_by <> ${this.p(4)})
+            ORDER BY o.position
+            LIMIT ${Math.trunc(limit)}${forUpdate}`,
+          [now, relayId, now, relayId],
+        )) as Array<Record<string, unknown>>;
+        if (rows.length > 0) {
+          const positions = rows.map((r) => Number(r.position));
+          await q.query(
+            `UPDATE ${OUTBOX_TABLE} SET claimed_by = ${this.p(1)}, claimed_until = ${this.p(2)}
+              WHERE position IN (${this.list(3, positions.length)})`,
+            [relayId, now + leaseMs, ...positions],
+          );
+        }
+        await q.commitTransaction();
+        return rows.map((r) => ({
+          position: Number(r.position),
+          messageId: String(r.message_id),
+          type: String(r.type),
+          body: String(r.body),
+          headers: JSON.parse(String(r.headers)) as Record<string, string>,
+          ...(r.message_key == null ? {} : { key: String(r.message_key) }),
+        }));
+      } catch (error) {
+        await q.rollbackTransaction();
+        throw error;
+      }
+    } finally {
+      if (locked) await q.query(`SELECT RELEASE_LOCK('outbox_claim')`).catch(() => undefined);
+      await q.release();
+    }
+  }
+
+  /** Marks rows sent (only those still leased to `relayId`). */
+  async markSent(relayId: string, positions: readonly number[]): Promise<void> {
+    if (positions.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE ${OUTBOX_TABLE} SET sent_at = ${this.p(1)}, claimed_by = NULL, claimed_until = NULL
+        WHERE claimed_by = ${this.p(2)} AND position IN (${this.list(3, positions.length)})`,
+      [Date.now(), relayId, ...positions],
+    );
+  }
+
+  /** Gives rows back after a failed publish, recording the error. */
+  async release(relayId: string, positions: readonly number[], error: string): Promise<void> {
+    if (positions.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE ${OUTBOX_TABLE}
+          SET claimed_by = NULL, claimed_until = NULL, attempts = attempts + 1, last_error = ${this.p(1)}
+        WHERE claimed_by = ${this.p(2)} AND position IN (${this.list(3, positions.length)})`,
+      [error.slice(0, 1000), relayId, ...positions],
+    );
+  }
+
+  /** Count of unsent rows and the creation time of the oldest. */
+  async stats(): Promise<OutboxStats> {
+    const [row] = (await this.dataSource.query(
+      `SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM ${OUTBOX_TABLE} WHERE sent_at IS NULL`,
+    )) as Array<{ pending: number | string; oldest: number | string | null }>;
+    return {
+      pending: Number(row?.pending ?? 0),
+      oldestCreatedAt: row?.oldest == null ? null : Number(row.oldest),
+    };
+  }
+
+  /** Deletes sent outbox rows and inbox rows older than their retention; returns rows deleted. */
+  async cleanup(outboxRetentionMs: number, inboxRetentionMs: number): Promise<number> {
+    const now = Date.now();
+    let deleted = 0;
+    const sent = await this.deleteBatched(
+      `${OUTBOX_TABLE}`,
+      'position',
+      `sent_at IS NOT NULL AND sent_at < ${this.p(1)}`,
+      now - outboxRetentionMs,
+    );
+    deleted += sent;
+    deleted += await this.exec(
+      this.dataSource.manager,
+      `DELETE FROM ${INBOX_TABLE} WHERE processed_at < ${this.p(1)}`,
+      [now - inboxRetentionMs],
+    );
+    return deleted;
+  }
+
+  private async deleteBatched(
+    table: string,
+    key: string,
+    where: string,
+    param: number,
+  ): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows = (await this.dataSource.query(
+        `SELECT ${key} AS k FROM ${table} WHERE ${where} ORDER BY ${key} LIMIT 5000`,
+        [param],
+      )) as Array<{ k: number | string }>;
+      if (rows.length === 0) return total;
+      const keys = rows.map((r) => Number(r.k));
+      await this.dataSource.query(
+        `DELETE FROM ${table} WHERE ${key} IN (${this.list(1, keys.length)})`,
+        keys,
+      );
+      total += keys.length;
+      if (rows.length < 5000) return total;
+    }
+  }
+
+  /**
+   * Records that `handler` processed `messageId` in the current transaction (`manager`).
+   * @returns false when it already had (a redelivery).
+   */
+  async markProcessed(
+    manager: EntityManager,
+    messageId: string,
+    handler: string,
+  ): Promise<boolean> {
+    const sql =
+      this.dialect === 'postgres'
+        ? `INSERT INTO ${INBOX_TABLE} (message_id, handler, processed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
+        : this.dialect === 'mysql'
+          ? `INSERT IGNORE INTO ${INBOX_TABLE} (message_id, handler, processed_at) VALUES (?, ?, ?)`
+          : `INSERT OR IGNORE INTO ${INBOX_TABLE} (message_id, handler, processed_at) VALUES (?, ?, ?)`;
+    return (await this.exec(manager, sql, [messageId, handler, Date.now()])) === 1;
+  }
+
+  /** Runs a write through `manager`'s connection (its transaction, if any); returns rows affected. */
+  private async exec(manager: EntityManager, sql: string, params: unknown[]): Promise<number> {
+    const own = manager.queryRunner ? undefined : this.dataSource.createQueryRunner();
+    const runner = manager.queryRunner ?? own!;
+    try {
+      const result = (await runner.query(sql, params, true)) as { affected?: number };
+      return result.affected ?? 0;
+    } finally {
+      await own?.release();
+    }
+  }
+}
