@@ -1,9 +1,18 @@
 export { MessagingModule } from './messaging.module.js';
+export {
+  CreateMessagingTables1764200000000,
+  INBOX_TABLE,
+  OUTBOX_TABLE,
+  messagingMigrations,
+} from './outbox/messaging-tables.migration.js';
+export type { OutboxRelay } from './outbox/outbox.relay.js';
 export { MESSAGING_MODULE_OPTIONS } from './messaging.module-definition.js';
 export {
   TRANSPORTS,
   resolveMessagingOptions,
+  type InboxOptions,
   type MessagingOptions,
+  type OutboxOptions,
   type ResolvedMessagingOptions,
   type TransportName,
 } from './messaging.options.js';
@@ -46,3 +55,9 @@ export {
   MessagingRuntime,
   type MessagingObservation,
 } from './messaging.runtime.js';
+export {
+  MessagingContext,
+  MessagingServer,
+  type EventPatternExtras,
+} from './nest/messaging.server.js';
+export { MessagingClient } from './nest/messaging.client.js';

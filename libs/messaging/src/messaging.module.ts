@@ -14,6 +14,8 @@ import {
   type ResolvedMessagingOptions,
 } from './messaging.options.js';
 import { MESSAGING_OPTIONS, MESSAGING_TRANSPORT, MessagingRuntime } from './messaging.runtime.js';
+import { MessagingClient } from './nest/messaging.client.js';
+import { MessagingServer } from './nest/messaging.server.js';
 import { createTransport } from './transports/create-transport.js';
 
 function withMessaging(module: DynamicModule): DynamicModule {
@@ -31,6 +33,8 @@ function withMessaging(module: DynamicModule): DynamicModule {
     DeadLetters,
     MessagingRuntime,
     { provide: EventBus, useExisting: MessagingRuntime },
+    MessagingServer,
+    MessagingClient,
   ];
   return {
     ...module,
@@ -41,6 +45,8 @@ function withMessaging(module: DynamicModule): DynamicModule {
       EventBus,
       DeadLetters,
       MessagingRuntime,
+      MessagingServer,
+      MessagingClient,
       MESSAGING_OPTIONS,
       MESSAGING_TRANSPORT,
     ],

@@ -20,9 +20,13 @@ import { UnitOfWork } from '@infrastructure/persistence';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { DeadLetters } from './dead-letters.js';
-import type { DomainEvent } from './domain-event.js';
+import { DomainEvent, uuidv7 } from './domain-event.js';
 import { EventBus, type PublishOptions } from './event-bus.js';
-import { EVENT_HANDLER, type EventHandlerMetadata } from './event-handler.decorator.js';
+import {
+  EVENT_HANDLER,
+  type EventHandlerMetadata,
+  type RetryPolicy,
+} from './event-handler.decorator.js';
 import { eventTypeOf, fromEnvelope, toEnvelope, type EventEnvelope } from './event-registry.js';
 import { MessagingConfigError, PoisonMessageError } from './errors.js';
 import { OutboxRelay } from './outbox/outbox.relay.js';
@@ -160,11 +164,44 @@ export class MessagingRuntime
       : [events as DomainEvent];
     if (list.length === 0) return;
     const messages = this.toMessages(list, options);
-    const notify = () => {
+    await this.dispatch(messages, () => {
       for (const event of list) {
         this.notify({ kind: 'published', type: eventTypeOf(event.constructor), event });
       }
-    };
+    });
+  }
+
+  /**
+   * Publishes plain JSON `data` on `type` (what `ClientProxy.emit` of the Nest client does), with
+   * the same headers, outbox and after-commit rules as `publish`.
+   */
+  async publishData(
+    type: string,
+    data: unknown,
+    options: PublishOptions & { key?: string } = {},
+  ): Promise<void> {
+    const id = uuidv7();
+    const headers = injectContext({
+      ...options.headers,
+      'x-message-id': id,
+      'x-message-type': type,
+      'content-type': 'application/json',
+      ...(options.key ? { 'x-message-key': options.key } : {}),
+    });
+    await this.dispatch(
+      [
+        {
+          type,
+          body: JSON.stringify(data ?? null),
+          headers,
+          ...(options.key ? { key: options.key } : {}),
+        },
+      ],
+      () => undefined,
+    );
+  }
+
+  private async dispatch(messages: OutgoingMessage[], notify: () => void): Promise<void> {
     const inTransaction = this.uow?.active ?? false;
     if (
       this.store &&
@@ -294,32 +331,47 @@ export class MessagingRuntime
     const type = eventTypeOf(h.event);
     const group =
       h.options.group ?? `${this.options.serviceName}.${instance.constructor.name}.${method}`;
-    const retry = { ...this.options.retry, ...h.options.retry };
     const fn = (instance[method] as (event: DomainEvent) => unknown).bind(instance);
+    this.subscriptions.push(this.consume(type, group, h.options, (body) => fromEnvelope(body), fn));
+  }
+
+  /**
+   * Subscribes `fn` to `type` for `group` through the full pipeline (per-key order, context
+   * restore, inbox, retries, dead letters, metrics). `decode` turns the parsed JSON body into the
+   * handler's argument and throws {@link PoisonMessageError} for what can never be handled.
+   * `@EventHandler` methods and `@EventPattern` handlers of the Nest server both come through here.
+   */
+  async consume<T>(
+    type: string,
+    group: string,
+    options: { retry?: RetryPolicy; concurrency?: number },
+    decode: (body: unknown) => T,
+    fn: (value: T) => unknown,
+  ): Promise<void> {
+    const retry = { ...this.options.retry, ...options.retry };
     // One key's deliveries run one after the other (per-key order with concurrent handlers).
     const tails = new Map<string, Promise<unknown>>();
     const ordered = (message: TransportMessage) => {
       const key = message.headers['x-message-key'];
-      const run = () => this.handle(type, group, retry, fn, message);
+      const run = () => this.handle(type, group, retry, decode, fn, message);
       if (!key) return run();
       const result = (tails.get(key) ?? Promise.resolve()).then(run);
       tails.set(key, result);
       void result.finally(() => tails.get(key) === result && tails.delete(key));
       return result;
     };
-    this.subscriptions.push(
-      this.transport.subscribe(type, group, ordered, {
-        prefetch: h.options.concurrency ?? this.options.prefetch,
-      }),
-    );
+    await this.transport.subscribe(type, group, ordered, {
+      prefetch: options.concurrency ?? this.options.prefetch,
+    });
     this.log.debug({ type, group }, 'subscribed');
   }
 
-  private async handle(
+  private async handle<T>(
     type: string,
     group: string,
     retry: ResolvedMessagingOptions['retry'],
-    fn: (event: DomainEvent) => unknown,
+    decode: (body: unknown) => T,
+    fn: (value: T) => unknown,
     message: TransportMessage,
   ): Promise<{ outcome: HandlingOutcome; delayMs?: number }> {
     const labels = { transport: this.transport.name, type, group };
@@ -335,8 +387,8 @@ export class MessagingRuntime
         let failure: unknown;
         let duplicate = false;
         try {
-          const parsed = fromEnvelope(parseBody(message.body));
-          event = parsed;
+          const parsed = decode(parseBody(message.body));
+          if (parsed instanceof DomainEvent) event = parsed;
           if (this.inbox && this.store && this.uow && messageId) {
             const { store: inbox, uow } = this;
             await uow.run(async () => {
