@@ -20,6 +20,7 @@ import { definitions, messagingConfig } from './config.js';
 import { InfoController } from './info.controller.js';
 import { migrations } from './migrations/index.js';
 import { OrderEntity } from './orders/order.entity.js';
+import { OrderSummaryEntity } from './orders/order-summary.entity.js';
 import { OrdersModule } from './orders/orders.module.js';
 
 /** The sample API's root module. */
@@ -45,7 +46,10 @@ export class AppModule {
         PersistenceModule.forRootAsync({
           inject: [databaseConfig.KEY],
           useFactory: (database: ConfigOf<typeof databaseConfig>) =>
-            persistenceOptionsFrom(database, { entities: [OrderEntity], migrations }),
+            persistenceOptionsFrom(database, {
+              entities: [OrderEntity, OrderSummaryEntity],
+              migrations,
+            }),
         }),
         MessagingModule.forRootAsync({
           inject: [appConfig.KEY, messagingConfig.KEY],
@@ -54,7 +58,10 @@ export class AppModule {
             messaging: ConfigOf<typeof messagingConfig>,
           ) => ({
             transport: messaging.transport,
+            ...(messaging.url ? { url: messaging.url } : {}),
             serviceName: app.serviceName,
+            // Tables come from the migrations (messagingMigrations is in the list).
+            outbox: { createTables: false },
           }),
         }),
         OrdersModule,

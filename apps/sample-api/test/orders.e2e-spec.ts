@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '@infrastructure/messaging';
-import { createTestApp, MockEventBus, TestDatabase, type TestApp } from '@infrastructure/testing';
+import {
+  createTestApp,
+  MessagingTestHarness,
+  MockEventBus,
+  TestDatabase,
+  type TestApp,
+} from '@infrastructure/testing';
 import { OrderPlaced } from '../src/orders/order-placed.event.js';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
@@ -67,6 +73,36 @@ function exercise(label: string, open: () => Promise<TestApp>) {
       });
       await t.request.get('/v1/orders/not-a-uuid').expect(400);
       await t.request.get('/v1/orders?cursor=%%%garbage').expect(400);
+    });
+
+    it('projects placed orders into the customer summary (its own consumer group, via the outbox)', async () => {
+      const harness = new MessagingTestHarness(t.app);
+      try {
+        const customerId = `summary-${Math.random().toString(36).slice(2, 10)}`;
+        await t.request.get(`/v1/customers/${customerId}/order-summary`).expect(404);
+        const ids: string[] = [];
+        for (const quantity of [1, 2]) {
+          const res = await t.request
+            .post('/v1/orders')
+            .set('x-correlation-id', `corr-${customerId}`)
+            .send({ customerId, sku: 'SUM-1', quantity, unitPriceCents: 100 })
+            .expect(201);
+          ids.push(res.body.id);
+        }
+        for (const id of ids) {
+          await harness.consumed(OrderPlaced, {
+            group: 'sample-api.order-summaries',
+            match: (e) => e.orderId === id,
+          });
+        }
+        const summary = await t.request
+          .get(`/v1/customers/${customerId}/order-summary`)
+          .expect(200);
+        expect(summary.body).toMatchObject({ customerId, ordersCount: 2, totalCents: 300 });
+        expect(ids).toContain(summary.body.lastOrderId);
+      } finally {
+        harness.close();
+      }
     });
 
     it('lists orders page by page with a cursor', async () => {

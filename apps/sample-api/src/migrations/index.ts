@@ -1,4 +1,10 @@
+import { messagingMigrations } from '@infrastructure/messaging';
 import { CreateOrders1764000000000 } from './1764000000000-create-orders.js';
+import { CreateOrderSummaries1764300000000 } from './1764300000000-create-order-summaries.js';
 
-/** Every migration of the sample API, oldest first. */
-export const migrations = [CreateOrders1764000000000];
+/** Every migration of the sample API, oldest first (the messaging lib's outbox/inbox tables included). */
+export const migrations = [
+  CreateOrders1764000000000,
+  ...messagingMigrations,
+  CreateOrderSummaries1764300000000,
+];

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
+import { CustomersController } from './customers.controller.js';
 import { OrderEventsHandler } from './order-events.handler.js';
+import { OrderSummaryProjection } from './order-summary.projection.js';
 import { OrderRepository } from './order.repository.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
 
 @Module({
-  controllers: [OrdersController],
-  providers: [OrderRepository, OrdersService, OrderEventsHandler],
+  controllers: [OrdersController, CustomersController],
+  providers: [OrderRepository, OrdersService, OrderEventsHandler, OrderSummaryProjection],
 })
 export class OrdersModule {}

@@ -40,14 +40,8 @@ export class CreateMessagingTables1764200000000 implements MigrationInterface {
       }),
       true,
     );
-    await q.createIndex(
-      OUTBOX_TABLE,
-      new TableIndex({ name: 'idx_outbox_pending', columnNames: ['sent_at', 'position'] }),
-    );
-    await q.createIndex(
-      OUTBOX_TABLE,
-      new TableIndex({ name: 'idx_outbox_key', columnNames: ['message_key', 'sent_at'] }),
-    );
+    await ensureIndex(q, OUTBOX_TABLE, 'idx_outbox_pending', ['sent_at', 'position']);
+    await ensureIndex(q, OUTBOX_TABLE, 'idx_outbox_key', ['message_key', 'sent_at']);
     await q.createTable(
       new Table({
         name: INBOX_TABLE,
@@ -59,16 +53,20 @@ export class CreateMessagingTables1764200000000 implements MigrationInterface {
       }),
       true,
     );
-    await q.createIndex(
-      INBOX_TABLE,
-      new TableIndex({ name: 'idx_inbox_processed', columnNames: ['processed_at'] }),
-    );
+    await ensureIndex(q, INBOX_TABLE, 'idx_inbox_processed', ['processed_at']);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.dropTable(INBOX_TABLE, true);
     await q.dropTable(OUTBOX_TABLE, true);
   }
+}
+
+/** Idempotent: the tables may have been created at boot (`outbox.createTables`) before. */
+async function ensureIndex(q: QueryRunner, table: string, name: string, columnNames: string[]) {
+  const existing = await q.getTable(table);
+  if (existing?.indices.some((i) => i.name === name)) return;
+  await q.createIndex(table, new TableIndex({ name, columnNames }));
 }
 
 /** The messaging lib's migrations, oldest first: spread them into your data source's list. */
