@@ -28,6 +28,7 @@ export default defineConfig({
         resolve,
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: [
             'libs/**/src/**/*.spec.ts',
             'apps/**/src/**/*.spec.ts',
@@ -42,6 +43,7 @@ export default defineConfig({
         resolve,
         test: {
           name: 'int',
+          sequence: { groupOrder: 0 },
           include: [
             'libs/**/test/**/*.int-spec.ts',
             'apps/**/test/**/*.{int,e2e}-spec.ts',
@@ -50,6 +52,20 @@ export default defineConfig({
           globalSetup: ['test/setup/build-sample-api.ts'],
           environment: 'node',
           testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        plugins,
+        resolve,
+        test: {
+          // Drills disrupt the shared brokers: after every other project, one file at a time.
+          name: 'drill',
+          include: ['test/drills/**/*.drill-spec.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          testTimeout: 180_000,
           hookTimeout: 60_000,
         },
       },

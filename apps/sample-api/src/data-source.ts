@@ -13,11 +13,12 @@ import {
   resolvePersistenceOptions,
 } from '@infrastructure/persistence';
 import { migrations } from './migrations/index.js';
+import { OrderSummaryEntity } from './orders/order-summary.entity.js';
 import { OrderEntity } from './orders/order.entity.js';
 
 const config = loadConfiguration([databaseConfig]);
 const options = resolvePersistenceOptions(
-  persistenceOptionsFrom(config.values.database, { entities: [OrderEntity], migrations }),
+  persistenceOptionsFrom(config.values.database, { entities: [OrderEntity, OrderSummaryEntity], migrations }),
 );
 const target = parseDatabaseUrl(options.url);
 if (target.file && target.file !== ':memory:') mkdirSync(dirname(target.file), { recursive: true });

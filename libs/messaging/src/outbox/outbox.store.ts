@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { runExclusive } from '@infrastructure/persistence';
 import type { OutgoingMessage } from '../transports/transport.js';
 import {
   CreateMessagingTables1764200000000,
@@ -75,8 +76,25 @@ export class OutboxStore {
     }
   }
 
-  /** Inserts messages through `manager` (the current transaction's, inside a unit of work). */
-  async insert(manager: EntityManager, messages: readonly OutgoingMessage[]): Promise<void> {
+  /** A write outside any unit of work (alone on SQLite, see `runExclusive`). */
+  private write(sql: string, params: unknown[]): Promise<unknown> {
+    return runExclusive(this.dataSource, () => this.dataSource.query(sql, params));
+  }
+
+  /**
+   * Inserts messages through `manager`: the current transaction's inside a unit of work, or the
+   * data source's (autocommit, alone on SQLite) outside one.
+   */
+  insert(manager: EntityManager, messages: readonly OutgoingMessage[]): Promise<void> {
+    return manager.queryRunner?.isTransactionActive
+      ? this.insertNow(manager, messages)
+      : runExclusive(this.dataSource, () => this.insertNow(manager, messages));
+  }
+
+  private async insertNow(
+    manager: EntityManager,
+    messages: readonly OutgoingMessage[],
+  ): Promise<void> {
     const now = Date.now();
     const chunk = 200;
     for (let i = 0; i < messages.length; i += chunk) {
@@ -102,7 +120,11 @@ export class OutboxStore {
   }
 
   /** Leases up to `limit` publishable rows to `relayId` for `leaseMs`, oldest first. */
-  async claim(relayId: string, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+  claim(relayId: string, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+    return runExclusive(this.dataSource, () => this.claimNow(relayId, limit, leaseMs));
+  }
+
+  private async claimNow(relayId: string, limit: number, leaseMs: number): Promise<OutboxRow[]> {
     const q = this.dataSource.createQueryRunner();
     await q.connect();
     let locked = false;
@@ -165,7 +187,7 @@ export class OutboxStore {
   /** Marks rows sent (only those still leased to `relayId`). */
   async markSent(relayId: string, positions: readonly number[]): Promise<void> {
     if (positions.length === 0) return;
-    await this.dataSource.query(
+    await this.write(
       `UPDATE ${OUTBOX_TABLE} SET sent_at = ${this.p(1)}, claimed_by = NULL, claimed_until = NULL
         WHERE claimed_by = ${this.p(2)} AND position IN (${this.list(3, positions.length)})`,
       [Date.now(), relayId, ...positions],
@@ -175,7 +197,7 @@ export class OutboxStore {
   /** Gives rows back after a failed publish, recording the error. */
   async release(relayId: string, positions: readonly number[], error: string): Promise<void> {
     if (positions.length === 0) return;
-    await this.dataSource.query(
+    await this.write(
       `UPDATE ${OUTBOX_TABLE}
           SET claimed_by = NULL, claimed_until = NULL, attempts = attempts + 1, last_error = ${this.p(1)}
         WHERE claimed_by = ${this.p(2)} AND position IN (${this.list(3, positions.length)})`,
@@ -205,10 +227,12 @@ export class OutboxStore {
       now - outboxRetentionMs,
     );
     deleted += sent;
-    deleted += await this.exec(
-      this.dataSource.manager,
-      `DELETE FROM ${INBOX_TABLE} WHERE processed_at < ${this.p(1)}`,
-      [now - inboxRetentionMs],
+    deleted += await runExclusive(this.dataSource, () =>
+      this.exec(
+        this.dataSource.manager,
+        `DELETE FROM ${INBOX_TABLE} WHERE processed_at < ${this.p(1)}`,
+        [now - inboxRetentionMs],
+      ),
     );
     return deleted;
   }
@@ -227,10 +251,7 @@ export class OutboxStore {
       )) as Array<{ k: number | string }>;
       if (rows.length === 0) return total;
       const keys = rows.map((r) => Number(r.k));
-      await this.dataSource.query(
-        `DELETE FROM ${table} WHERE ${key} IN (${this.list(1, keys.length)})`,
-        keys,
-      );
+      await this.write(`DELETE FROM ${table} WHERE ${key} IN (${this.list(1, keys.length)})`, keys);
       total += keys.length;
       if (rows.length < 5000) return total;
     }

@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsServiceManager } from 'nestjs-cls';
-import type { EntityManager } from 'typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { runExclusive } from './sqlite-lock.js';
 import { translateConnectionErrors } from '../connection-errors.js';
 import type { DatabaseTarget } from '../database-url.js';
 import { UnsupportedPropagationError } from '../errors.js';
@@ -44,6 +46,7 @@ export class UnitOfWork {
   constructor(
     private readonly host: TransactionHost<TransactionalAdapterTypeOrm>,
     @Inject(PERSISTENCE_TARGET) private readonly target: DatabaseTarget,
+    @Inject(getDataSourceToken()) private readonly dataSource: DataSource,
   ) {}
 
   /** Runs `fn` in a transaction (see {@link UnitOfWorkOptions}). */
@@ -70,7 +73,12 @@ export class UnitOfWork {
           )
         : this.host.withTransaction(PROPAGATION[propagation], fn);
     const cls = ClsServiceManager.getClsService();
-    return translateConnectionErrors(() => (cls.isActive() ? run() : cls.run(run)));
+    // SQLite has one connection: a new top-level transaction waits for the running one.
+    const exclusive =
+      this.target.kind === 'sqlite' && !(cls.isActive() && this.host.isTransactionActive())
+        ? () => runExclusive(this.dataSource, run)
+        : run;
+    return translateConnectionErrors(() => (cls.isActive() ? exclusive() : cls.run(exclusive)));
   }
 
   /** True inside a transaction. */
