@@ -98,7 +98,10 @@ describe.each(drills)('broker restart drill: $transport', ({ transport, url, dis
 
   beforeAll(async () => {
     counts.clear();
-    db = await TestDatabase.create({ url: 'postgres://postgres@127.0.0.1:5432/test', entities: [] });
+    db = await TestDatabase.create({
+      url: 'postgres://postgres@127.0.0.1:5432/test',
+      entities: [],
+    });
     ref = await Test.createTestingModule({
       imports: [
         MonitoringModule.forRoot(testMonitoringOptions()),

@@ -40,6 +40,21 @@ export { DeadLetters, type DeadLetter } from './dead-letters.js';
 export { MessagingConfigError, PoisonMessageError } from './errors.js';
 export { MemoryTransport } from './transports/memory.transport.js';
 export { createTransport } from './transports/create-transport.js';
+export {
+  RedisTransport,
+  createRedisTransport,
+  type RedisTransportOptions,
+} from './transports/redis.transport.js';
+export {
+  RabbitMqTransport,
+  createRabbitMqTransport,
+  type RabbitMqTransportOptions,
+} from './transports/rabbitmq.transport.js';
+export {
+  KafkaTransport,
+  createKafkaTransport,
+  type KafkaTransportSettings,
+} from './transports/kafka.transport.js';
 export type {
   DeadLetterRecord,
   DeliveryHandler,

@@ -45,6 +45,11 @@ export interface MessagingOptions {
   transport?: TransportName | Transport;
   /** Broker URL; required for every named transport but `memory`. */
   url?: string;
+  /**
+   * Settings of the named transport (`RedisTransportOptions`, `RabbitMqTransportOptions`,
+   * `NatsTransportOptions`, `MqttTransportOptions`, `KafkaTransportSettings`); see the README.
+   */
+  transportOptions?: Record<string, unknown>;
   /** Shared name of the event topology (exchange, stream/subject/topic prefix). @default 'events' */
   namespace?: string;
   /** Prefix of default consumer group names and client ids. @default 'app' */
@@ -68,10 +73,11 @@ export interface MessagingOptions {
 }
 
 export type ResolvedMessagingOptions = Required<
-  Omit<MessagingOptions, 'retry' | 'url' | 'transport' | 'outbox' | 'inbox'>
+  Omit<MessagingOptions, 'retry' | 'url' | 'transport' | 'outbox' | 'inbox' | 'transportOptions'>
 > & {
   transport: TransportName | Transport;
   url?: string;
+  transportOptions?: Record<string, unknown>;
   retry: Required<RetryPolicy>;
   /** `explicit`: the user configured it (missing persistence then fails the boot). */
   outbox: Required<OutboxOptions> & { explicit: boolean };
@@ -98,6 +104,7 @@ const schema = z
       .union([z.enum(TRANSPORTS), z.custom<Transport>(isTransport, 'a Transport instance')])
       .optional(),
     url: z.string().min(1).optional(),
+    transportOptions: z.record(z.string(), z.unknown()).optional(),
     namespace: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/)
@@ -157,6 +164,7 @@ export function resolveMessagingOptions(options: MessagingOptions = {}): Resolve
   return {
     transport,
     ...(options.url ? { url: options.url } : {}),
+    ...(options.transportOptions ? { transportOptions: options.transportOptions } : {}),
     namespace: options.namespace ?? 'events',
     serviceName: options.serviceName ?? 'app',
     prefetch: options.prefetch ?? 16,
