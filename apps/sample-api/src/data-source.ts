@@ -18,7 +18,10 @@ import { OrderEntity } from './orders/order.entity.js';
 
 const config = loadConfiguration([databaseConfig]);
 const options = resolvePersistenceOptions(
-  persistenceOptionsFrom(config.values.database, { entities: [OrderEntity, OrderSummaryEntity], migrations }),
+  persistenceOptionsFrom(config.values.database, {
+    entities: [OrderEntity, OrderSummaryEntity],
+    migrations,
+  }),
 );
 const target = parseDatabaseUrl(options.url);
 if (target.file && target.file !== ':memory:') mkdirSync(dirname(target.file), { recursive: true });

@@ -51,6 +51,16 @@ export {
   type RabbitMqTransportOptions,
 } from './transports/rabbitmq.transport.js';
 export {
+  NatsTransport,
+  createNatsTransport,
+  type NatsTransportOptions,
+} from './transports/nats.transport.js';
+export {
+  MqttTransport,
+  createMqttTransport,
+  type MqttTransportOptions,
+} from './transports/mqtt.transport.js';
+export {
   KafkaTransport,
   createKafkaTransport,
   type KafkaTransportSettings,

@@ -3,16 +3,17 @@ import type { ResolvedMessagingOptions, TransportName } from '../messaging.optio
 import { MemoryTransport } from './memory.transport.js';
 import type { Transport, TransportOptions } from './transport.js';
 
-type Factory = (options: TransportOptions) => Promise<Transport>;
+type Factory = (options: TransportOptions, settings: never) => Promise<Transport>;
 
 /** Each broker transport is loaded on demand, so its driver is only needed when it is used. */
 const FACTORIES: Record<TransportName, Factory | undefined> = {
   memory: async () => new MemoryTransport(),
-  redis: undefined,
-  rabbitmq: undefined,
-  kafka: undefined,
-  nats: undefined,
-  mqtt: undefined,
+  redis: (o, s) => import('./redis.transport.js').then((m) => m.createRedisTransport(o, s)),
+  rabbitmq: (o, s) =>
+    import('./rabbitmq.transport.js').then((m) => m.createRabbitMqTransport(o, s)),
+  kafka: (o, s) => import('./kafka.transport.js').then((m) => m.createKafkaTransport(o, s)),
+  nats: (o, s) => import('./nats.transport.js').then((m) => m.createNatsTransport(o, s)),
+  mqtt: (o, s) => import('./mqtt.transport.js').then((m) => m.createMqttTransport(o, s)),
 };
 
 /** Builds the transport the options name (or returns the instance they carry). */
@@ -24,9 +25,12 @@ export async function createTransport(options: ResolvedMessagingOptions): Promis
       `MessagingModule: options.transport '${options.transport}' is not available in this build`,
     );
   }
-  return factory({
-    ...(options.url ? { url: options.url } : {}),
-    namespace: options.namespace,
-    serviceName: options.serviceName,
-  });
+  return factory(
+    {
+      ...(options.url ? { url: options.url } : {}),
+      namespace: options.namespace,
+      serviceName: options.serviceName,
+    },
+    options.transportOptions as never,
+  );
 }

@@ -7,21 +7,27 @@ import type {
   TransportMessage,
 } from './transport.js';
 
+interface Delivery {
+  message: OutgoingMessage;
+  attempt: number;
+}
+
 interface Subscription {
   handler: DeliveryHandler;
   prefetch: number;
   active: number;
-  /** Deliveries waiting for a prefetch slot. */
-  waiting: Array<() => void>;
-  /** Tail of each key's delivery chain: one key's messages are handled in order. */
-  tails: Map<string, Promise<void>>;
+  /** FIFO of deliveries waiting for a prefetch slot (`head` is the next one). */
+  queue: Delivery[];
+  head: number;
+  scheduled: boolean;
 }
 
 /**
- * In-process transport with the same semantics as the broker ones: asynchronous delivery, each
- * consumer group once, per-key order, bounded concurrency (prefetch), retries after the
- * pipeline's delay to one group only, dead letters kept in memory. The embedded default and the
- * transport for tests. Nothing survives a restart: use a broker (and the outbox) in production.
+ * In-process transport with the same semantics as the broker ones: asynchronous delivery (never
+ * inside the publisher's call), each consumer group once, in publish order, bounded concurrency
+ * (prefetch), retries after the pipeline's delay to one group only, dead letters kept in memory.
+ * The embedded default and the transport for tests. Nothing survives a restart: use a broker (and
+ * the outbox) in production.
  */
 export class MemoryTransport implements Transport {
   readonly name = 'memory';
@@ -37,9 +43,8 @@ export class MemoryTransport implements Transport {
   async publish(messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.closed) throw new Error('MemoryTransport is closed');
     for (const message of messages) {
-      for (const sub of this.groups.get(message.type)?.values() ?? []) {
-        this.enqueue(sub, message, 1, 0);
-      }
+      const subs = this.groups.get(message.type);
+      if (subs) for (const sub of subs.values()) this.enqueue(sub, { message, attempt: 1 });
     }
   }
 
@@ -55,8 +60,9 @@ export class MemoryTransport implements Transport {
       handler,
       prefetch: Math.max(1, options.prefetch),
       active: 0,
-      waiting: [],
-      tails: new Map(),
+      queue: [],
+      head: 0,
+      scheduled: false,
     });
   }
 
@@ -78,7 +84,7 @@ export class MemoryTransport implements Transport {
   async redeliver(group: string, message: OutgoingMessage): Promise<void> {
     const sub = this.groups.get(message.type)?.get(group);
     if (!sub) throw new Error(`MemoryTransport: no group "${group}" on ${message.type}`);
-    this.enqueue(sub, message, 1, 0);
+    this.enqueue(sub, { message, attempt: 1 });
   }
 
   async ping(): Promise<void> {
@@ -92,51 +98,57 @@ export class MemoryTransport implements Transport {
     while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
   }
 
-  private enqueue(sub: Subscription, message: OutgoingMessage, attempt: number, delayMs: number) {
-    // Each group gets its own copy, delivered asynchronously like a broker would.
-    const delivery: TransportMessage = {
-      body: message.body,
-      headers: { ...message.headers },
-      attempt,
-    };
-    const start = () => {
-      if (this.closed) return;
-      const key = message.key ?? '';
-      const previous =
-        message.key === undefined ? Promise.resolve() : (sub.tails.get(key) ?? Promise.resolve());
-      const work = previous.then(() => this.run(sub, message, delivery));
-      if (message.key !== undefined) {
-        sub.tails.set(key, work);
-        void work.finally(() => sub.tails.get(key) === work && sub.tails.delete(key));
+  private enqueue(sub: Subscription, delivery: Delivery): void {
+    sub.queue.push(delivery);
+    if (sub.scheduled) return;
+    // Deliver on a later turn of the event loop, like a broker would, in one pass per turn.
+    sub.scheduled = true;
+    setImmediate(() => {
+      sub.scheduled = false;
+      this.pump(sub);
+    });
+  }
+
+  private pump(sub: Subscription): void {
+    while (!this.closed && sub.active < sub.prefetch && sub.head < sub.queue.length) {
+      const delivery = sub.queue[sub.head]!;
+      sub.queue[sub.head++] = undefined as unknown as Delivery;
+      if (sub.head > 1024 && sub.head * 2 > sub.queue.length) {
+        sub.queue = sub.queue.slice(sub.head);
+        sub.head = 0;
       }
-      this.inFlight.add(work);
-      void work.finally(() => this.inFlight.delete(work));
-    };
+      this.start(sub, delivery);
+    }
+  }
+
+  private start(sub: Subscription, { message, attempt }: Delivery): void {
+    sub.active++;
+    // Each delivery gets its own copy of the headers (the body is an immutable string).
+    const copy: TransportMessage = { body: message.body, headers: { ...message.headers }, attempt };
+    const work = sub.handler(copy).then(
+      ({ outcome, delayMs }) => {
+        if (outcome === 'retry') this.retry(sub, message, attempt + 1, delayMs ?? 0);
+      },
+      () => undefined, // the pipeline never throws; a bug there must not loop forever
+    );
+    this.inFlight.add(work);
+    void work.finally(() => {
+      this.inFlight.delete(work);
+      sub.active--;
+      this.pump(sub);
+    });
+  }
+
+  private retry(sub: Subscription, message: OutgoingMessage, attempt: number, delayMs: number) {
+    if (this.closed) return;
     if (delayMs <= 0) {
-      start();
+      this.enqueue(sub, { message, attempt });
       return;
     }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      start();
+      if (!this.closed) this.enqueue(sub, { message, attempt });
     }, delayMs);
     this.timers.add(timer);
-  }
-
-  private async run(sub: Subscription, message: OutgoingMessage, delivery: TransportMessage) {
-    if (sub.active >= sub.prefetch) await new Promise<void>((r) => sub.waiting.push(r));
-    sub.active++;
-    try {
-      await new Promise<void>((r) => setImmediate(r));
-      if (this.closed) return;
-      const { outcome, delayMs } = await sub.handler(delivery).catch(() => ({
-        outcome: 'success' as const, // the pipeline never throws; a bug there must not loop forever
-        delayMs: 0,
-      }));
-      if (outcome === 'retry') this.enqueue(sub, message, delivery.attempt + 1, delayMs ?? 0);
-    } finally {
-      sub.active--;
-      sub.waiting.shift()?.();
-    }
   }
 }
