@@ -1,8 +1,16 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
-/** UUIDv7: time-ordered, so ids sort by creation. */
+const pool = Buffer.alloc(16 * 256);
+let offset = pool.length;
+
+/** UUIDv7: time-ordered, so ids sort by creation. Random bits come from a refilled pool. */
 export function uuidv7(): string {
-  const bytes = randomBytes(16);
+  if (offset === pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const bytes = Buffer.from(pool.subarray(offset, offset + 16));
+  offset += 16;
   const ms = BigInt(Date.now());
   for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;

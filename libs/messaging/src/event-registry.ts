@@ -72,26 +72,32 @@ export function eventTypeOf(cls: Function): string {
   return r.type;
 }
 
-/** Serialises an event to its envelope. */
-export function toEnvelope(event: DomainEvent): EventEnvelope {
+/**
+ * Serialises an event to its envelope. `clone` (default) deep-copies the payload through JSON so
+ * the envelope owns plain data; pass `false` when the envelope is stringified right away.
+ */
+export function toEnvelope(event: DomainEvent, clone = true): EventEnvelope {
   const r = byClass.get(event.constructor);
   if (!r)
     throw new TypeError(
       `${event.constructor.name} is not registered: decorate it with @DomainEventType`,
     );
   const payload: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(event)) if (!BASE_FIELDS.has(k)) payload[k] = v;
-  return {
+  for (const k of Object.keys(event)) {
+    if (!BASE_FIELDS.has(k)) payload[k] = (event as unknown as Record<string, unknown>)[k];
+  }
+  const envelope: EventEnvelope = {
     id: event.id,
     type: r.type,
     schemaVersion: r.schemaVersion,
     occurredAt: event.occurredAt.toISOString(),
-    ...(event.aggregateId !== undefined ? { aggregateId: event.aggregateId } : {}),
-    ...(event.aggregateType !== undefined ? { aggregateType: event.aggregateType } : {}),
-    ...(event.version !== undefined ? { version: event.version } : {}),
-    payload: JSON.parse(JSON.stringify(payload)) as Record<string, unknown>,
+    payload: clone ? (JSON.parse(JSON.stringify(payload)) as Record<string, unknown>) : payload,
     metadata: { ...event.metadata },
   };
+  if (event.aggregateId !== undefined) envelope.aggregateId = event.aggregateId;
+  if (event.aggregateType !== undefined) envelope.aggregateType = event.aggregateType;
+  if (event.version !== undefined) envelope.version = event.version;
+  return envelope;
 }
 
 /**

@@ -137,15 +137,16 @@ export class MessagingRuntime
 
   /** The messages `publish` hands to the transport (or the outbox) for `events`. */
   toMessages(events: readonly DomainEvent[], options: PublishOptions = {}): OutgoingMessage[] {
+    // The context headers are the same for every event of one publish: compute them once.
+    const shared = injectContext({ ...options.headers, 'content-type': 'application/json' });
     return events.map((event) => {
-      const envelope: EventEnvelope = toEnvelope(event);
-      const headers = injectContext({
-        ...options.headers,
+      const envelope: EventEnvelope = toEnvelope(event, false);
+      const headers: Record<string, string> = {
+        ...shared,
         'x-message-id': envelope.id,
         'x-message-type': envelope.type,
-        'content-type': 'application/json',
-        ...(envelope.aggregateId ? { 'x-message-key': envelope.aggregateId } : {}),
-      });
+      };
+      if (envelope.aggregateId) headers['x-message-key'] = envelope.aggregateId;
       return {
         type: envelope.type,
         body: JSON.stringify(envelope),
@@ -233,7 +234,15 @@ export class MessagingRuntime
   async send(messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.transport.publish(messages);
-    for (const m of messages) this.published?.inc({ transport: this.transport.name, type: m.type });
+    if (!this.published) return;
+    if (messages.length === 1 || messages.every((m) => m.type === messages[0]!.type)) {
+      this.published.inc(
+        { transport: this.transport.name, type: messages[0]!.type },
+        messages.length,
+      );
+      return;
+    }
+    for (const m of messages) this.published.inc({ transport: this.transport.name, type: m.type });
   }
 
   async onModuleInit(): Promise<void> {
@@ -366,6 +375,36 @@ export class MessagingRuntime
     this.log.debug({ type, group }, 'subscribed');
   }
 
+  private readonly children = new Map<
+    string,
+    {
+      duration: ReturnType<Histogram<string>['labels']>;
+      consumed: (outcome: string) => ReturnType<Counter<string>['labels']>;
+    }
+  >();
+
+  /** Label children of one (type, group), resolved once: prom-client label lookups are not free. */
+  private childMetrics(type: string, group: string) {
+    if (!this.duration || !this.consumed) return undefined;
+    const key = `${type}\u0000${group}`;
+    let found = this.children.get(key);
+    if (!found) {
+      const labels = { transport: this.transport.name, type, group };
+      const consumed = this.consumed;
+      const byOutcome = new Map<string, ReturnType<Counter<string>['labels']>>();
+      found = {
+        duration: this.duration.labels(labels),
+        consumed: (outcome) => {
+          let child = byOutcome.get(outcome);
+          if (!child) byOutcome.set(outcome, (child = consumed.labels({ ...labels, outcome })));
+          return child;
+        },
+      };
+      this.children.set(key, found);
+    }
+    return found;
+  }
+
   private async handle<T>(
     type: string,
     group: string,
@@ -375,6 +414,7 @@ export class MessagingRuntime
     message: TransportMessage,
   ): Promise<{ outcome: HandlingOutcome; delayMs?: number }> {
     const labels = { transport: this.transport.name, type, group };
+    const metrics = this.childMetrics(type, group);
     const { store } = extractContext(message.headers);
     const messageId = message.headers['x-message-id'];
     return this.context.run(
@@ -425,8 +465,8 @@ export class MessagingRuntime
             }
           }
         }
-        this.duration?.observe(labels, (performance.now() - started) / 1000);
-        this.consumed?.inc({ ...labels, outcome: duplicate ? 'duplicate' : outcome });
+        metrics?.duration.observe((performance.now() - started) / 1000);
+        metrics?.consumed(duplicate ? 'duplicate' : outcome).inc();
         if (duplicate)
           this.log.debug({ type, group, messageId }, 'duplicate delivery skipped (inbox)');
         this.notify({

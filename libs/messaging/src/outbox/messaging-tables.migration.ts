@@ -41,7 +41,7 @@ export class CreateMessagingTables1764200000000 implements MigrationInterface {
       true,
     );
     await ensureIndex(q, OUTBOX_TABLE, 'idx_outbox_pending', ['sent_at', 'position']);
-    await ensureIndex(q, OUTBOX_TABLE, 'idx_outbox_key', ['message_key', 'sent_at']);
+    await ensureIndex(q, OUTBOX_TABLE, 'idx_outbox_claimed', ['claimed_until']);
     await q.createTable(
       new Table({
         name: INBOX_TABLE,

@@ -34,8 +34,8 @@ const CLAIM_LOCK_KEY = 7_236_189_442; // pg_advisory_xact_lock key of outbox cla
 /**
  * The SQL behind the outbox and inbox, per dialect. Claims take a short transaction: a
  * database-wide claim lock (PostgreSQL advisory lock, MariaDB GET_LOCK; SQLite has one writer),
- * then `SELECT … FOR UPDATE SKIP LOCKED` of the oldest unclaimed rows whose key has no earlier row
- * leased by another relay (per-key order across relays), then a lease (`claimed_by`,
+ * then `SELECT … FOR UPDATE SKIP LOCKED` of the oldest unclaimed rows, skipping every key another
+ * relay holds a lease on (per-key order across relays), then a lease (`claimed_by`,
  * `claimed_until`). Publishing happens outside the transaction; only the lease holder marks rows
  * sent; an expired lease (a relay that died) makes rows claimable again.
  */
@@ -142,20 +142,29 @@ export class OutboxStore {
           await q.query(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
         }
         const now = Date.now();
+        // Keys another relay holds a lease on: none of their rows may be taken now (per-key order).
+        const held = (
+          (await q.query(
+            `SELECT DISTINCT message_key AS k FROM ${OUTBOX_TABLE}
+              WHERE claimed_until >= ${this.p(1)} AND claimed_by <> ${this.p(2)}
+                AND sent_at IS NULL AND message_key IS NOT NULL`,
+            [now, relayId],
+          )) as Array<{ k: string }>
+        ).map((r) => r.k);
+        const params: unknown[] = [now, relayId, ...held];
+        const notHeld =
+          held.length === 0
+            ? ''
+            : ` AND (o.message_key IS NULL OR o.message_key NOT IN (${this.list(3, held.length)}))`;
         const forUpdate = this.dialect === 'sqlite' ? '' : ' FOR UPDATE SKIP LOCKED';
         const rows = (await q.query(
           `SELECT o.position, o.message_id, o.type, o.message_key, o.body, o.headers
              FROM ${OUTBOX_TABLE} o
             WHERE o.sent_at IS NULL
-              AND (o.claimed_until IS NULL OR o.claimed_until < ${this.p(1)} OR o.claimed_by = ${this.p(2)})
-              AND NOT EXISTS (
-                SELECT 1 FROM ${OUTBOX_TABLE} e
-                 WHERE e.message_key = o.message_key AND e.sent_at IS NULL
-                   AND e.position < o.position
-                   AND e.claimed_until >= ${this.p(3)} AND e.claimed_by <> ${this.p(4)})
+              AND (o.claimed_until IS NULL OR o.claimed_until < ${this.p(1)} OR o.claimed_by = ${this.p(2)})${notHeld}
             ORDER BY o.position
             LIMIT ${Math.trunc(limit)}${forUpdate}`,
-          [now, relayId, now, relayId],
+          params,
         )) as Array<Record<string, unknown>>;
         if (rows.length > 0) {
           const positions = rows.map((r) => Number(r.position));
