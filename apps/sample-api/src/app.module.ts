@@ -15,8 +15,8 @@ import {
   PersistenceModule,
   persistenceOptionsFrom,
 } from '@infrastructure/persistence';
-import { MessagingModule } from '@infrastructure/messaging';
-import { definitions, messagingConfig } from './config.js';
+import { MessagingModule, messagingConfig, messagingOptionsFrom } from '@infrastructure/messaging';
+import { definitions } from './config.js';
 import { InfoController } from './info.controller.js';
 import { migrations } from './migrations/index.js';
 import { OrderEntity } from './orders/order.entity.js';
@@ -56,13 +56,12 @@ export class AppModule {
           useFactory: (
             app: ConfigOf<typeof appConfig>,
             messaging: ConfigOf<typeof messagingConfig>,
-          ) => ({
-            transport: messaging.transport,
-            ...(messaging.url ? { url: messaging.url } : {}),
-            serviceName: app.serviceName,
-            // Tables come from the migrations (messagingMigrations is in the list).
-            outbox: { createTables: false },
-          }),
+          ) =>
+            messagingOptionsFrom(messaging, {
+              serviceName: app.serviceName,
+              // Tables come from the migrations (messagingMigrations is in the list).
+              outbox: { createTables: false },
+            }),
         }),
         OrdersModule,
       ],

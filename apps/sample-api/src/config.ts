@@ -1,6 +1,7 @@
 import { appConfig, cfg, defineConfig, httpConfig } from '@infrastructure/configuration';
 import { monitoringConfig } from '@infrastructure/monitoring';
 import { databaseConfig } from '@infrastructure/persistence';
+import { messagingConfig } from '@infrastructure/messaging';
 
 // Namespaces owned by libs that are still to come live here until their lib exports them.
 
@@ -10,24 +11,6 @@ export const redisConfig = defineConfig('redis', {
     env: 'REDIS_URL',
     ...cfg.url({ schemes: ['redis', 'rediss'] }),
     description: 'Unset = in-memory cache and rate limits.',
-  },
-});
-
-/** The event bus transport (messaging lib). */
-export const messagingConfig = defineConfig('messaging', {
-  transport: {
-    env: 'MESSAGING_TRANSPORT',
-    // Broker transports (redis, rabbitmq, kafka, nats, mqtt) are accepted once they are built.
-    ...cfg.oneOf(['memory'] as const, 'memory'),
-    description: 'Event bus transport (`memory` for now; redis, rabbitmq, kafka, nats, mqtt next).',
-  },
-
-  url: {
-    env: 'MESSAGING_URL',
-    ...cfg.url({
-      schemes: ['redis', 'rediss', 'amqp', 'amqps', 'kafka', 'nats', 'tls', 'mqtt', 'mqtts'],
-    }),
-    description: 'Broker URL (`amqp://`, `nats://`, `mqtt://`, `redis://`, `kafka://host:port,…`).',
   },
 });
 

@@ -13,11 +13,18 @@ import { configureApp } from '../src/bootstrap.js';
 
 const quiet = { NODE_ENV: 'test', LOG_LEVEL: 'warn', LOG_PRETTY: 'false' };
 
-async function ordersApi(adapter: 'express' | 'fastify', databaseUrl: string): Promise<TestApp> {
+async function ordersApi(
+  adapter: 'express' | 'fastify',
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   return createTestApp(
     {
       imports: [
-        AppModule.forRoot({ env: { ...quiet, DATABASE_URL: databaseUrl }, envFiles: false }),
+        AppModule.forRoot({
+          env: { ...quiet, DATABASE_URL: databaseUrl, ...env },
+          envFiles: false,
+        }),
       ],
     },
     { adapter, configure: configureApp },
@@ -145,6 +152,33 @@ describe('orders API on PostgreSQL', () => {
   });
   afterAll(() => db?.destroy());
   exercise('(the same suite, the same migrations)', () => ordersApi('express', db.url));
+});
+
+describe('orders API on PostgreSQL + RabbitMQ (events through the outbox and the broker)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await TestDatabase.create({
+      url: 'postgres://postgres@127.0.0.1:5432/test',
+      migrations: [],
+      synchronize: false,
+    });
+  });
+  afterAll(() => db?.destroy());
+  exercise('(the same suite)', () =>
+    ordersApi('express', db.url, {
+      MESSAGING_TRANSPORT: 'rabbitmq',
+      MESSAGING_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      MESSAGING_NAMESPACE: `sample-e2e-${Math.random().toString(36).slice(2, 10)}`,
+    }),
+  );
+});
+
+describe('messaging configuration', () => {
+  it('fails the boot naming MESSAGING_URL when a broker transport has none', async () => {
+    await expect(
+      ordersApi('express', 'sqlite::memory:', { MESSAGING_TRANSPORT: 'nats' }),
+    ).rejects.toThrow(/MESSAGING_URL is required when MESSAGING_TRANSPORT=nats/);
+  });
 });
 
 /** The sample API with a MockEventBus in place of the real bus. */

@@ -79,7 +79,7 @@ describe('sample API process (built, as npm start runs it)', () => {
     const app = run({ PORT: 'abc', HTTP_ADAPTER: 'koa', MESSAGING_TRANSPORT: 'carrier-pigeon' });
     expect(await app.exited).toBe(1);
     expect(app.output()).toContain(
-      'MESSAGING_TRANSPORT: expected one of memory, got "carrier-pigeon"',
+      'MESSAGING_TRANSPORT: expected one of memory, redis, rabbitmq, kafka, nats, mqtt, got "carrier-pigeon"',
     );
     expect(app.output()).toContain('PORT: expected an integer 1-65535, got "abc"');
     expect(app.output()).toContain('HTTP_ADAPTER: expected one of express, fastify, got "koa"');

@@ -1,4 +1,5 @@
 export { MessagingModule } from './messaging.module.js';
+export { messagingConfig, messagingOptionsFrom } from './messaging.config.js';
 export {
   CreateMessagingTables1764200000000,
   INBOX_TABLE,

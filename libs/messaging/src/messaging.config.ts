@@ -1,0 +1,60 @@
+import { cfg, defineConfig, type ConfigOf } from '@infrastructure/configuration';
+import { MessagingConfigError } from './errors.js';
+import { TRANSPORTS, type MessagingOptions } from './messaging.options.js';
+
+/** Environment variables of the messaging lib (register with `ConfigurationModule`). */
+export const messagingConfig = defineConfig('messaging', {
+  transport: {
+    env: 'MESSAGING_TRANSPORT',
+    ...cfg.oneOf(TRANSPORTS, 'memory'),
+    description:
+      'Event bus transport: `memory` (in-process), `redis`, `rabbitmq`, `kafka`, `nats`, `mqtt` (needs MESSAGING_URL).',
+  },
+  url: {
+    env: 'MESSAGING_URL',
+    // A secret: broker URLs carry credentials, and Kafka's `kafka://h1:9092,h2:9092` is no URL.
+    ...cfg.secret(),
+    description:
+      'Broker URL: `redis://`, `amqp://`, `nats://`, `mqtt://`, `kafka://host:port[,host:port]` (masked in logs).',
+  },
+  namespace: {
+    env: 'MESSAGING_NAMESPACE',
+    ...cfg.string({ default: 'events' }),
+    description: 'Shared name of the event topology (exchange, stream/subject/topic prefix).',
+  },
+  prefetch: {
+    env: 'MESSAGING_PREFETCH',
+    ...cfg.int({ min: 1, max: 10_000, default: 16 }),
+    description: 'Deliveries in flight per consumer group.',
+  },
+});
+
+/**
+ * Maps `messagingConfig` to `MessagingModule` options.
+ * @throws MessagingConfigError naming MESSAGING_URL when a broker transport has no URL.
+ */
+export function messagingOptionsFrom(
+  config: ConfigOf<typeof messagingConfig>,
+  extra: Omit<MessagingOptions, 'transport' | 'url'> = {},
+): MessagingOptions {
+  if (config.transport !== 'memory' && !config.url) {
+    throw new MessagingConfigError(
+      `MESSAGING_URL is required when MESSAGING_TRANSPORT=${config.transport} (e.g. ${
+        {
+          redis: 'redis://127.0.0.1:6379',
+          rabbitmq: 'amqp://guest:guest@127.0.0.1:5672',
+          kafka: 'kafka://127.0.0.1:9092',
+          nats: 'nats://127.0.0.1:4222',
+          mqtt: 'mqtt://127.0.0.1:1883',
+        }[config.transport]
+      })`,
+    );
+  }
+  return {
+    namespace: config.namespace,
+    prefetch: config.prefetch,
+    ...extra,
+    transport: config.transport,
+    ...(config.url ? { url: config.url } : {}),
+  };
+}
