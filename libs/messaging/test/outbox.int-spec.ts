@@ -164,7 +164,7 @@ describe('two outbox relays on one PostgreSQL database', () => {
     const writerTransport = new RecordingTransport();
     const writer = await app(db.url, writerTransport, { relay: false });
     refs.push(writer);
-    const shows = Array.from({ length: 20 }, (_, i) => `show-${i}`);
+    const shows = Array.from({ length: 500 }, (_, i) => `show-${i}`);
     const total = 3000;
     const uow = writer.get(UnitOfWork);
     const bus = writer.get(EventBus);
@@ -182,7 +182,13 @@ describe('two outbox relays on one PostgreSQL database', () => {
 
     const a = new RecordingTransport();
     const b = new RecordingTransport();
-    refs.push(await app(db.url, a, { batchSize: 50 }), await app(db.url, b, { batchSize: 50 }));
+    // Small batches: many claims, so both relays are at work at the same time.
+    refs.push(
+      ...(await Promise.all([
+        app(db.url, a, { batchSize: 10 }),
+        app(db.url, b, { batchSize: 10 }),
+      ])),
+    );
     const all = new Recorder<OutgoingMessage>();
     for (const t of [a, b]) {
       const push = t.sent.push.bind(t.sent);
@@ -205,4 +211,25 @@ describe('two outbox relays on one PostgreSQL database', () => {
       expect(order).toEqual([...order].sort((x, y) => x - y));
     }
   }, 60_000);
+
+  it('takes over the rows of a relay that died once its lease expires', async () => {
+    const writer = await app(db.url, new RecordingTransport(), { relay: false });
+    refs.push(writer);
+    await writer
+      .get(UnitOfWork)
+      .run(() =>
+        writer.get(EventBus).publish([new TicketSold('orphan', 1), new TicketSold('orphan', 2)]),
+      );
+    // A relay claimed them and died: the lease runs 300 ms more.
+    await db.dataSource.query(
+      `UPDATE outbox_messages SET claimed_by = 'dead-relay', claimed_until = $1 WHERE message_key = 'orphan'`,
+      [Date.now() + 300],
+    );
+    const heir = new RecordingTransport();
+    const started = Date.now();
+    refs.push(await app(db.url, heir));
+    const sent = await heir.sent.until(2, (m) => m.key === 'orphan');
+    expect(seats(sent, 'orphan')).toEqual([1, 2]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250); // not before the lease ran out
+  });
 });

@@ -104,28 +104,47 @@ export class OutboxRelay {
     await this.drain();
   }
 
+  private claim() {
+    return this.store.claim(this.id, this.settings.batchSize, this.settings.leaseMs);
+  }
+
+  /**
+   * Publishes batch after batch, in order. The database work overlaps with the broker's: the next
+   * batch is claimed while the current one is being published, and a published batch is marked
+   * sent while the next one is published. Publishing itself stays strictly sequential.
+   */
   private async drain(): Promise<void> {
+    let marking: Promise<void> = Promise.resolve();
     try {
+      let next = this.claim();
       for (;;) {
-        const rows = await this.store.claim(
-          this.id,
-          this.settings.batchSize,
-          this.settings.leaseMs,
-        );
+        const rows = await next;
         if (rows.length === 0) break;
+        const more = rows.length >= this.settings.batchSize;
+        next = more ? this.claim() : Promise.resolve([]);
         const positions = rows.map((r) => r.position);
         try {
           await this.send(rows);
         } catch (error) {
           this.failures?.inc();
-          await this.store.release(this.id, positions, errorText(error)).catch(() => undefined);
+          const prefetched = await next.catch(() => []);
+          await this.store
+            .release(
+              this.id,
+              [...positions, ...prefetched.map((r) => r.position)],
+              errorText(error),
+            )
+            .catch(() => undefined);
           this.warn(error, 'outbox publish failed; rows stay pending and are retried');
           break;
         }
-        await this.store.markSent(this.id, positions);
-        this.published?.inc({ transport: this.transportName }, rows.length);
-        if (rows.length < this.settings.batchSize) break;
+        await marking;
+        marking = this.store.markSent(this.id, positions).then(() => {
+          this.published?.inc({ transport: this.transportName }, rows.length);
+        });
+        if (!more) break;
       }
+      await marking;
       if (this.pending) {
         const stats = await this.store.stats();
         this.pending.set(stats.pending);
@@ -136,6 +155,7 @@ export class OutboxRelay {
         );
       }
     } catch (error) {
+      await marking.catch(() => undefined);
       this.warn(error, 'outbox relay could not read the outbox; retrying on the next poll');
     }
   }

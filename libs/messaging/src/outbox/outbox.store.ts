@@ -151,17 +151,17 @@ export class OutboxStore {
             [now, relayId],
           )) as Array<{ k: string }>
         ).map((r) => r.k);
-        const params: unknown[] = [now, relayId, ...held];
+        const params: unknown[] = [now, ...held];
         const notHeld =
           held.length === 0
             ? ''
-            : ` AND (o.message_key IS NULL OR o.message_key NOT IN (${this.list(3, held.length)}))`;
+            : ` AND (o.message_key IS NULL OR o.message_key NOT IN (${this.list(2, held.length)}))`;
         const forUpdate = this.dialect === 'sqlite' ? '' : ' FOR UPDATE SKIP LOCKED';
         const rows = (await q.query(
           `SELECT o.position, o.message_id, o.type, o.message_key, o.body, o.headers
              FROM ${OUTBOX_TABLE} o
             WHERE o.sent_at IS NULL
-              AND (o.claimed_until IS NULL OR o.claimed_until < ${this.p(1)} OR o.claimed_by = ${this.p(2)})${notHeld}
+              AND (o.claimed_until IS NULL OR o.claimed_until < ${this.p(1)})${notHeld}
             ORDER BY o.position
             LIMIT ${Math.trunc(limit)}${forUpdate}`,
           params,
