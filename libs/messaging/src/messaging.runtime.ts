@@ -413,7 +413,6 @@ export class MessagingRuntime
     fn: (value: T) => unknown,
     message: TransportMessage,
   ): Promise<{ outcome: HandlingOutcome; delayMs?: number }> {
-    const labels = { transport: this.transport.name, type, group };
     const metrics = this.childMetrics(type, group);
     const { store } = extractContext(message.headers);
     const messageId = message.headers['x-message-id'];
