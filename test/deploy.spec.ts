@@ -86,7 +86,14 @@ describe('README.md', () => {
   });
 
   it('links every lib README', () => {
-    const libs = ['configuration', 'messaging', 'monitoring', 'persistence', 'testing'];
+    const libs = [
+      'configuration',
+      'event-sourcing',
+      'messaging',
+      'monitoring',
+      'persistence',
+      'testing',
+    ];
     for (const lib of libs) expect(readme).toContain(`(libs/${lib}/README.md)`);
   });
 });

@@ -16,6 +16,7 @@ import {
   persistenceOptionsFrom,
 } from '@infrastructure/persistence';
 import { MessagingModule, messagingConfig, messagingOptionsFrom } from '@infrastructure/messaging';
+import { EventSourcingModule } from '@infrastructure/event-sourcing';
 import { definitions } from './config.js';
 import { InfoController } from './info.controller.js';
 import { migrations } from './migrations/index.js';
@@ -63,6 +64,8 @@ export class AppModule {
               outbox: { createTables: false },
             }),
         }),
+        // The event store's tables come from the migrations too.
+        EventSourcingModule.forRoot({ createTables: false }),
         OrdersModule,
       ],
       controllers: [InfoController],

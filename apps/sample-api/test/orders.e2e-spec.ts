@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '@infrastructure/messaging';
-import {
-  createTestApp,
-  MessagingTestHarness,
-  MockEventBus,
-  TestDatabase,
-  type TestApp,
-} from '@infrastructure/testing';
+import { ProjectionRunner } from '@infrastructure/event-sourcing';
+import { createTestApp, MockEventBus, TestDatabase, type TestApp } from '@infrastructure/testing';
 import { OrderPlaced } from '../src/orders/order-placed.event.js';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
@@ -82,34 +77,58 @@ function exercise(label: string, open: () => Promise<TestApp>) {
       await t.request.get('/v1/orders?cursor=%%%garbage').expect(400);
     });
 
-    it('projects placed orders into the customer summary (its own consumer group, via the outbox)', async () => {
-      const harness = new MessagingTestHarness(t.app);
-      try {
-        const customerId = `summary-${Math.random().toString(36).slice(2, 10)}`;
-        await t.request.get(`/v1/customers/${customerId}/order-summary`).expect(404);
-        const ids: string[] = [];
-        for (const quantity of [1, 2]) {
-          const res = await t.request
-            .post('/v1/orders')
-            .set('x-correlation-id', `corr-${customerId}`)
-            .send({ customerId, sku: 'SUM-1', quantity, unitPriceCents: 100 })
-            .expect(201);
-          ids.push(res.body.id);
-        }
-        for (const id of ids) {
-          await harness.consumed(OrderPlaced, {
-            group: 'sample-api.order-summaries',
-            match: (e) => e.orderId === id,
-          });
-        }
-        const summary = await t.request
-          .get(`/v1/customers/${customerId}/order-summary`)
-          .expect(200);
-        expect(summary.body).toMatchObject({ customerId, ordersCount: 2, totalCents: 300 });
-        expect(ids).toContain(summary.body.lastOrderId);
-      } finally {
-        harness.close();
+    it('projects placed and cancelled orders into the customer summary (event store projection)', async () => {
+      const customerId = `summary-${Math.random().toString(36).slice(2, 10)}`;
+      await t.request.get(`/v1/customers/${customerId}/order-summary`).expect(404);
+      const ids: string[] = [];
+      for (const quantity of [1, 2, 3]) {
+        const res = await t.request
+          .post('/v1/orders')
+          .send({ customerId, sku: 'SUM-1', quantity, unitPriceCents: 100 })
+          .expect(201);
+        ids.push(res.body.id);
       }
+      await t.request.post(`/v1/orders/${ids[2]}/cancel`).send({ reason: 'test' }).expect(200);
+      await t.app.get(ProjectionRunner).caughtUp('order-summaries');
+      const summary = await t.request.get(`/v1/customers/${customerId}/order-summary`).expect(200);
+      expect(summary.body).toMatchObject({ customerId, ordersCount: 2, totalCents: 300 });
+      expect(ids).toContain(summary.body.lastOrderId);
+    });
+
+    it('keeps each order as an event stream: GET /v1/orders/:id/events, cancel once (409 after)', async () => {
+      const placed = await t.request
+        .post('/v1/orders')
+        .send({ customerId: 'streamer', sku: 'ES-1', quantity: 2, unitPriceCents: 150 })
+        .expect(201);
+      const id = placed.body.id as string;
+      const cancelled = await t.request
+        .post(`/v1/orders/${id}/cancel`)
+        .send({ reason: 'out of stock' })
+        .expect(200);
+      expect(cancelled.body).toMatchObject({ id, status: 'cancelled', version: 2 });
+      const again = await t.request
+        .post(`/v1/orders/${id}/cancel`)
+        .send({ reason: 'twice' })
+        .expect(409);
+      expect(again.headers['content-type']).toMatch(/problem\+json/);
+      await t.request.post(`/v1/orders/${id}/cancel`).send({}).expect(400);
+      const events = await t.request.get(`/v1/orders/${id}/events`).expect(200);
+      expect(
+        events.body.map((e: { type: string; version: number }) => [e.version, e.type]),
+      ).toEqual([
+        [1, 'orders.OrderPlaced'],
+        [2, 'orders.OrderCancelled'],
+      ]);
+      expect(events.body[0].payload).toMatchObject({
+        orderId: id,
+        customerId: 'streamer',
+        sku: 'ES-1',
+        quantity: 2,
+        unitPriceCents: 150,
+        totalCents: 300,
+      });
+      expect(events.body[1].payload).toMatchObject({ reason: 'out of stock', totalCents: 300 });
+      await t.request.get('/v1/orders/0b8e4f9e-8a3a-4c1e-9b7e-3f0f6f0c2d11/events').expect(404);
     });
 
     it('lists orders page by page with a cursor', async () => {

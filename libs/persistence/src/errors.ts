@@ -26,7 +26,7 @@ export class DatabaseUnavailableError extends Error {
 
 /** An optimistic-lock conflict: the row changed since it was read. */
 export class ConcurrencyError extends Error {
-  override readonly name = 'ConcurrencyError';
+  override readonly name: string = 'ConcurrencyError';
   constructor(
     readonly entity: string,
     readonly id: unknown,

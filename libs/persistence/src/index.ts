@@ -44,6 +44,7 @@ export {
 } from './transactions/unit-of-work.js';
 export { Transactional } from './transactions/transactional.decorator.js';
 export { runExclusive } from './transactions/sqlite-lock.js';
+export { SqlDialect, type SqlDialectName } from './sql-dialect.js';
 export { databaseConfig, persistenceOptionsFrom } from './persistence.config.js';
 export { runMigrationsLocked } from './migrations.js';
 export { isConnectionError, translateConnectionErrors } from './connection-errors.js';

@@ -1,50 +1,62 @@
 import { Injectable } from '@nestjs/common';
-import { EventHandler } from '@infrastructure/messaging';
+import { Projection, When, type ResettableProjection } from '@infrastructure/event-sourcing';
 import { getLogger } from '@infrastructure/monitoring';
 import { UnitOfWork } from '@infrastructure/persistence';
 import { OrderSummaryEntity } from './order-summary.entity.js';
-import { OrderPlaced } from './order-placed.event.js';
+import { OrderCancelled, OrderPlaced } from './order-placed.event.js';
 
 /**
- * Projects `OrderPlaced` into `order_summaries` in its own consumer group. The messaging inbox
- * commits this update and the message id together, so a redelivered event is counted once; two
- * concurrent first orders of one customer race on the insert, and the loser is retried.
+ * The `order_summaries` read model, projected from the event store: each batch of events and the
+ * projection's checkpoint commit together, so a crash never counts an order twice, and
+ * `rebuild('order-summaries')` replays every stored event into an empty table.
  */
+@Projection('order-summaries')
 @Injectable()
-export class OrderSummaryProjection {
+export class OrderSummaryProjection implements ResettableProjection {
   private readonly log = getLogger('OrderSummaryProjection');
 
   constructor(private readonly uow: UnitOfWork) {}
 
-  @EventHandler(OrderPlaced, { group: 'sample-api.order-summaries' })
+  @When(OrderPlaced)
   async onPlaced(event: OrderPlaced): Promise<void> {
-    await this.uow.run(async () => {
-      const repo = this.uow.manager.getRepository(OrderSummaryEntity);
-      const at = event.occurredAt.getTime();
-      const updated = await repo
-        .createQueryBuilder()
-        .update()
-        .set({
-          ordersCount: () => 'orders_count + 1',
-          totalCents: () => `total_cents + ${Math.trunc(event.totalCents)}`,
-          lastOrderId: event.orderId,
-          lastOrderAt: at,
-        })
-        .where('customer_id = :customerId', { customerId: event.customerId })
-        .execute();
-      if (!updated.affected) {
-        await repo.insert({
-          customerId: event.customerId,
-          ordersCount: 1,
-          totalCents: event.totalCents,
-          lastOrderId: event.orderId,
-          lastOrderAt: at,
-        });
-      }
-    });
-    this.log.info(
-      { orderId: event.orderId, customerId: event.customerId },
-      'order summary updated',
-    );
+    await this.add(event.customerId, 1, event.totalCents, event.orderId, event.occurredAt);
+    this.log.debug({ orderId: event.orderId, customerId: event.customerId }, 'summary: placed');
+  }
+
+  @When(OrderCancelled)
+  async onCancelled(event: OrderCancelled): Promise<void> {
+    await this.add(event.customerId, -1, -event.totalCents, undefined, event.occurredAt);
+  }
+
+  async reset(): Promise<void> {
+    await this.uow.manager.getRepository(OrderSummaryEntity).clear();
+  }
+
+  private async add(
+    customerId: string,
+    orders: number,
+    cents: number,
+    lastOrderId: string | undefined,
+    at: Date,
+  ): Promise<void> {
+    const repo = this.uow.manager.getRepository(OrderSummaryEntity);
+    const row = await repo.findOneBy({ customerId });
+    if (!row) {
+      await repo.insert({
+        customerId,
+        ordersCount: orders,
+        totalCents: cents,
+        lastOrderId: lastOrderId ?? '',
+        lastOrderAt: at.getTime(),
+      });
+      return;
+    }
+    row.ordersCount += orders;
+    row.totalCents += cents;
+    if (lastOrderId) {
+      row.lastOrderId = lastOrderId;
+      row.lastOrderAt = at.getTime();
+    }
+    await repo.save(row);
   }
 }

@@ -3,6 +3,7 @@ import {
   Body,
   Controller,
   Get,
+  HttpCode,
   NotFoundException,
   Param,
   ParseUUIDPipe,
@@ -11,13 +12,22 @@ import {
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { OrderEntity } from './order.entity.js';
-import { ListOrdersQuery, OrderDto, OrderPageDto, PlaceOrderDto } from './orders.dto.js';
+import { toEnvelope } from '@infrastructure/messaging';
+import {
+  CancelOrderDto,
+  ListOrdersQuery,
+  OrderDto,
+  OrderEventDto,
+  OrderPageDto,
+  PlaceOrderDto,
+} from './orders.dto.js';
 import { OrdersService } from './orders.service.js';
 
 function toDto(order: OrderEntity): OrderDto {
@@ -35,6 +45,37 @@ export class OrdersController {
   @ApiBadRequestResponse({ description: 'Invalid order (problem+json with one entry per field).' })
   async place(@Body() body: PlaceOrderDto): Promise<OrderDto> {
     return toDto(await this.orders.place(body));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOkResponse({ type: OrderDto })
+  @ApiNotFoundResponse({ description: 'No such order.' })
+  @ApiConflictResponse({ description: 'Cancelled already, or changed concurrently.' })
+  async cancel(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: CancelOrderDto,
+  ): Promise<OrderDto> {
+    return toDto(await this.orders.cancel(id, body.reason));
+  }
+
+  @Get(':id/events')
+  @ApiOkResponse({ type: [OrderEventDto] })
+  @ApiNotFoundResponse({ description: 'No such order.' })
+  async events(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderEventDto[]> {
+    const events = await this.orders.events(id);
+    if (events.length === 0) throw new NotFoundException(`Order ${id} does not exist`);
+    return events.map(({ event, version, position }) => {
+      const envelope = toEnvelope(event);
+      return {
+        version,
+        position,
+        type: envelope.type,
+        id: envelope.id,
+        occurredAt: envelope.occurredAt,
+        payload: envelope.payload,
+      };
+    });
   }
 
   @Get(':id')

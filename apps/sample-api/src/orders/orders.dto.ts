@@ -60,3 +60,21 @@ export class OrderPageDto {
   @ApiProperty({ type: [OrderDto] }) items!: OrderDto[];
   @ApiPropertyOptional() nextCursor?: string;
 }
+
+export class CancelOrderDto {
+  @ApiProperty({ example: 'customer changed their mind', maxLength: 200 })
+  @IsString()
+  @MaxLength(200)
+  reason!: string;
+}
+
+export class OrderEventDto {
+  @ApiProperty({ description: 'Version within the order stream (1 = first event).' })
+  version!: number;
+  @ApiProperty({ description: 'Global position in the event store.' }) position!: number;
+  @ApiProperty({ example: 'orders.OrderPlaced' }) type!: string;
+  @ApiProperty() id!: string;
+  @ApiProperty() occurredAt!: string;
+  @ApiProperty({ description: 'The event fields (current schema version).' })
+  payload!: Record<string, unknown>;
+}

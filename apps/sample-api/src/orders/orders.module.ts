@@ -3,11 +3,18 @@ import { CustomersController } from './customers.controller.js';
 import { OrderEventsHandler } from './order-events.handler.js';
 import { OrderSummaryProjection } from './order-summary.projection.js';
 import { OrderRepository } from './order.repository.js';
+import { OrderStreams } from './order.streams.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
 
 @Module({
   controllers: [OrdersController, CustomersController],
-  providers: [OrderRepository, OrdersService, OrderEventsHandler, OrderSummaryProjection],
+  providers: [
+    OrderRepository,
+    OrderStreams,
+    OrdersService,
+    OrderEventsHandler,
+    OrderSummaryProjection,
+  ],
 })
 export class OrdersModule {}

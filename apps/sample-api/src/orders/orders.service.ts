@@ -1,39 +1,61 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EventBus } from '@infrastructure/messaging';
+import { EventStore, type RecordedEvent } from '@infrastructure/event-sourcing';
 import { getLogger } from '@infrastructure/monitoring';
 import { Transactional, type Page } from '@infrastructure/persistence';
+import { Order } from './order.aggregate.js';
 import { OrderEntity } from './order.entity.js';
-import { OrderPlaced } from './order-placed.event.js';
 import { OrderRepository } from './order.repository.js';
+import { OrderStreams } from './order.streams.js';
 import type { PlaceOrderDto } from './orders.dto.js';
 
-/** Application service for orders. */
+/**
+ * Application service for orders. The `Order` aggregate's events are the source of truth; the
+ * `orders` table is an inline projection written in the same transaction (so reads right after a
+ * write see it), and the events reach other consumers through the outbox.
+ */
 @Injectable()
 export class OrdersService {
   private readonly log = getLogger('OrdersService');
 
   constructor(
     private readonly orders: OrderRepository,
-    private readonly events: EventBus,
+    private readonly streams: OrderStreams,
+    private readonly store: EventStore,
   ) {}
 
   @Transactional()
   async place(cmd: PlaceOrderDto): Promise<OrderEntity> {
-    const order = Object.assign(new OrderEntity(), {
-      id: randomUUID(),
-      customerId: cmd.customerId,
-      sku: cmd.sku,
-      quantity: cmd.quantity,
-      unitPriceCents: cmd.unitPriceCents,
-      totalCents: cmd.quantity * cmd.unitPriceCents,
-      status: 'placed' as const,
-    });
-    await this.orders.save(order);
-    // Inside the transaction: delivered only once it commits.
-    await this.events.publish(new OrderPlaced(order.id, order.customerId, order.totalCents));
-    this.log.info({ orderId: order.id, totalCents: order.totalCents }, 'Order placed');
+    const order = new Order(randomUUID());
+    order.place(cmd);
+    await this.streams.save(order); // events + outbox, this transaction
+    const s = order.snapshot;
+    await this.orders.save(
+      Object.assign(new OrderEntity(), {
+        id: order.id,
+        customerId: s.customerId,
+        sku: s.sku,
+        quantity: s.quantity,
+        unitPriceCents: s.unitPriceCents,
+        totalCents: s.totalCents,
+        status: 'placed' as const,
+      }),
+    );
+    this.log.info({ orderId: order.id, totalCents: s.totalCents }, 'Order placed');
     return (await this.orders.findById(order.id))!;
+  }
+
+  @Transactional()
+  async cancel(id: string, reason: string): Promise<OrderEntity> {
+    const order = await this.streams.load(id);
+    const row = await this.orders.findById(id);
+    if (!order || !row) throw new NotFoundException(`Order ${id} does not exist`);
+    order.cancel(reason); // 409 when cancelled already
+    await this.streams.save(order); // a concurrent change of the stream → 409
+    row.status = 'cancelled';
+    await this.orders.save(row);
+    this.log.info({ orderId: id, reason }, 'Order cancelled');
+    return (await this.orders.findById(id))!;
   }
 
   get(id: string): Promise<OrderEntity | null> {
@@ -42,5 +64,10 @@ export class OrdersService {
 
   list(cursor: string | undefined, limit: number | undefined): Promise<Page<OrderEntity>> {
     return this.orders.findMany(undefined, { cursor, limit });
+  }
+
+  /** The order's event stream, oldest first (empty when there is no such order). */
+  events(id: string): Promise<RecordedEvent[]> {
+    return this.store.read(this.streams.streamId(id));
   }
 }

@@ -1,13 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { runExclusive } from '@infrastructure/persistence';
+import { runExclusive, SqlDialect } from '@infrastructure/persistence';
 import type { OutgoingMessage } from '../transports/transport.js';
 import {
   CreateMessagingTables1764200000000,
   INBOX_TABLE,
   OUTBOX_TABLE,
 } from './messaging-tables.migration.js';
-
-type Dialect = 'postgres' | 'mysql' | 'sqlite';
 
 /** A claimed outbox row, ready to publish. */
 export interface OutboxRow extends OutgoingMessage {
@@ -21,14 +19,6 @@ export interface OutboxStats {
   oldestCreatedAt: number | null;
 }
 
-function dialectOf(ds: DataSource): Dialect {
-  const type = ds.options.type;
-  if (type === 'postgres') return 'postgres';
-  if (type === 'mysql' || type === 'mariadb') return 'mysql';
-  if (type === 'better-sqlite3') return 'sqlite';
-  throw new TypeError(`Messaging outbox: unsupported database type '${type}'`);
-}
-
 const CLAIM_LOCK_KEY = 7_236_189_442; // pg_advisory_xact_lock key of outbox claims
 
 /**
@@ -40,19 +30,18 @@ const CLAIM_LOCK_KEY = 7_236_189_442; // pg_advisory_xact_lock key of outbox cla
  * sent; an expired lease (a relay that died) makes rows claimable again.
  */
 export class OutboxStore {
-  readonly dialect: Dialect;
+  private readonly sql: SqlDialect;
 
   constructor(readonly dataSource: DataSource) {
-    this.dialect = dialectOf(dataSource);
+    this.sql = new SqlDialect(dataSource);
   }
 
-  /** `$1` on PostgreSQL, `?` elsewhere. */
   private p(i: number): string {
-    return this.dialect === 'postgres' ? `$${i}` : '?';
+    return this.sql.param(i);
   }
 
   private list(from: number, count: number): string {
-    return Array.from({ length: count }, (_, i) => this.p(from + i)).join(', ');
+    return this.sql.params(from, count);
   }
 
   /** Creates the tables when they are missing (`outbox.createTables`). */
@@ -129,7 +118,7 @@ export class OutboxStore {
     await q.connect();
     let locked = false;
     try {
-      if (this.dialect === 'mysql') {
+      if (this.sql.name === 'mysql') {
         const [row] = (await q.query(`SELECT GET_LOCK('outbox_claim', 10) AS got`)) as Array<{
           got: number | string;
         }>;
@@ -138,7 +127,7 @@ export class OutboxStore {
       }
       await q.startTransaction();
       try {
-        if (this.dialect === 'postgres') {
+        if (this.sql.name === 'postgres') {
           await q.query(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
         }
         const now = Date.now();
@@ -156,7 +145,7 @@ export class OutboxStore {
           held.length === 0
             ? ''
             : ` AND (o.message_key IS NULL OR o.message_key NOT IN (${this.list(2, held.length)}))`;
-        const forUpdate = this.dialect === 'sqlite' ? '' : ' FOR UPDATE SKIP LOCKED';
+        const forUpdate = this.sql.name === 'sqlite' ? '' : ' FOR UPDATE SKIP LOCKED';
         const rows = (await q.query(
           `SELECT o.position, o.message_id, o.type, o.message_key, o.body, o.headers
              FROM ${OUTBOX_TABLE} o
@@ -275,24 +264,11 @@ export class OutboxStore {
     messageId: string,
     handler: string,
   ): Promise<boolean> {
-    const sql =
-      this.dialect === 'postgres'
-        ? `INSERT INTO ${INBOX_TABLE} (message_id, handler, processed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
-        : this.dialect === 'mysql'
-          ? `INSERT IGNORE INTO ${INBOX_TABLE} (message_id, handler, processed_at) VALUES (?, ?, ?)`
-          : `INSERT OR IGNORE INTO ${INBOX_TABLE} (message_id, handler, processed_at) VALUES (?, ?, ?)`;
+    const sql = this.sql.insertIgnore(INBOX_TABLE, ['message_id', 'handler', 'processed_at']);
     return (await this.exec(manager, sql, [messageId, handler, Date.now()])) === 1;
   }
 
-  /** Runs a write through `manager`'s connection (its transaction, if any); returns rows affected. */
-  private async exec(manager: EntityManager, sql: string, params: unknown[]): Promise<number> {
-    const own = manager.queryRunner ? undefined : this.dataSource.createQueryRunner();
-    const runner = manager.queryRunner ?? own!;
-    try {
-      const result = (await runner.query(sql, params, true)) as { affected?: number };
-      return result.affected ?? 0;
-    } finally {
-      await own?.release();
-    }
+  private exec(manager: EntityManager, sql: string, params: unknown[]): Promise<number> {
+    return this.sql.execute(this.dataSource, manager, sql, params);
   }
 }

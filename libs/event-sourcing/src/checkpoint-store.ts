@@ -1,0 +1,69 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { SqlDialect } from '@infrastructure/persistence';
+import { CHECKPOINTS_TABLE } from './event-store.migration.js';
+
+/** Projection checkpoints: the last global position a projection applied. */
+export abstract class CheckpointStore {
+  /** Reads (and on SQL, locks until commit) the checkpoint inside the current transaction. */
+  abstract lock(name: string): Promise<number>;
+  /** Writes the checkpoint inside the current transaction. */
+  abstract save(name: string, position: number): Promise<void>;
+  /** Reads without locking. */
+  abstract peek(name: string): Promise<number>;
+}
+
+export class MemoryCheckpointStore extends CheckpointStore {
+  private readonly positions = new Map<string, number>();
+  async lock(name: string): Promise<number> {
+    return this.positions.get(name) ?? 0;
+  }
+  async save(name: string, position: number): Promise<void> {
+    this.positions.set(name, position);
+  }
+  async peek(name: string): Promise<number> {
+    return this.positions.get(name) ?? 0;
+  }
+}
+
+/** Checkpoints in `event_store_checkpoints`; `lock` takes the row lock that serialises instances. */
+export class SqlCheckpointStore extends CheckpointStore {
+  private readonly sql: SqlDialect;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly manager: () => EntityManager,
+  ) {
+    super();
+    this.sql = new SqlDialect(dataSource);
+  }
+
+  async lock(name: string): Promise<number> {
+    const m = this.manager();
+    await this.sql.execute(
+      this.dataSource,
+      m,
+      this.sql.insertIgnore(CHECKPOINTS_TABLE, ['name', 'position', 'updated_at']),
+      [name, 0, Date.now()],
+    );
+    const [row] = (await m.query(
+      `SELECT position FROM ${CHECKPOINTS_TABLE} WHERE name = ${this.sql.param(1)}${this.sql.forUpdate}`,
+      [name],
+    )) as Array<{ position: number | string }>;
+    return Number(row?.position ?? 0);
+  }
+
+  async save(name: string, position: number): Promise<void> {
+    await this.manager().query(
+      `UPDATE ${CHECKPOINTS_TABLE} SET position = ${this.sql.param(1)}, updated_at = ${this.sql.param(2)} WHERE name = ${this.sql.param(3)}`,
+      [position, Date.now(), name],
+    );
+  }
+
+  async peek(name: string): Promise<number> {
+    const [row] = (await this.dataSource.query(
+      `SELECT position FROM ${CHECKPOINTS_TABLE} WHERE name = ${this.sql.param(1)}`,
+      [name],
+    )) as Array<{ position: number | string }>;
+    return Number(row?.position ?? 0);
+  }
+}

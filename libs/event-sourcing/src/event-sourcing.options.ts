@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { validateModuleOptions } from '@infrastructure/configuration';
+import { EventSourcingError } from './errors.js';
+
+export const EVENT_SOURCING_OPTIONS = 'EVENT_SOURCING:OPTIONS';
+
+/** Options of `EventSourcingModule.forRoot` / the factory of `forRootAsync`. */
+export interface EventSourcingOptions {
+  /** `sql` (the persistence lib's database) or `memory`. @default `sql` when the persistence lib is present */
+  store?: 'sql' | 'memory';
+  /** Create the event store tables at boot when missing (else run `eventStoreMigrations`). @default true */
+  createTables?: boolean;
+  projections?: {
+    /** Events per projection batch (one transaction). @default 500 */
+    batchSize?: number;
+    /** How often an idle projection looks for other processes' appends. @default 1000 */
+    pollIntervalMs?: number;
+  };
+}
+
+export interface ResolvedEventSourcingOptions {
+  store?: 'sql' | 'memory';
+  createTables: boolean;
+  projections: { batchSize: number; pollIntervalMs: number };
+}
+
+const schema = z
+  .object({
+    store: z.enum(['sql', 'memory']).optional(),
+    createTables: z.boolean().optional(),
+    projections: z
+      .object({
+        batchSize: z.number().int().min(1).max(10_000).optional(),
+        pollIntervalMs: z.number().int().min(10).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** Validates options, naming the bad key, and applies defaults. */
+export function resolveEventSourcingOptions(
+  options: EventSourcingOptions = {},
+): ResolvedEventSourcingOptions {
+  validateModuleOptions('EventSourcingModule', schema, options, EventSourcingError, () => '');
+  return {
+    ...(options.store ? { store: options.store } : {}),
+    createTables: options.createTables ?? true,
+    projections: {
+      batchSize: options.projections?.batchSize ?? 500,
+      pollIntervalMs: options.projections?.pollIntervalMs ?? 1000,
+    },
+  };
+}

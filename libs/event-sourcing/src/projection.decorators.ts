@@ -1,0 +1,46 @@
+import type { DomainEvent, DomainEventClass } from '@infrastructure/messaging';
+import type { RecordedEvent } from './event-store.js';
+
+export const PROJECTION = Symbol.for('infrastructure.eventSourcing.projection');
+export const PROJECTION_HANDLERS = Symbol.for('infrastructure.eventSourcing.projectionHandlers');
+
+/** Options of `@Projection`. */
+export interface ProjectionOptions {
+  /** Events per batch (one transaction, one checkpoint write). @default the module's */
+  batchSize?: number;
+}
+
+/** A projection handler: gets the event and where it is in the store. */
+export type ProjectionHandlerFn<E extends DomainEvent = DomainEvent> = (
+  event: E,
+  recorded: RecordedEvent<E>,
+) => unknown;
+
+/** Projection classes may implement this: `rebuild()` calls it before replaying from 0. */
+export interface ResettableProjection {
+  /** Clears the read model (inside the rebuild's transaction). */
+  reset(): Promise<void> | void;
+}
+
+/**
+ * Marks a provider as a projection named `name`: its `@When(Event)` methods get every stored event
+ * of those types in global order, in batches that commit together with the projection's
+ * checkpoint (so a crash never applies an event twice), first catching up, then live.
+ */
+export function Projection(name: string, options: ProjectionOptions = {}): ClassDecorator {
+  return (target) => Reflect.defineMetadata(PROJECTION, { name, options }, target);
+}
+
+/** Marks a projection method as the handler of an event class. */
+export function When(event: DomainEventClass): MethodDecorator {
+  return (target, key) => {
+    const list =
+      (Reflect.getMetadata(PROJECTION_HANDLERS, target.constructor) as
+        Array<{ event: DomainEventClass; method: string | symbol }> | undefined) ?? [];
+    Reflect.defineMetadata(
+      PROJECTION_HANDLERS,
+      [...list, { event, method: key }],
+      target.constructor,
+    );
+  };
+}

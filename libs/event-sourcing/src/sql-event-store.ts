@@ -1,0 +1,242 @@
+import type { DataSource } from 'typeorm';
+import { fromEnvelope, toEnvelope, type DomainEvent } from '@infrastructure/messaging';
+import { runExclusive, SqlDialect, type UnitOfWork } from '@infrastructure/persistence';
+import { StreamConcurrencyError } from './errors.js';
+import type {
+  AppendResult,
+  ExpectedVersion,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamMetadata,
+} from './event-store.js';
+import { BaseEventStore } from './event-store.base.js';
+import {
+  CreateEventStore1764400000000,
+  EVENTS_TABLE,
+  SEQUENCE_TABLE,
+  STREAMS_TABLE,
+} from './event-store.migration.js';
+
+interface EventRow {
+  position: number | string;
+  stream_id: string;
+  version: number | string;
+  data: string;
+  recorded_at: number | string;
+}
+
+/**
+ * The event store on the persistence lib's database (SQLite, PostgreSQL, MariaDB). An append runs
+ * in the current unit of work (or its own): it locks the stream's row (`SELECT … FOR UPDATE`) and
+ * checks the expected version, takes the next global positions from the one-row sequence (whose
+ * row lock makes positions commit in order, so readers never see a gap that fills later), inserts
+ * the events (unique `(stream_id, version)` as the last line of defence) and bumps the stream.
+ */
+export class SqlEventStore extends BaseEventStore {
+  private readonly sql: SqlDialect;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
+  ) {
+    super();
+    this.sql = new SqlDialect(dataSource);
+  }
+
+  /** Creates the tables when they are missing. */
+  async ensureTables(): Promise<void> {
+    const q = this.dataSource.createQueryRunner();
+    try {
+      if (await q.hasTable(SEQUENCE_TABLE)) return;
+      await new CreateEventStore1764400000000().up(q);
+    } finally {
+      await q.release();
+    }
+  }
+
+  /** True when the tables exist. */
+  async tablesExist(): Promise<boolean> {
+    const q = this.dataSource.createQueryRunner();
+    try {
+      return await q.hasTable(SEQUENCE_TABLE);
+    } finally {
+      await q.release();
+    }
+  }
+
+  private p(i: number): string {
+    return this.sql.param(i);
+  }
+
+  /**
+   * A read: in the current transaction when there is one; otherwise alone on SQLite (its one
+   * connection may be inside another unit of work's transaction, whose rows are not committed).
+   */
+  private select<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    if (this.uow.active) return this.uow.manager.query(sql, params) as Promise<T[]>;
+    return runExclusive(this.dataSource, () => this.dataSource.query(sql, params) as Promise<T[]>);
+  }
+
+  async append(
+    streamId: string,
+    events: readonly DomainEvent[],
+    options: { expectedVersion?: ExpectedVersion } = {},
+  ): Promise<AppendResult> {
+    const expected = options.expectedVersion ?? 'any';
+    const result = await this.uow.run(async () => {
+      const m = this.uow.manager;
+      // The stream's row, created if absent, then locked: concurrent appends to it queue here.
+      await this.sql.execute(
+        this.dataSource,
+        m,
+        this.sql.insertIgnore(STREAMS_TABLE, ['stream_id', 'version']),
+        [streamId, 0],
+      );
+      const [stream] = (await m.query(
+        `SELECT version FROM ${STREAMS_TABLE} WHERE stream_id = ${this.p(1)}${this.sql.forUpdate}`,
+        [streamId],
+      )) as Array<{ version: number | string }>;
+      const current = Number(stream?.version ?? 0);
+      if (
+        (expected === 'no-stream' && current !== 0) ||
+        (typeof expected === 'number' && expected !== current)
+      ) {
+        throw new StreamConcurrencyError(streamId, expected, current);
+      }
+      if (events.length === 0) {
+        const head = await this.headPositionWith(m);
+        return { nextExpectedVersion: current, lastPosition: head };
+      }
+      // Global positions: the sequence row's lock is held until commit, so positions commit in order.
+      await m.query(
+        `UPDATE ${SEQUENCE_TABLE} SET position = position + ${this.p(1)} WHERE id = 1`,
+        [events.length],
+      );
+      const last = await this.headPositionWith(m);
+      const first = last - events.length + 1;
+      const now = Date.now();
+      const params: unknown[] = [];
+      const rows = events.map((event, i) => {
+        const envelope = toEnvelope(event, false);
+        const base = params.length;
+        params.push(
+          first + i,
+          streamId,
+          current + i + 1,
+          envelope.id,
+          envelope.type,
+          JSON.stringify({ ...envelope, version: current + i + 1 }),
+          now,
+        );
+        return `(${this.sql.params(base + 1, 7)})`;
+      });
+      await m.query(
+        `INSERT INTO ${EVENTS_TABLE} (position, stream_id, version, event_id, type, data, recorded_at) VALUES ${rows.join(', ')}`,
+        params,
+      );
+      await m.query(
+        `UPDATE ${STREAMS_TABLE} SET version = ${this.p(1)} WHERE stream_id = ${this.p(2)}`,
+        [current + events.length, streamId],
+      );
+      await this.uow.afterCommit(() => this.notifyAppended());
+      return { nextExpectedVersion: current + events.length, lastPosition: last };
+    });
+    return result;
+  }
+
+  private async headPositionWith(m: { query: DataSource['query'] }): Promise<number> {
+    const [row] = (await m.query(`SELECT position FROM ${SEQUENCE_TABLE} WHERE id = 1`)) as Array<{
+      position: number | string;
+    }>;
+    return Number(row?.position ?? 0);
+  }
+
+  async read(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const meta = await this.streamMetadata(streamId);
+    const backward = options.direction === 'backward';
+    const params: unknown[] = [streamId];
+    let where = `stream_id = ${this.p(1)}`;
+    const floor = Math.max(backward ? 1 : (options.fromVersion ?? 1), meta.truncateBefore ?? 1);
+    params.push(floor);
+    where += ` AND version >= ${this.p(params.length)}`;
+    if (backward && options.fromVersion !== undefined) {
+      params.push(options.fromVersion);
+      where += ` AND version <= ${this.p(params.length)}`;
+    }
+    if (meta.maxAgeMs !== undefined) {
+      params.push(Date.now() - meta.maxAgeMs);
+      where += ` AND recorded_at >= ${this.p(params.length)}`;
+    }
+    const limit = options.limit ? ` LIMIT ${Math.trunc(options.limit)}` : '';
+    const rows = await this.select<EventRow>(
+      `SELECT position, stream_id, version, data, recorded_at FROM ${EVENTS_TABLE}
+        WHERE ${where} ORDER BY version ${backward ? 'DESC' : 'ASC'}${limit}`,
+      params,
+    );
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const rows = await this.select<EventRow>(
+      `SELECT position, stream_id, version, data, recorded_at FROM ${EVENTS_TABLE}
+        WHERE position > ${this.p(1)} ORDER BY position LIMIT ${Math.trunc(options.limit ?? 1000)}`,
+      [options.fromPosition ?? 0],
+    );
+    return rows.map(toRecorded);
+  }
+
+  async version(streamId: string): Promise<number> {
+    const [row] = await this.select<{ version: number | string }>(
+      `SELECT version FROM ${STREAMS_TABLE} WHERE stream_id = ${this.p(1)}`,
+      [streamId],
+    );
+    return Number(row?.version ?? 0);
+  }
+
+  async headPosition(): Promise<number> {
+    const [row] = await this.select<{ position: number | string }>(
+      `SELECT position FROM ${SEQUENCE_TABLE} WHERE id = 1`,
+    );
+    return Number(row?.position ?? 0);
+  }
+
+  async setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void> {
+    await this.uow.run(async () => {
+      const m = this.uow.manager;
+      await this.sql.execute(
+        this.dataSource,
+        m,
+        this.sql.insertIgnore(STREAMS_TABLE, ['stream_id', 'version']),
+        [streamId, 0],
+      );
+      await m.query(
+        `UPDATE ${STREAMS_TABLE} SET truncate_before = ${this.p(1)}, max_age_ms = ${this.p(2)} WHERE stream_id = ${this.p(3)}`,
+        [metadata.truncateBefore ?? null, metadata.maxAgeMs ?? null, streamId],
+      );
+    });
+  }
+
+  async streamMetadata(streamId: string): Promise<StreamMetadata> {
+    const [row] = await this.select<{
+      truncate_before: number | string | null;
+      max_age_ms: number | string | null;
+    }>(`SELECT truncate_before, max_age_ms FROM ${STREAMS_TABLE} WHERE stream_id = ${this.p(1)}`, [
+      streamId,
+    ]);
+    return {
+      ...(row?.truncate_before != null ? { truncateBefore: Number(row.truncate_before) } : {}),
+      ...(row?.max_age_ms != null ? { maxAgeMs: Number(row.max_age_ms) } : {}),
+    };
+  }
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    event: fromEnvelope(JSON.parse(row.data) as unknown),
+    streamId: row.stream_id,
+    version: Number(row.version),
+    position: Number(row.position),
+    recordedAt: Number(row.recorded_at),
+  };
+}
