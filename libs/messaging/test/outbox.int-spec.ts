@@ -211,6 +211,22 @@ describe('two outbox relays on one PostgreSQL database', () => {
       expect(order).toEqual([...order].sort((x, y) => x - y));
     }
   }, 60_000);
+});
+
+describe('outbox lease takeover on PostgreSQL', () => {
+  let db: TestDatabase;
+  const refs: TestingModule[] = [];
+
+  beforeAll(async () => {
+    db = await TestDatabase.create({
+      url: 'postgres://postgres@127.0.0.1:5432/test',
+      entities: [],
+    });
+  }, 30_000);
+  afterAll(async () => {
+    for (const r of refs) await r.close();
+    await db?.destroy();
+  });
 
   it('takes over the rows of a relay that died once its lease expires', async () => {
     const writer = await app(db.url, new RecordingTransport(), { relay: false });

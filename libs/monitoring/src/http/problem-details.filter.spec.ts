@@ -36,6 +36,18 @@ class TestController {
       HttpStatus.CONFLICT,
     );
   }
+  @Get('unauthenticated')
+  unauthenticated() {
+    throw Object.assign(new Error('token expired at 12:00'), {
+      httpStatus: 401,
+      publicMessage: 'The access token is invalid',
+      httpHeaders: {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+        'Bad Header!': 'ignored',
+        'X-Split': 'a\r\nSet-Cookie: evil=1',
+      },
+    });
+  }
   @Get('boom')
   boom() {
     throw new Error('db password is hunter2');
@@ -54,6 +66,16 @@ describe.each(['express', 'fastify'] as const)('problem details on %s', (adapter
         },
       },
     );
+
+  it('sets the headers an error declares (httpHeaders), refusing bad names and line breaks', async () => {
+    await using t = await start();
+    const res = await t.request.get('/t/unauthenticated').expect(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(res.headers['x-split']).toBeUndefined();
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(res.body).toMatchObject({ status: 401, detail: 'The access token is invalid' });
+    expect(JSON.stringify(res.body)).not.toContain('12:00');
+  });
 
   it('answers invalid bodies with 400 and one error per field, nested included', async () => {
     await using t = await start();

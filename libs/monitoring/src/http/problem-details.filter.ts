@@ -32,6 +32,21 @@ function declaredStatus(error: unknown): number | undefined {
   return typeof status === 'number' && status >= 400 && status <= 599 ? status : undefined;
 }
 
+/**
+ * Errors may also declare response headers (`httpHeaders`), e.g. `WWW-Authenticate` on a 401 of
+ * the security lib. Only string values of well-formed header names are used.
+ */
+function declaredHeaders(error: unknown): Array<[string, string]> {
+  const headers = (error as { httpHeaders?: unknown } | null)?.httpHeaders;
+  if (typeof headers !== 'object' || headers === null) return [];
+  return Object.entries(headers).filter(
+    (entry): entry is [string, string] =>
+      /^[A-Za-z0-9-]{1,64}$/.test(entry[0]) &&
+      typeof entry[1] === 'string' &&
+      !/[\r\n]/.test(entry[1]),
+  );
+}
+
 interface RequestLike {
   url?: string;
   originalUrl?: string;
@@ -74,6 +89,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (typeof retryAfter === 'number')
         adapter.setHeader(response, 'retry-after', String(retryAfter));
     }
+    for (const [name, value] of declaredHeaders(exception))
+      adapter.setHeader(response, name, value);
     adapter.reply(response, body, body.status);
   }
 
