@@ -87,6 +87,7 @@ describe('README.md', () => {
 
   it('links every lib README', () => {
     const libs = [
+      'caching',
       'configuration',
       'event-sourcing',
       'messaging',

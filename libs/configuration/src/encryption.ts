@@ -1,23 +1,20 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { AES_256_GCM, aesGcmOpen, aesGcmSeal, decodeAes256Key } from './aes-gcm.js';
 import { ConfigDecryptionError } from './errors.js';
 
 /** Prefix of an encrypted configuration value. */
 export const ENCRYPTED_PREFIX = 'enc:v1:';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
+const { ivBytes: IV_BYTES, tagBytes: TAG_BYTES } = AES_256_GCM;
 
 /**
  * Parses a 256-bit key given as base64 (44 chars) or hex (64 chars).
  * @throws ConfigDecryptionError when the key is not 32 bytes.
  */
 export function parseEncryptionKey(raw: string): Buffer {
-  const text = raw.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(text)
-    ? Buffer.from(text, 'hex')
-    : Buffer.from(text, 'base64');
-  if (key.length !== 32) {
+  const key = decodeAes256Key(raw);
+  if (!key) {
+    const length = Buffer.from(raw.trim(), 'base64').length;
     throw new ConfigDecryptionError(
-      `CONFIG_ENCRYPTION_KEY must be 32 bytes as base64 or hex, got ${key.length} bytes ` +
+      `CONFIG_ENCRYPTION_KEY must be 32 bytes as base64 or hex, got ${length} bytes ` +
         `(generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64'))")`,
     );
   }
@@ -31,10 +28,8 @@ export function isEncryptedValue(value: string): boolean {
 
 /** Encrypts a configuration value with AES-256-GCM: `enc:v1:<base64(iv | ciphertext | tag)>`. */
 export function encryptValue(plaintext: string, key: Buffer): string {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return ENCRYPTED_PREFIX + Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64');
+  const { iv, ciphertext, tag } = aesGcmSeal(key, plaintext);
+  return ENCRYPTED_PREFIX + Buffer.concat([iv, ciphertext, tag]).toString('base64');
 }
 
 /**
@@ -47,13 +42,12 @@ export function decryptValue(value: string, key: Buffer): string {
   if (raw.length < IV_BYTES + TAG_BYTES) {
     throw new ConfigDecryptionError('enc:v1: value is truncated');
   }
-  const iv = raw.subarray(0, IV_BYTES);
-  const tag = raw.subarray(raw.length - TAG_BYTES);
-  const body = raw.subarray(IV_BYTES, raw.length - TAG_BYTES);
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, iv);
-    decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
+    return aesGcmOpen(key, {
+      iv: raw.subarray(0, IV_BYTES),
+      ciphertext: raw.subarray(IV_BYTES, raw.length - TAG_BYTES),
+      tag: raw.subarray(raw.length - TAG_BYTES),
+    }).toString('utf8');
   } catch {
     throw new ConfigDecryptionError(
       'cannot decrypt enc:v1: value (wrong CONFIG_ENCRYPTION_KEY or tampered value)',

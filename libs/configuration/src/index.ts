@@ -27,6 +27,13 @@ export {
   type LoadOptions,
 } from './load-configuration.js';
 export { decryptValue, encryptValue, isEncryptedValue, parseEncryptionKey } from './encryption.js';
+export {
+  AES_256_GCM,
+  aesGcmOpen,
+  aesGcmSeal,
+  decodeAes256Key,
+  type AesGcmSealed,
+} from './aes-gcm.js';
 export { detectDrift, formatDrift, type ConfigDrift } from './drift.js';
 export { envTable, runConfigCli, type CliIo } from './cli.js';
 export type { ValueSource } from './sources.js';

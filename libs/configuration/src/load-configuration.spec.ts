@@ -275,3 +275,13 @@ describe('masking', () => {
     expect(c.toSafeJSON().extra).toEqual({ n: 5 });
   });
 });
+
+describe('credentials in rejected values', () => {
+  it('masks the password of a malformed URL in the error', () => {
+    const [problem] = problemsOf(() =>
+      load({ DATABASE_URL: 'ftp://admin:hunter2@db.example:5432/app' }),
+    );
+    expect(problem).toContain('ftp://admin:***@db.example');
+    expect(problem).not.toContain('hunter2');
+  });
+});

@@ -38,7 +38,9 @@ export function maskUrlPassword(value: string): string {
 
 function describeReceived(value: string, secret: boolean): string {
   if (secret) return `"${MASK}"`;
-  const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
+  // A malformed URL may still carry credentials (`http://user:pw@host:port,x`): mask them anyway.
+  const masked = value.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@/\s]*@/gi, `$1${MASK}@`);
+  const shown = masked.length > 80 ? `${masked.slice(0, 77)}...` : masked;
   return JSON.stringify(shown);
 }
 

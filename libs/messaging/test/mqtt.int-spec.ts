@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { connectAsync } from 'mqtt';
+import { TcpProxy } from '@infrastructure/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttTransport } from '../src/transports/mqtt.transport.js';
 import type { DeliveryHandler, TransportMessage } from '../src/transports/transport.js';
@@ -71,60 +71,6 @@ afterAll(async () => {
 
 describeTransportContract('mqtt', () => ({ transport: 'mqtt', url: URL }));
 
-/**
- * A TCP proxy in front of the shared server: dropping its sockets cuts the client's connection
- * (the server keeps running), and closing its listener makes the broker unreachable.
- */
-class Proxy {
-  private readonly sockets = new Set<Socket>();
-  private server?: Server;
-  private connections = 0;
-  private waiters: Array<{ count: number; resolve: () => void }> = [];
-  port = 0;
-
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = tcpConnect(1883, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => {
-          this.sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-      this.connections++;
-      this.waiters = this.waiters.filter((w) =>
-        this.connections >= w.count ? (w.resolve(), false) : true,
-      );
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  /** Resolves once `count` client connections were accepted in total. */
-  accepted(count: number): Promise<void> {
-    if (this.connections >= count) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ count, resolve }));
-  }
-
-  get total(): number {
-    return this.connections;
-  }
-
-  drop(): void {
-    for (const s of this.sockets) s.destroy();
-  }
-
-  async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server?.close(() => resolve()));
-    this.drop();
-    await closed;
-  }
-}
-
 /** Records deliveries and answers with what `decide` says. */
 function recordingHandler(
   recorder: Recorder<TransportMessage>,
@@ -140,7 +86,7 @@ function recordingHandler(
 
 describe('mqtt transport: connection drops and crash safety', () => {
   const namespace = `mqtt-int-${randomUUID().slice(0, 8)}`;
-  const proxy = new Proxy();
+  const proxy = new TcpProxy(1883);
   const transports: MqttTransport[] = [];
   const make = (url: string, instanceId: string) => {
     const t = new MqttTransport({ url, namespace, serviceName: 'mqtt-int' }, { instanceId });
@@ -148,7 +94,7 @@ describe('mqtt transport: connection drops and crash safety', () => {
     return t;
   };
 
-  beforeAll(() => proxy.start());
+  beforeAll(() => proxy.listen());
 
   afterAll(async () => {
     await Promise.all(transports.map((t) => t.close()));
@@ -180,7 +126,7 @@ describe('mqtt transport: connection drops and crash safety', () => {
     await expect(consumer.ping()).rejects.toThrow(/not connected|timed out/);
     await send('while-away');
 
-    await proxy.start();
+    await proxy.listen();
     await proxy.accepted(accepted + 2); // publisher and subscriber connections
     const [away] = await seen.until(1, (m) => m.body === 'while-away');
     expect(away!.attempt).toBe(1);

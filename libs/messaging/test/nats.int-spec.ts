@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { TcpProxy } from '@infrastructure/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsTransport } from '../src/transports/nats.transport.js';
 import type { DeliveryHandler, TransportMessage } from '../src/transports/transport.js';
@@ -47,60 +47,6 @@ afterAll(async () => {
 
 describeTransportContract('nats', () => ({ transport: 'nats', url: URL }));
 
-/**
- * A TCP proxy in front of the shared server: dropping its sockets cuts the client's connection
- * (the server keeps running), and closing its listener makes the broker unreachable.
- */
-class Proxy {
-  private readonly sockets = new Set<Socket>();
-  private server?: Server;
-  private connections = 0;
-  private waiters: Array<{ count: number; resolve: () => void }> = [];
-  port = 0;
-
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = tcpConnect(4222, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => {
-          this.sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-      this.connections++;
-      this.waiters = this.waiters.filter((w) =>
-        this.connections >= w.count ? (w.resolve(), false) : true,
-      );
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  /** Resolves once `count` client connections were accepted in total. */
-  accepted(count: number): Promise<void> {
-    if (this.connections >= count) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ count, resolve }));
-  }
-
-  get total(): number {
-    return this.connections;
-  }
-
-  drop(): void {
-    for (const s of this.sockets) s.destroy();
-  }
-
-  async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server?.close(() => resolve()));
-    this.drop();
-    await closed;
-  }
-}
-
 /** Records deliveries and answers with what `decide` says. */
 function recordingHandler(
   recorder: Recorder<TransportMessage>,
@@ -116,7 +62,7 @@ function recordingHandler(
 
 describe('nats transport: connection drops and crash safety', () => {
   const namespace = `nats-int-${randomUUID().slice(0, 8)}`;
-  const proxy = new Proxy();
+  const proxy = new TcpProxy(4222);
   const transports: NatsTransport[] = [];
   const make = (url: string) => {
     const t = new NatsTransport({ url, namespace, serviceName: 'nats-int' });
@@ -124,7 +70,7 @@ describe('nats transport: connection drops and crash safety', () => {
     return t;
   };
 
-  beforeAll(() => proxy.start());
+  beforeAll(() => proxy.listen());
 
   afterAll(async () => {
     await Promise.all(transports.map((t) => t.close()));
@@ -155,7 +101,7 @@ describe('nats transport: connection drops and crash safety', () => {
     await expect(consumer.ping()).rejects.toThrow(/not connected|did not answer/);
     await send('while-away');
 
-    await proxy.start();
+    await proxy.listen();
     await proxy.accepted(accepted + 1);
     const [away] = await seen.until(1, (m) => m.body === 'while-away');
     expect(away!.attempt).toBe(1);

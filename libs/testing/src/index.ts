@@ -8,3 +8,4 @@ export { seed, TestDatabase, type TestDatabaseOptions } from './test-database.js
 export { MockEventBus } from './mock-event-bus.js';
 export { MessagingTestHarness } from './messaging-test-harness.js';
 export { testMonitoringOptions } from './test-monitoring.js';
+export { TcpProxy } from './tcp-proxy.js';

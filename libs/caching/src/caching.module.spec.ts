@@ -1,0 +1,63 @@
+import { Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { describe, expect, it } from 'vitest';
+import { CacheStore } from './cache-store.js';
+import { CACHING_OPTIONS, CACHING_STORE } from './caching.constants.js';
+import { CachingModule } from './caching.module.js';
+import type { CachingOptions, ResolvedCachingOptions } from './caching.options.js';
+import { LockService } from './lock/lock.service.js';
+
+async function boot(imports: unknown[]) {
+  const moduleRef = await Test.createTestingModule({ imports: imports as never }).compile();
+  return moduleRef.init();
+}
+
+@Injectable()
+class CacheOptionsFactory {
+  createCachingOptions(): CachingOptions {
+    return { ttlMs: 1234 };
+  }
+}
+
+@Module({ providers: [CacheOptionsFactory], exports: [CacheOptionsFactory] })
+class OptionsModule {}
+
+describe('CachingModule', () => {
+  it('forRoot() gives a memory CacheStore, LockService and the CACHING:STORE alias', async () => {
+    const app = await boot([CachingModule.forRoot()]);
+    const cache = app.get(CacheStore);
+    await cache.set('k', 1);
+    expect(await cache.get('k')).toBe(1);
+    expect(app.get(CACHING_STORE)).toBe(cache);
+    expect(app.get(LockService)).toBeDefined();
+    expect(app.get<ResolvedCachingOptions>(CACHING_OPTIONS)).toMatchObject({
+      store: 'memory',
+      l1: false,
+    });
+    await app.close();
+  });
+
+  it.each([
+    ['useFactory', { useFactory: () => ({ ttlMs: 1234 }) }],
+    ['useClass', { useClass: CacheOptionsFactory }],
+    ['useExisting', { imports: [OptionsModule], useExisting: CacheOptionsFactory }],
+  ])('forRootAsync with %s', async (_name, async) => {
+    const app = await boot([CachingModule.forRootAsync(async as never)]);
+    expect(app.get<ResolvedCachingOptions>(CACHING_OPTIONS).ttlMs).toBe(1234);
+    await app.close();
+  });
+
+  it.each([
+    [{ ttlMs: -1 }, 'CachingModule: options.ttlMs:'],
+    [{ l1: { maxEntries: 0 } }, 'CachingModule: options.l1'],
+    [{ store: 'disk' }, 'CachingModule: options.store:'],
+    [{ opTimeoutMs: 'fast' }, 'CachingModule: options.opTimeoutMs:'],
+    [{ redis: { url: 'redis://x', keyprefix: 'a' } }, 'CachingModule: options.redis:'],
+    [
+      { serializer: {} },
+      'CachingModule: options.serializer: must have serialize(key, value) and deserialize(data)',
+    ],
+  ])('bad options fail the boot naming the key: %j', async (options, message) => {
+    await expect(boot([CachingModule.forRoot(options as never)])).rejects.toThrow(message);
+  });
+});
