@@ -16,6 +16,7 @@ import {
   persistenceOptionsFrom,
 } from '@infrastructure/persistence';
 import { MessagingModule, messagingConfig, messagingOptionsFrom } from '@infrastructure/messaging';
+import { CachingModule, cachingConfig, cachingOptionsFrom } from '@infrastructure/caching';
 import { EventSourcingModule } from '@infrastructure/event-sourcing';
 import { definitions } from './config.js';
 import { InfoController } from './info.controller.js';
@@ -63,6 +64,12 @@ export class AppModule {
               // Tables come from the migrations (messagingMigrations is in the list).
               outbox: { createTables: false },
             }),
+        }),
+        // REDIS_URL unset: in-memory cache; set: Redis (L2) with an in-process L1 per instance.
+        CachingModule.forRootAsync({
+          inject: [appConfig.KEY, cachingConfig.KEY],
+          useFactory: (app: ConfigOf<typeof appConfig>, caching: ConfigOf<typeof cachingConfig>) =>
+            cachingOptionsFrom(caching, { name: app.serviceName }),
         }),
         // The event store's tables come from the migrations too.
         EventSourcingModule.forRoot({ createTables: false }),

@@ -1,18 +1,10 @@
 import { appConfig, cfg, defineConfig, httpConfig } from '@infrastructure/configuration';
 import { monitoringConfig } from '@infrastructure/monitoring';
 import { databaseConfig } from '@infrastructure/persistence';
+import { cachingConfig } from '@infrastructure/caching';
 import { messagingConfig } from '@infrastructure/messaging';
 
 // Namespaces owned by libs that are still to come live here until their lib exports them.
-
-/** Redis for cache, rate limits and revocation; unset = in-memory. */
-export const redisConfig = defineConfig('redis', {
-  url: {
-    env: 'REDIS_URL',
-    ...cfg.url({ schemes: ['redis', 'rediss'] }),
-    description: 'Unset = in-memory cache and rate limits.',
-  },
-});
 
 /** Tokens issued and verified by the API (security lib). */
 export const jwtConfig = defineConfig('jwt', {
@@ -90,7 +82,7 @@ export const definitions = [
   httpConfig,
   monitoringConfig,
   databaseConfig,
-  redisConfig,
+  cachingConfig,
   messagingConfig,
   jwtConfig,
   oidcConfig,

@@ -28,11 +28,9 @@ import {
   OrderPageDto,
   PlaceOrderDto,
 } from './orders.dto.js';
-import { OrdersService } from './orders.service.js';
+import { OrdersService, toView } from './orders.service.js';
 
-function toDto(order: OrderEntity): OrderDto {
-  return { ...order, createdAt: new Date(order.createdAt).toISOString() };
-}
+const toDto = (order: OrderEntity): OrderDto => toView(order);
 
 /** Orders API (auth and scopes arrive with the security lib). */
 @ApiTags('orders')
@@ -82,9 +80,9 @@ export class OrdersController {
   @ApiOkResponse({ type: OrderDto })
   @ApiNotFoundResponse({ description: 'No such order.' })
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderDto> {
-    const order = await this.orders.get(id);
+    const order = await this.orders.view(id); // cached
     if (!order) throw new NotFoundException(`Order ${id} does not exist`);
-    return toDto(order);
+    return order;
   }
 
   @Get()

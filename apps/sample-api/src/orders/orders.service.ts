@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { Cacheable, CacheEvict } from '@infrastructure/caching';
 import { randomUUID } from 'node:crypto';
 import { EventStore, type RecordedEvent } from '@infrastructure/event-sourcing';
 import { getLogger } from '@infrastructure/monitoring';
@@ -8,6 +9,36 @@ import { OrderEntity } from './order.entity.js';
 import { OrderRepository } from './order.repository.js';
 import { OrderStreams } from './order.streams.js';
 import type { PlaceOrderDto } from './orders.dto.js';
+
+/** The cache tag of one order. */
+export const orderTag = (id: string): string => `order:${id}`;
+
+/** An order as the API returns it. */
+export interface OrderView {
+  id: string;
+  customerId: string;
+  sku: string;
+  quantity: number;
+  unitPriceCents: number;
+  totalCents: number;
+  status: string;
+  createdAt: string;
+  version: number;
+}
+
+export function toView(order: OrderEntity): OrderView {
+  return {
+    id: order.id,
+    customerId: order.customerId,
+    sku: order.sku,
+    quantity: order.quantity,
+    unitPriceCents: order.unitPriceCents,
+    totalCents: order.totalCents,
+    status: order.status,
+    createdAt: new Date(order.createdAt).toISOString(),
+    version: order.version,
+  };
+}
 
 /**
  * Application service for orders. The `Order` aggregate's events are the source of truth; the
@@ -46,6 +77,7 @@ export class OrdersService {
   }
 
   @Transactional()
+  @CacheEvict({ tags: (args) => [orderTag(args[0] as string)] }) // after the commit
   async cancel(id: string, reason: string): Promise<OrderEntity> {
     const order = await this.streams.load(id);
     const row = await this.orders.findById(id);
@@ -58,8 +90,19 @@ export class OrdersService {
     return (await this.orders.findById(id))!;
   }
 
-  get(id: string): Promise<OrderEntity | null> {
-    return this.orders.findById(id);
+  /**
+   * One order as the API shows it, cache-aside: `order:<id>` tagged `order:<id>` (evicted after a
+   * cancel commits and by the order-events handler on every instance). Plain data, not an entity:
+   * cached values come back as plain objects. `undefined` (not found) is not cached.
+   */
+  @Cacheable({
+    key: (id: string) => `order:${id}`,
+    ttlMs: 30_000,
+    tags: (id: string) => [orderTag(id)],
+  })
+  async view(id: string): Promise<OrderView | undefined> {
+    const order = await this.orders.findById(id);
+    return order ? toView(order) : undefined;
   }
 
   list(cursor: string | undefined, limit: number | undefined): Promise<Page<OrderEntity>> {
