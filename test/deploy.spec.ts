@@ -93,6 +93,7 @@ describe('README.md', () => {
       'messaging',
       'monitoring',
       'persistence',
+      'security',
       'testing',
     ];
     for (const lib of libs) expect(readme).toContain(`(libs/${lib}/README.md)`);

@@ -18,6 +18,14 @@ import {
 import { MessagingModule, messagingConfig, messagingOptionsFrom } from '@infrastructure/messaging';
 import { CachingModule, cachingConfig, cachingOptionsFrom } from '@infrastructure/caching';
 import { EventSourcingModule } from '@infrastructure/event-sourcing';
+import {
+  jwtConfig,
+  oidcConfig,
+  SecurityModule,
+  securityConfig,
+  securityOptionsFrom,
+} from '@infrastructure/security';
+import { AuthController } from './auth/auth.controller.js';
 import { definitions } from './config.js';
 import { InfoController } from './info.controller.js';
 import { migrations } from './migrations/index.js';
@@ -71,11 +79,27 @@ export class AppModule {
           useFactory: (app: ConfigOf<typeof appConfig>, caching: ConfigOf<typeof cachingConfig>) =>
             cachingOptionsFrom(caching, { name: app.serviceName }),
         }),
+        // Bearer tokens on every route but @Public() ones; rate limits shared through REDIS_URL.
+        SecurityModule.forRootAsync({
+          inject: [jwtConfig.KEY, oidcConfig.KEY, securityConfig.KEY, cachingConfig.KEY],
+          useFactory: (
+            jwt: ConfigOf<typeof jwtConfig>,
+            oidc: ConfigOf<typeof oidcConfig>,
+            security: ConfigOf<typeof securityConfig>,
+            caching: ConfigOf<typeof cachingConfig>,
+          ) =>
+            securityOptionsFrom(
+              { jwt, oidc, security },
+              caching.redisUrl
+                ? { redis: { url: caching.redisUrl, keyPrefix: caching.keyPrefix } }
+                : {},
+            ),
+        }),
         // The event store's tables come from the migrations too.
         EventSourcingModule.forRoot({ createTables: false }),
         OrdersModule,
       ],
-      controllers: [InfoController],
+      controllers: [InfoController, AuthController],
     };
   }
 }

@@ -12,6 +12,12 @@ import {
   ProblemDetailsFilter,
   setupMonitoring,
 } from '@infrastructure/monitoring';
+import {
+  SECURITY_OPTIONS,
+  setupSecurity,
+  tlsOptionsFrom,
+  type SecurityOptions,
+} from '@infrastructure/security';
 import { AppModule } from './app.module.js';
 import { definitions } from './config.js';
 
@@ -24,6 +30,7 @@ const BODY_LIMIT_BYTES = 1_048_576;
  */
 export function configureApp(app: INestApplication): INestApplication {
   setupMonitoring(app);
+  setupSecurity(app, app.get<SecurityOptions>(SECURITY_OPTIONS).http);
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(
@@ -32,6 +39,7 @@ export function configureApp(app: INestApplication): INestApplication {
       .setTitle('sample-api')
       .setDescription('A small real service built on the @infrastructure/* libs.')
       .setVersion('0.1.0')
+      .addBearerAuth()
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
@@ -55,17 +63,24 @@ export function loadSampleConfig(options: ConfigurationModuleOptions = {}) {
  */
 export async function createApp(options: ConfigurationModuleOptions = {}): Promise<CreatedApp> {
   const config = loadSampleConfig(options);
+  // TLS_CERT_FILE + TLS_KEY_FILE: HTTPS (else plain HTTP, e.g. behind a TLS-terminating proxy).
+  const tls = tlsOptionsFrom({
+    certFile: config.values.security.tlsCertFile,
+    keyFile: config.values.security.tlsKeyFile,
+  });
   // Only the chosen adapter is loaded: each costs ~120 ms of startup.
   const adapter =
     config.values.http.adapter === 'fastify'
       ? new (await import('@nestjs/platform-fastify')).FastifyAdapter({
           bodyLimit: BODY_LIMIT_BYTES,
+          ...(tls ? { https: tls } : {}),
         })
       : new (await import('@nestjs/platform-express')).ExpressAdapter();
   const app = await NestFactory.create(AppModule.forRoot(options), adapter, {
     abortOnError: false,
     bodyParser: true,
     bufferLogs: true,
+    ...(tls && config.values.http.adapter === 'express' ? { httpsOptions: tls } : {}),
   });
   if (config.values.http.adapter === 'express') {
     (app as NestExpressApplication).useBodyParser('json', { limit: BODY_LIMIT_BYTES });

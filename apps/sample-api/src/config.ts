@@ -2,40 +2,22 @@ import { appConfig, cfg, defineConfig, httpConfig } from '@infrastructure/config
 import { monitoringConfig } from '@infrastructure/monitoring';
 import { databaseConfig } from '@infrastructure/persistence';
 import { cachingConfig } from '@infrastructure/caching';
+import { jwtConfig, oidcConfig, securityConfig } from '@infrastructure/security';
 import { messagingConfig } from '@infrastructure/messaging';
 
 // Namespaces owned by libs that are still to come live here until their lib exports them.
 
-/** Tokens issued and verified by the API (security lib). */
-export const jwtConfig = defineConfig('jwt', {
-  secret: {
-    env: 'JWT_SECRET',
-    ...cfg.secret({ minLength: 32 }),
-    description: 'HS256 signing key (≥ 32 chars); unset = an ephemeral key per process.',
-  },
-  issuer: {
-    env: 'JWT_ISSUER',
-    ...cfg.string({ default: 'sample-api' }),
-    description: '`iss` of issued tokens.',
-  },
-  audience: {
-    env: 'JWT_AUDIENCE',
-    ...cfg.string({ default: 'sample-api' }),
-    description: 'Expected `aud`.',
-  },
-  ttlSeconds: {
-    env: 'JWT_TTL_SECONDS',
-    ...cfg.int({ min: 30, max: 86_400, default: 900 }),
-    description: 'Lifetime of access tokens.',
-  },
-});
+/** `demo` / `demo-secret`: the embedded default's client, refused in production. */
+export const DEMO_CLIENT =
+  'demo|sha256:cd577fe2561ebff23505db0bb006300c7cdecbd46bc0e03c449afafaca2c25bf|orders:read orders:write';
 
-/** An external identity provider (security lib). */
-export const oidcConfig = defineConfig('oidc', {
-  issuerUrl: {
-    env: 'OIDC_ISSUER_URL',
-    ...cfg.url({ schemes: ['https', 'http'] }),
-    description: 'Switches token verification to this OpenID provider.',
+/** Demo OAuth clients of `POST /v1/auth/token` (client credentials). */
+export const authClientsConfig = defineConfig('authClients', {
+  clients: {
+    env: 'AUTH_CLIENTS',
+    ...cfg.list([DEMO_CLIENT]),
+    description:
+      'Clients of POST /v1/auth/token as `id|sha256:<hex of secret>|scope scope` (comma-separated); default: `demo`/`demo-secret` with orders:read orders:write, refused when NODE_ENV=production.',
   },
 });
 
@@ -86,5 +68,7 @@ export const definitions = [
   messagingConfig,
   jwtConfig,
   oidcConfig,
+  securityConfig,
+  authClientsConfig,
   otelConfig,
 ] as const;

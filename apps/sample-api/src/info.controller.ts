@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { appConfig, InjectConfig, type ConfigOf } from '@infrastructure/configuration';
+import { Public } from '@infrastructure/security';
 
 class InfoDto {
   @ApiProperty({ example: 'sample-api' }) service!: string;
@@ -10,6 +11,7 @@ class InfoDto {
 
 /** What is running: for humans poking at the API. */
 @ApiTags('info')
+@Public()
 @Controller()
 export class InfoController {
   constructor(@InjectConfig(appConfig) private readonly app: ConfigOf<typeof appConfig>) {}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, TcpProxy, type TestApp } from '@infrastructure/testing';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
+import { bearer } from './auth.js';
 
 // GET /v1/orders/:id is cached (L1 + Redis). The Redis in front of it is reached through a proxy
 // this file can stall or cut, so the drill disturbs nobody else's Redis.
@@ -35,13 +36,16 @@ const hits = (metrics: string) =>
 describe('sample API order cache on Redis, and the Redis-down drill', () => {
   const proxy = new TcpProxy(6379);
   let t: TestApp;
+  let auth: string;
   let orderId: string;
 
   beforeAll(async () => {
     await proxy.listen();
     t = await sampleApi(proxy.url('redis'));
+    auth = await bearer(t);
     const placed = await t.request
       .post('/v1/orders')
+      .set('authorization', auth)
       .send({ customerId: 'cache-1', sku: 'C-1', quantity: 1, unitPriceCents: 990 })
       .expect(201);
     orderId = placed.body.id;
@@ -52,13 +56,23 @@ describe('sample API order cache on Redis, and the Redis-down drill', () => {
   });
 
   it('serves a repeated GET from the cache and evicts it when the order is cancelled', async () => {
-    await t.request.get(`/v1/orders/${orderId}`).expect(200);
+    await t.request.get(`/v1/orders/${orderId}`).set('authorization', auth).expect(200);
     const before = hits((await t.request.get('/metrics')).text);
-    const again = await t.request.get(`/v1/orders/${orderId}`).expect(200);
+    const again = await t.request
+      .get(`/v1/orders/${orderId}`)
+      .set('authorization', auth)
+      .expect(200);
     expect(again.body.status).toBe('placed');
     expect(hits((await t.request.get('/metrics')).text)).toBeGreaterThan(before);
-    await t.request.post(`/v1/orders/${orderId}/cancel`).send({ reason: 'cache test' }).expect(200);
-    const fresh = await t.request.get(`/v1/orders/${orderId}`).expect(200);
+    await t.request
+      .post(`/v1/orders/${orderId}/cancel`)
+      .set('authorization', auth)
+      .send({ reason: 'cache test' })
+      .expect(200);
+    const fresh = await t.request
+      .get(`/v1/orders/${orderId}`)
+      .set('authorization', auth)
+      .expect(200);
     expect(fresh.body).toMatchObject({ status: 'cancelled', version: 2 });
   });
 
@@ -66,7 +80,7 @@ describe('sample API order cache on Redis, and the Redis-down drill', () => {
     proxy.stall();
     for (let i = 0; i < 10; i++) {
       const started = performance.now();
-      const res = await t.request.get(`/v1/orders/${orderId}`);
+      const res = await t.request.get(`/v1/orders/${orderId}`).set('authorization', auth);
       expect(res.status).toBe(200);
       expect(res.body.id).toBe(orderId);
       expect(performance.now() - started).toBeLessThan(2000); // never a hang
@@ -77,8 +91,11 @@ describe('sample API order cache on Redis, and the Redis-down drill', () => {
 
   it('Redis cut: still 200; Redis back: healthy again without a restart', async () => {
     await proxy.cut();
-    await t.request.get(`/v1/orders/${orderId}`).expect(200);
-    await t.request.get('/v1/orders/0b8e4f9e-8a3a-4c1e-9b7e-3f0f6f0c2d11').expect(404);
+    await t.request.get(`/v1/orders/${orderId}`).set('authorization', auth).expect(200);
+    await t.request
+      .get('/v1/orders/0b8e4f9e-8a3a-4c1e-9b7e-3f0f6f0c2d11')
+      .set('authorization', auth)
+      .expect(404);
     await proxy.restore();
     await vi.waitFor(
       async () => {
@@ -87,6 +104,6 @@ describe('sample API order cache on Redis, and the Redis-down drill', () => {
       },
       { timeout: 15_000, interval: 100 },
     );
-    await t.request.get(`/v1/orders/${orderId}`).expect(200);
+    await t.request.get(`/v1/orders/${orderId}`).set('authorization', auth).expect(200);
   });
 });

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { createTestApp, type TestApp } from '@infrastructure/testing';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
+import { bearer } from './auth.js';
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -12,6 +13,7 @@ describe('sample API when PostgreSQL goes away after boot', () => {
   const name = `t_down_${randomBytes(4).toString('hex')}`;
   const admin = new DataSource({ type: 'postgres', url: ADMIN_URL });
   let t: TestApp;
+  let auth: string;
 
   beforeAll(async () => {
     await admin.initialize();
@@ -33,6 +35,7 @@ describe('sample API when PostgreSQL goes away after boot', () => {
       },
       { configure: configureApp },
     );
+    auth = await bearer(t);
   });
   afterAll(async () => {
     await t?.close();
@@ -44,6 +47,7 @@ describe('sample API when PostgreSQL goes away after boot', () => {
   it('answers 503 problems quickly (no hang, no 500), reports readiness 503, and recovers without a restart', async () => {
     const placed = await t.request
       .post('/v1/orders')
+      .set('authorization', auth)
       .send({ customerId: 'c', sku: 'S', quantity: 1, unitPriceCents: 1 })
       .expect(201);
 
@@ -54,7 +58,7 @@ describe('sample API when PostgreSQL goes away after boot', () => {
 
     for (let i = 0; i < 3; i++) {
       const started = Date.now();
-      const res = await t.request.get(`/v1/orders/${placed.body.id}`);
+      const res = await t.request.get(`/v1/orders/${placed.body.id}`).set('authorization', auth);
       expect(Date.now() - started).toBeLessThan(2000);
       expect(res.status).toBe(503);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -69,7 +73,10 @@ describe('sample API when PostgreSQL goes away after boot', () => {
     await t.request.get('/health/live').expect(200);
 
     await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
-    const back = await t.request.get(`/v1/orders/${placed.body.id}`).expect(200);
+    const back = await t.request
+      .get(`/v1/orders/${placed.body.id}`)
+      .set('authorization', auth)
+      .expect(200);
     expect(back.body.id).toBe(placed.body.id);
     await t.request.get('/health/ready').expect(200);
   });

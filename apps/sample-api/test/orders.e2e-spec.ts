@@ -5,6 +5,7 @@ import { createTestApp, MockEventBus, TestDatabase, type TestApp } from '@infras
 import { OrderPlaced } from '../src/orders/order-placed.event.js';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
+import { bearer } from './auth.js';
 
 const quiet = { NODE_ENV: 'test', LOG_LEVEL: 'warn', LOG_PRETTY: 'false' };
 
@@ -29,14 +30,17 @@ async function ordersApi(
 function exercise(label: string, open: () => Promise<TestApp>) {
   describe(`${label}`, () => {
     let t: TestApp;
+    let auth: string;
     beforeAll(async () => {
       t = await open();
+      auth = await bearer(t);
     });
     afterAll(() => t?.close());
 
     it('places an order (201) and reads it back', async () => {
       const placed = await t.request
         .post('/v1/orders')
+        .set('authorization', auth)
         .send({ customerId: 'cust-1', sku: 'SKU-1', quantity: 3, unitPriceCents: 250 })
         .expect(201);
       expect(placed.body).toMatchObject({
@@ -47,15 +51,23 @@ function exercise(label: string, open: () => Promise<TestApp>) {
         version: 1,
       });
       expect(placed.body.id).toMatch(/^[0-9a-f-]{36}$/);
-      const read = await t.request.get(`/v1/orders/${placed.body.id}`).expect(200);
+      const read = await t.request
+        .get(`/v1/orders/${placed.body.id}`)
+        .set('authorization', auth)
+        .expect(200);
       expect(read.body).toEqual(placed.body);
-      const listed = await t.request.get('/v1/orders').query({ limit: 100 }).expect(200);
+      const listed = await t.request
+        .get('/v1/orders')
+        .set('authorization', auth)
+        .query({ limit: 100 })
+        .expect(200);
       expect(listed.body.items).toContainEqual(read.body); // same values through the query-builder path
     });
 
     it('answers a bad order with 400 and one error per field', async () => {
       const res = await t.request
         .post('/v1/orders')
+        .set('authorization', auth)
         .send({ customerId: 'bad id!', sku: 'S', quantity: 0 })
         .expect(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -68,29 +80,41 @@ function exercise(label: string, open: () => Promise<TestApp>) {
     it('answers an unknown order with 404 and a malformed id with 400, as problems', async () => {
       const missing = await t.request
         .get('/v1/orders/0b8e4f9e-8a3a-4c1e-9b7e-3f0f6f0c2d11')
+        .set('authorization', auth)
         .expect(404);
       expect(missing.body).toMatchObject({
         status: 404,
         detail: 'Order 0b8e4f9e-8a3a-4c1e-9b7e-3f0f6f0c2d11 does not exist',
       });
-      await t.request.get('/v1/orders/not-a-uuid').expect(400);
-      await t.request.get('/v1/orders?cursor=%%%garbage').expect(400);
+      await t.request.get('/v1/orders/not-a-uuid').set('authorization', auth).expect(400);
+      await t.request.get('/v1/orders?cursor=%%%garbage').set('authorization', auth).expect(400);
     });
 
     it('projects placed and cancelled orders into the customer summary (event store projection)', async () => {
       const customerId = `summary-${Math.random().toString(36).slice(2, 10)}`;
-      await t.request.get(`/v1/customers/${customerId}/order-summary`).expect(404);
+      await t.request
+        .get(`/v1/customers/${customerId}/order-summary`)
+        .set('authorization', auth)
+        .expect(404);
       const ids: string[] = [];
       for (const quantity of [1, 2, 3]) {
         const res = await t.request
           .post('/v1/orders')
+          .set('authorization', auth)
           .send({ customerId, sku: 'SUM-1', quantity, unitPriceCents: 100 })
           .expect(201);
         ids.push(res.body.id);
       }
-      await t.request.post(`/v1/orders/${ids[2]}/cancel`).send({ reason: 'test' }).expect(200);
+      await t.request
+        .post(`/v1/orders/${ids[2]}/cancel`)
+        .set('authorization', auth)
+        .send({ reason: 'test' })
+        .expect(200);
       await t.app.get(ProjectionRunner).caughtUp('order-summaries');
-      const summary = await t.request.get(`/v1/customers/${customerId}/order-summary`).expect(200);
+      const summary = await t.request
+        .get(`/v1/customers/${customerId}/order-summary`)
+        .set('authorization', auth)
+        .expect(200);
       expect(summary.body).toMatchObject({ customerId, ordersCount: 2, totalCents: 300 });
       expect(ids).toContain(summary.body.lastOrderId);
     });
@@ -98,21 +122,31 @@ function exercise(label: string, open: () => Promise<TestApp>) {
     it('keeps each order as an event stream: GET /v1/orders/:id/events, cancel once (409 after)', async () => {
       const placed = await t.request
         .post('/v1/orders')
+        .set('authorization', auth)
         .send({ customerId: 'streamer', sku: 'ES-1', quantity: 2, unitPriceCents: 150 })
         .expect(201);
       const id = placed.body.id as string;
       const cancelled = await t.request
         .post(`/v1/orders/${id}/cancel`)
+        .set('authorization', auth)
         .send({ reason: 'out of stock' })
         .expect(200);
       expect(cancelled.body).toMatchObject({ id, status: 'cancelled', version: 2 });
       const again = await t.request
         .post(`/v1/orders/${id}/cancel`)
+        .set('authorization', auth)
         .send({ reason: 'twice' })
         .expect(409);
       expect(again.headers['content-type']).toMatch(/problem\+json/);
-      await t.request.post(`/v1/orders/${id}/cancel`).send({}).expect(400);
-      const events = await t.request.get(`/v1/orders/${id}/events`).expect(200);
+      await t.request
+        .post(`/v1/orders/${id}/cancel`)
+        .set('authorization', auth)
+        .send({})
+        .expect(400);
+      const events = await t.request
+        .get(`/v1/orders/${id}/events`)
+        .set('authorization', auth)
+        .expect(200);
       expect(
         events.body.map((e: { type: string; version: number }) => [e.version, e.type]),
       ).toEqual([
@@ -128,13 +162,17 @@ function exercise(label: string, open: () => Promise<TestApp>) {
         totalCents: 300,
       });
       expect(events.body[1].payload).toMatchObject({ reason: 'out of stock', totalCents: 300 });
-      await t.request.get('/v1/orders/0b8e4f9e-8a3a-4c1e-9b7e-3f0f6f0c2d11/events').expect(404);
+      await t.request
+        .get('/v1/orders/0b8e4f9e-8a3a-4c1e-9b7e-3f0f6f0c2d11/events')
+        .set('authorization', auth)
+        .expect(404);
     });
 
     it('lists orders page by page with a cursor', async () => {
       for (let i = 0; i < 5; i++) {
         await t.request
           .post('/v1/orders')
+          .set('authorization', auth)
           .send({ customerId: 'pager', sku: `P-${i}`, quantity: 1, unitPriceCents: i })
           .expect(201);
       }
@@ -143,6 +181,7 @@ function exercise(label: string, open: () => Promise<TestApp>) {
       do {
         const res = await t.request
           .get('/v1/orders')
+          .set('authorization', auth)
           .query({ limit: 2, ...(cursor ? { cursor } : {}) })
           .expect(200);
         expect(res.body.items.length).toBeLessThanOrEqual(2);
@@ -218,8 +257,10 @@ describe('orders API publishes OrderPlaced through the EventBus port', () => {
   it('is visible to a MockEventBus swapped in for the real bus', async () => {
     const { t, bus } = await appWithMockBus();
     await using _ = t;
+    const auth = await bearer(t);
     const placed = await t.request
       .post('/v1/orders')
+      .set('authorization', auth)
       .send({ customerId: 'cust-9', sku: 'SKU-9', quantity: 2, unitPriceCents: 100 })
       .expect(201);
     const event = bus.expectPublished(OrderPlaced, (e) => e.orderId === placed.body.id);
@@ -229,8 +270,10 @@ describe('orders API publishes OrderPlaced through the EventBus port', () => {
   it('is not published when the order is refused', async () => {
     const { t, bus } = await appWithMockBus();
     await using _ = t;
+    const auth = await bearer(t);
     await t.request
       .post('/v1/orders')
+      .set('authorization', auth)
       .send({ customerId: 'x', sku: 'S', quantity: 0, unitPriceCents: 1 })
       .expect(400);
     expect(bus.published).toEqual([]);

@@ -76,3 +76,4 @@ export { createValidationPipe } from './http/validation.pipe.js';
 // Configuration
 export { monitoringConfig, monitoringOptionsFrom } from './monitoring.config.js';
 export { replaceMethod } from './util/replace-method.js';
+export { PUBLIC_ROUTE, PublicRoute } from './http/public-route.js';

@@ -1,6 +1,7 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { UnitOfWork } from '@infrastructure/persistence';
+import { Scopes } from '@infrastructure/security';
 import { OrderSummaryEntity } from './order-summary.entity.js';
 
 /** A customer's order summary (read model, eventually consistent). */
@@ -18,6 +19,7 @@ export class CustomersController {
   constructor(private readonly uow: UnitOfWork) {}
 
   @Get(':customerId/order-summary')
+  @Scopes('orders:read')
   @ApiOkResponse({ type: OrderSummaryDto })
   @ApiNotFoundResponse({ description: 'No order projected for this customer yet.' })
   async summary(@Param('customerId') customerId: string): Promise<OrderSummaryDto> {

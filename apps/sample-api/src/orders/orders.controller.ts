@@ -12,6 +12,9 @@ import {
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiUnauthorizedResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
@@ -20,6 +23,7 @@ import {
 } from '@nestjs/swagger';
 import type { OrderEntity } from './order.entity.js';
 import { toEnvelope } from '@infrastructure/messaging';
+import { Scopes } from '@infrastructure/security';
 import {
   CancelOrderDto,
   ListOrdersQuery,
@@ -34,11 +38,15 @@ const toDto = (order: OrderEntity): OrderDto => toView(order);
 
 /** Orders API (auth and scopes arrive with the security lib). */
 @ApiTags('orders')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'No or invalid bearer token (WWW-Authenticate says why).' })
+@ApiForbiddenResponse({ description: 'The token lacks the scope (orders:read / orders:write).' })
 @Controller('v1/orders')
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Post()
+  @Scopes('orders:write')
   @ApiCreatedResponse({ type: OrderDto })
   @ApiBadRequestResponse({ description: 'Invalid order (problem+json with one entry per field).' })
   async place(@Body() body: PlaceOrderDto): Promise<OrderDto> {
@@ -46,6 +54,7 @@ export class OrdersController {
   }
 
   @Post(':id/cancel')
+  @Scopes('orders:write')
   @HttpCode(200)
   @ApiOkResponse({ type: OrderDto })
   @ApiNotFoundResponse({ description: 'No such order.' })
@@ -58,6 +67,7 @@ export class OrdersController {
   }
 
   @Get(':id/events')
+  @Scopes('orders:read')
   @ApiOkResponse({ type: [OrderEventDto] })
   @ApiNotFoundResponse({ description: 'No such order.' })
   async events(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderEventDto[]> {
@@ -77,6 +87,7 @@ export class OrdersController {
   }
 
   @Get(':id')
+  @Scopes('orders:read')
   @ApiOkResponse({ type: OrderDto })
   @ApiNotFoundResponse({ description: 'No such order.' })
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderDto> {
@@ -86,6 +97,7 @@ export class OrdersController {
   }
 
   @Get()
+  @Scopes('orders:read')
   @ApiOkResponse({ type: OrderPageDto })
   async list(@Query() query: ListOrdersQuery): Promise<OrderPageDto> {
     try {

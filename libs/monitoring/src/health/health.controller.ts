@@ -10,6 +10,7 @@ import {
 import { getLogger } from '../logging/root-logger.js';
 import { ShutdownService } from '../shutdown/shutdown.service.js';
 import { HealthRegistry } from './health.registry.js';
+import { PublicRoute } from '../http/public-route.js';
 
 interface StatusSettable {
   status(code: number): unknown;
@@ -20,6 +21,7 @@ export function createHealthController(path: string): Type {
   const log = getLogger('Health');
 
   @ApiTags('health')
+  @PublicRoute() // own auth (metrics) or none (probes): never the API's AuthGuard
   @Controller(path)
   class HealthController {
     constructor(

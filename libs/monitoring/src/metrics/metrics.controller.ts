@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { IncomingHttpHeaders } from 'node:http';
 import { PROBLEM_CONTENT_TYPE, problem } from '../http/problem-details.js';
+import { PublicRoute } from '../http/public-route.js';
 import { MONITORING_OPTIONS } from '../monitoring.constants.js';
 import type { ResolvedMonitoringOptions } from '../monitoring.options.js';
 import { metricsAuthorized, metricsChallenge, wantsOpenMetrics } from './metrics-auth.js';
@@ -11,6 +12,7 @@ import { MetricsService } from './metrics.service.js';
 /** Builds the controller serving Prometheus metrics at `path`. */
 export function createMetricsController(path: string): Type {
   @ApiExcludeController()
+  @PublicRoute() // own auth (metrics) or none (probes): never the API's AuthGuard
   @Controller(path)
   class MetricsController {
     constructor(

@@ -1,0 +1,123 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import { getLogger } from '@infrastructure/monitoring';
+import { RevocationStoreUnavailableError } from '../errors.js';
+import { RevocationStore } from '../revocation-store.js';
+
+/** Options of {@link RedisRevocationStore}: a client, or a URL to open one. */
+export interface RedisRevocationStoreOptions {
+  /** A connected ioredis client (shared with the caching lib); not closed by `close()`. */
+  client?: Redis;
+  /** `redis://` / `rediss://` URL; the store opens (and closes) its own client. */
+  url?: string;
+  /** Prefix of every key. @default 'security:revoked:' */
+  keyPrefix?: string;
+  /**
+   * Longest wait for one Redis operation; past it the operation fails with
+   * RevocationStoreUnavailableError (then the JwtManager's failure mode decides).
+   * @default 250
+   */
+  opTimeoutMs?: number;
+}
+
+/**
+ * Revocations in Redis, shared by every instance: one key per revoked id, with a TTL equal to the
+ * token's remaining lifetime, so Redis forgets it when the token would have expired anyway.
+ * `revoke` is one atomic `SET key 1 EX ttl NX` (its reply says whether this call revoked it,
+ * which is how a refresh token's second use is detected across instances); `isRevoked` is one
+ * `EXISTS k1 k2`. Every operation has a deadline: a dead or hung Redis fails fast instead of
+ * holding requests.
+ */
+export class RedisRevocationStore extends RevocationStore {
+  private client?: Promise<Redis>;
+  private readonly owned: boolean;
+  private readonly prefix: string;
+  private readonly timeoutMs: number;
+  private readonly log = getLogger('RedisRevocationStore');
+  private lastErrorLogAt = -Infinity;
+
+  constructor(private readonly options: RedisRevocationStoreOptions) {
+    super();
+    if (!options.client === !options.url) {
+      throw new TypeError(
+        'RedisRevocationStore: pass exactly one of options.client or options.url',
+      );
+    }
+    if (options.url !== undefined && !/^rediss?:\/\//.test(options.url)) {
+      throw new TypeError('RedisRevocationStore: options.url must be a redis:// or rediss:// URL');
+    }
+    this.owned = !options.client;
+    if (options.client) this.client = Promise.resolve(options.client);
+    this.prefix = options.keyPrefix ?? 'security:revoked:';
+    this.timeoutMs = options.opTimeoutMs ?? 250;
+  }
+
+  async revoke(id: string, ttlSeconds: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(ttlSeconds));
+    const reply = await this.run('revoke', (r) => r.set(this.prefix + id, '1', 'EX', ttl, 'NX'));
+    return reply === 'OK';
+  }
+
+  async isRevoked(ids: readonly string[]): Promise<boolean> {
+    if (ids.length === 0) return false;
+    const count = await this.run('isRevoked', (r) =>
+      r.exists(...ids.map((id) => this.prefix + id)),
+    );
+    return count > 0;
+  }
+
+  override async close(): Promise<void> {
+    if (!this.owned || !this.client) return;
+    const client = await this.client;
+    this.client = undefined;
+    await client.quit().catch(() => client.disconnect());
+  }
+
+  private connect(): Promise<Redis> {
+    this.client ??= import('ioredis').then(({ Redis: RedisClient }) => {
+      const options: RedisOptions = {
+        // Commands wait for a (re)connection at most this long, then fail: the race below
+        // bounds them anyway, this keeps the offline queue from growing while Redis is down.
+        commandTimeout: this.timeoutMs,
+        maxRetriesPerRequest: 1,
+        connectTimeout: Math.max(1000, this.timeoutMs * 4),
+      };
+      const client = new RedisClient(this.options.url!, options);
+      // Connection errors are also answered per operation; this only keeps them out of stderr
+      // and logs them (at most every 30 s; the URL, which may hold a password, is never logged).
+      client.on('error', (e: Error) => {
+        const now = Date.now();
+        if (now - this.lastErrorLogAt < 30_000) return;
+        this.lastErrorLogAt = now;
+        this.log.warn({ err: e }, 'RedisRevocationStore: Redis connection error');
+      });
+      return client;
+    });
+    return this.client;
+  }
+
+  private async run<T>(op: string, command: (client: Redis) => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new RevocationStoreUnavailableError(
+              `RedisRevocationStore: ${op} got no answer within ${this.timeoutMs} ms`,
+            ),
+          ),
+        this.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.connect().then(command), deadline]);
+    } catch (e) {
+      if (e instanceof RevocationStoreUnavailableError) throw e;
+      throw new RevocationStoreUnavailableError(
+        `RedisRevocationStore: ${op} failed: ${(e as Error).message}`,
+        { cause: e },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
