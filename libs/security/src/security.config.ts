@@ -47,6 +47,11 @@ export const oidcConfig = defineConfig('oidc', {
     description:
       'Also accept access tokens of this OpenID provider (discovery + JWKS, key rotation).',
   },
+  allowHttp: {
+    env: 'OIDC_ALLOW_HTTP',
+    ...cfg.bool(false),
+    description: 'Accept an `http://` OIDC_ISSUER_URL (local IdPs and tests only).',
+  },
   audience: {
     env: 'OIDC_AUDIENCE',
     ...cfg.string(),
@@ -124,7 +129,13 @@ export function securityOptionsFrom(
       },
     },
     ...(oidc.issuerUrl
-      ? { oidc: { issuer: oidc.issuerUrl, audience: oidc.audience ?? jwt.audience } }
+      ? {
+          oidc: {
+            issuer: oidc.issuerUrl,
+            audience: oidc.audience ?? jwt.audience,
+            allowInsecureHttp: oidc.allowHttp,
+          },
+        }
       : {}),
     apiKeys: security.apiKeys.map(parseApiKey),
     rateLimit:
