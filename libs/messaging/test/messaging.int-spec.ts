@@ -20,6 +20,7 @@ import {
 } from '@infrastructure/monitoring';
 import { PersistenceModule, UnitOfWork } from '@infrastructure/persistence';
 import { MessagingTestHarness, MockEventBus, testMonitoringOptions } from '@infrastructure/testing';
+import { Recorder } from './contract/transport-contract.js';
 
 @DomainEventType('test.OrderPlaced', {
   schemaVersion: 2,
@@ -33,25 +34,6 @@ class OrderPlaced extends DomainEvent {
     init?: DomainEventInit,
   ) {
     super({ aggregateId: orderId, aggregateType: 'Order', ...init });
-  }
-}
-
-/** Resolves waiters when a condition on the recorded calls holds: no sleeps. */
-class Recorder<T> {
-  readonly items: T[] = [];
-  private waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
-  push(item: T): void {
-    this.items.push(item);
-    this.waiters = this.waiters.filter((w) => (w.done() ? (w.resolve(), false) : true));
-  }
-  /** Resolves once `count` recorded items match `match` (deliveries of other tests may interleave). */
-  until(count: number, match: (item: T) => boolean = () => true): Promise<T[]> {
-    const matching = () => this.items.filter(match);
-    return new Promise((resolve) => {
-      const done = () => matching().length >= count;
-      if (done()) resolve(matching());
-      else this.waiters.push({ done, resolve: () => resolve(matching()) });
-    });
   }
 }
 

@@ -77,3 +77,4 @@ export { createValidationPipe } from './http/validation.pipe.js';
 export { monitoringConfig, monitoringOptionsFrom } from './monitoring.config.js';
 export { replaceMethod } from './util/replace-method.js';
 export { PUBLIC_ROUTE, PublicRoute } from './http/public-route.js';
+export { TimeoutError, withTimeout } from './util/with-timeout.js';

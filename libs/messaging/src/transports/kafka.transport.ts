@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaConfig, LogEntry, logLevel as KafkaLogLevel, SASLOptions } from 'kafkajs';
-import { getLogger } from '@infrastructure/monitoring';
+import { getLogger, withTimeout } from '@infrastructure/monitoring';
 import { loadDriver } from '@infrastructure/persistence';
 import { MessagingConfigError } from '../errors.js';
 import type {
@@ -303,25 +303,12 @@ export class KafkaTransport implements Transport {
 
   async ping(): Promise<void> {
     if (this.closing || !this.admin) throw new Error('KafkaTransport is not connected');
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.admin.describeCluster(),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new Error(
-                  `Kafka at ${this.connection.display} did not answer within ${this.settings.pingTimeoutMs} ms`,
-                ),
-              ),
-            this.settings.pingTimeoutMs,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(
+      this.admin.describeCluster(),
+      this.settings.pingTimeoutMs,
+      () =>
+        `Kafka at ${this.connection.display} did not answer within ${this.settings.pingTimeoutMs} ms`,
+    );
   }
 
   close(): Promise<void> {

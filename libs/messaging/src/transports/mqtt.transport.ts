@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type * as Mqtt from 'mqtt';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { maskUrlPassword } from '@infrastructure/configuration';
-import { getLogger } from '@infrastructure/monitoring';
+import { getLogger, withTimeout as boundedBy } from '@infrastructure/monitoring';
 import { loadDriver } from '@infrastructure/persistence';
 import { MessagingConfigError } from '../errors.js';
 import {
@@ -74,13 +74,7 @@ interface Subscription {
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return boundedBy(promise, ms, () => `${what} timed out after ${ms} ms`);
 }
 
 /**

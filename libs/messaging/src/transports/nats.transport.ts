@@ -12,7 +12,7 @@ import type {
 import type * as NatsNode from '@nats-io/transport-node';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { maskUrlPassword } from '@infrastructure/configuration';
-import { getLogger } from '@infrastructure/monitoring';
+import { getLogger, withTimeout } from '@infrastructure/monitoring';
 import { loadDriver } from '@infrastructure/persistence';
 import { MessagingConfigError } from '../errors.js';
 import {
@@ -499,22 +499,13 @@ export class NatsTransport implements Transport {
     const nc = this.nc;
     if (!nc || this.closing || nc.isClosed()) throw new Error('NatsTransport is closed');
     if (!this.connected) throw new Error(`NATS ${this.safeUrl} is not connected`);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        nc.rtt().catch((error: unknown) => {
-          throw new Error(`NATS ${this.safeUrl} did not answer a ping: ${String(error)}`);
-        }),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`NATS ${this.safeUrl} did not answer a ping`)),
-            this.settings.pingTimeoutMs,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(
+      nc.rtt().catch((error: unknown) => {
+        throw new Error(`NATS ${this.safeUrl} did not answer a ping: ${String(error)}`);
+      }),
+      this.settings.pingTimeoutMs,
+      () => `NATS ${this.safeUrl} did not answer a ping`,
+    );
   }
 
   close(): Promise<void> {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type * as IORedis from 'ioredis';
 import type { Redis as RedisClient } from 'ioredis';
 import { maskUrlPassword } from '@infrastructure/configuration';
-import { getLogger } from '@infrastructure/monitoring';
+import { getLogger, withTimeout } from '@infrastructure/monitoring';
 import { loadDriver } from '@infrastructure/persistence';
 import {
   attemptOf,
@@ -301,18 +301,11 @@ export class RedisTransport implements Transport {
     const redis = this.client;
     if (this.closing) throw new Error('RedisTransport is closed');
     if (redis.status !== 'ready') throw new Error(`RedisTransport: connection is ${redis.status}`);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`RedisTransport: no PONG within ${this.settings.pingTimeoutMs} ms`)),
-        this.settings.pingTimeoutMs,
-      );
-    });
-    try {
-      await Promise.race([redis.ping(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(
+      redis.ping(),
+      this.settings.pingTimeoutMs,
+      () => `RedisTransport: no PONG within ${this.settings.pingTimeoutMs} ms`,
+    );
   }
 
   close(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
-import { getLogger } from '@infrastructure/monitoring';
+import { getLogger, TimeoutError, withTimeout } from '@infrastructure/monitoring';
 
 interface ThrottlerStorageRecord {
   totalHits: number;
@@ -92,17 +92,12 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     const base = `${this.prefix}{${throttlerName}:${key}}`;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const [hits, ttlMs, blocked, blockMs] = await Promise.race([
+      const [hits, ttlMs, blocked, blockMs] = await withTimeout(
         this.redis.securityThrottle(`${base}:hits`, `${base}:block`, ttl, limit, blockDuration),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`)),
-            this.timeoutMs,
-          );
-        }),
-      ]);
+        this.timeoutMs,
+        () => `Redis did not answer within ${this.timeoutMs} ms`,
+      );
       return {
         totalHits: hits,
         timeToExpire: Math.ceil(ttlMs / 1000),
@@ -110,7 +105,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
         timeToBlockExpire: Math.ceil(blockMs / 1000),
       };
     } catch (error) {
-      this.errors?.inc({ reason: /did not answer/.test(String(error)) ? 'timeout' : 'error' });
+      this.errors?.inc({ reason: error instanceof TimeoutError ? 'timeout' : 'error' });
       const now = Date.now();
       if (now - this.lastWarning > 30_000) {
         this.lastWarning = now;
@@ -135,8 +130,6 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
         isBlocked: true,
         timeToBlockExpire: Math.ceil(ttl / 1000),
       };
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
