@@ -153,25 +153,21 @@ export class SqlEventStore extends BaseEventStore {
   }
 
   async read(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const meta = await this.streamMetadata(streamId);
     const backward = options.direction === 'backward';
-    const params: unknown[] = [streamId];
-    let where = `stream_id = ${this.p(1)}`;
-    const floor = Math.max(backward ? 1 : (options.fromVersion ?? 1), meta.truncateBefore ?? 1);
-    params.push(floor);
-    where += ` AND version >= ${this.p(params.length)}`;
+    // One round trip: the stream's retention is applied by joining its row, not read first.
+    const params: unknown[] = [streamId, backward ? 1 : (options.fromVersion ?? 1), Date.now()];
+    let where = `e.stream_id = ${this.p(1)} AND e.version >= ${this.p(2)}
+        AND (s.truncate_before IS NULL OR e.version >= s.truncate_before)
+        AND (s.max_age_ms IS NULL OR e.recorded_at >= ${this.p(3)} - s.max_age_ms)`;
     if (backward && options.fromVersion !== undefined) {
       params.push(options.fromVersion);
-      where += ` AND version <= ${this.p(params.length)}`;
-    }
-    if (meta.maxAgeMs !== undefined) {
-      params.push(Date.now() - meta.maxAgeMs);
-      where += ` AND recorded_at >= ${this.p(params.length)}`;
+      where += ` AND e.version <= ${this.p(params.length)}`;
     }
     const limit = options.limit ? ` LIMIT ${Math.trunc(options.limit)}` : '';
     const rows = await this.select<EventRow>(
-      `SELECT position, stream_id, version, data, recorded_at FROM ${EVENTS_TABLE}
-        WHERE ${where} ORDER BY version ${backward ? 'DESC' : 'ASC'}${limit}`,
+      `SELECT e.position, e.stream_id, e.version, e.data, e.recorded_at
+         FROM ${EVENTS_TABLE} e LEFT JOIN ${STREAMS_TABLE} s ON s.stream_id = e.stream_id
+        WHERE ${where} ORDER BY e.version ${backward ? 'DESC' : 'ASC'}${limit}`,
       params,
     );
     return rows.map(toRecorded);
