@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { JwtManager } from '@infrastructure/security';
+import { ApiKeys, JwtManager } from '@infrastructure/security';
 import { createTestApp, type TestApp } from '@infrastructure/testing';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
@@ -99,6 +99,24 @@ describe('sample API authentication and authorization', () => {
       .expect(403);
     expect(denied.headers['www-authenticate']).toContain('error="insufficient_scope"');
     expect(denied.headers['www-authenticate']).toContain('scope="orders:write"');
+  });
+
+  it('accepts an API key configured by its hash (x-api-key), with its scopes', async () => {
+    const keyed = await sampleApi({
+      API_KEYS: `reporting|${ApiKeys.hash('rk-0123456789abcdef')}|orders:read`,
+    });
+    try {
+      await keyed.request.get('/v1/orders').set('x-api-key', 'rk-0123456789abcdef').expect(200);
+      await keyed.request
+        .post('/v1/orders')
+        .set('x-api-key', 'rk-0123456789abcdef')
+        .send({ customerId: 'x', sku: 'y', quantity: 1, unitPriceCents: 1 })
+        .expect(403);
+      const wrong = await keyed.request.get('/v1/orders').set('x-api-key', 'rk-nope');
+      expect(wrong.status).toBe(401);
+    } finally {
+      await keyed.close();
+    }
   });
 
   it('keeps health, metrics, info and the JWKS public', async () => {

@@ -1,0 +1,61 @@
+import { Controller, Get } from '@nestjs/common';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createTestApp } from '@infrastructure/testing';
+import { setupSecurity, tlsOptionsFrom } from './hardening.js';
+
+@Controller('h')
+class HelloController {
+  @Get()
+  hello() {
+    return { ok: true };
+  }
+}
+
+describe.each(['express', 'fastify'] as const)('setupSecurity on %s', (adapter) => {
+  const start = () =>
+    createTestApp(
+      { controllers: [HelloController] },
+      {
+        adapter,
+        configure: (app) => setupSecurity(app, { corsOrigins: ['https://app.example'] }),
+      },
+    );
+
+  it('sends helmet headers and CORS headers to allowed origins only', async () => {
+    await using t = await start();
+    const allowed = await t.request.get('/h').set('origin', 'https://app.example').expect(200);
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
+    expect(allowed.headers['x-content-type-options']).toBe('nosniff');
+    expect(allowed.headers['x-frame-options']).toBe('SAMEORIGIN');
+    const other = await t.request.get('/h').set('origin', 'https://evil.example').expect(200);
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    const preflight = await t.request
+      .options('/h')
+      .set('origin', 'https://app.example')
+      .set('access-control-request-method', 'GET');
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
+  });
+});
+
+describe('tlsOptionsFrom', () => {
+  it('is undefined without files, reads both PEMs, and names a missing one', () => {
+    expect(tlsOptionsFrom({})).toBeUndefined();
+    const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(join(dir, 'key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(join(dir, 'cert.pem'), 'not checked here');
+    const tls = tlsOptionsFrom({ certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') });
+    expect(tls?.key.toString()).toContain('PRIVATE KEY');
+    expect(() => tlsOptionsFrom({ certFile: join(dir, 'cert.pem') })).toThrow(
+      'TLS needs both TLS_CERT_FILE and TLS_KEY_FILE',
+    );
+    expect(() =>
+      tlsOptionsFrom({ certFile: join(dir, 'nope.pem'), keyFile: join(dir, 'key.pem') }),
+    ).toThrow(/TLS_CERT_FILE: cannot read/);
+  });
+});
