@@ -2,7 +2,8 @@ import type { DomainEvent, EventBus } from '@infrastructure/messaging';
 import type { UnitOfWork } from '@infrastructure/persistence';
 import { isSnapshottable, type AggregateRoot } from './aggregate-root.js';
 import type { EventStore } from './event-store.js';
-import type { SnapshotStore } from './snapshot-store.js';
+import { SqlSnapshotStore, type SnapshotStore } from './snapshot-store.js';
+import { SqlEventStore } from './sql-event-store.js';
 
 /** What repositories need; `EventSourcingModule` provides it as `EventSourcing`. */
 export interface EventSourcingParts {
@@ -57,10 +58,27 @@ export class EventSourcedRepository<T extends AggregateRoot> {
   async load(id: string, options: { useSnapshot?: boolean } = {}): Promise<T | undefined> {
     const streamId = this.streamId(id);
     const aggregate = this.options.create(id);
+    const schemaVersion = this.options.snapshotSchemaVersion ?? 1;
+    const snapshots =
+      options.useSnapshot !== false && this.options.snapshotEvery && isSnapshottable(aggregate);
+    if (
+      snapshots &&
+      this.parts.store instanceof SqlEventStore &&
+      this.parts.snapshots instanceof SqlSnapshotStore
+    ) {
+      // Same database: snapshot and tail in one round trip.
+      const { snapshot, events } = await this.parts.store.readFromSnapshot(streamId, schemaVersion);
+      if (snapshot) {
+        aggregate.restoreSnapshot(snapshot.state);
+        aggregate.restoredAt(snapshot.version);
+      }
+      aggregate.replay(events);
+      return aggregate.version === 0 ? undefined : aggregate;
+    }
     let from = 1;
-    if (options.useSnapshot !== false && this.options.snapshotEvery && isSnapshottable(aggregate)) {
+    if (snapshots) {
       const snapshot = await this.parts.snapshots.load(streamId);
-      if (snapshot && snapshot.schemaVersion === (this.options.snapshotSchemaVersion ?? 1)) {
+      if (snapshot && snapshot.schemaVersion === schemaVersion) {
         aggregate.restoreSnapshot(snapshot.state);
         aggregate.restoredAt(snapshot.version);
         from = snapshot.version + 1;
