@@ -287,3 +287,31 @@ describe('rate limits shared by two instances through Redis', () => {
     await a.request.get('/v1/orders').set('authorization', `Bearer ${other}`).expect(200);
   });
 });
+
+describe('JWT key rotation', () => {
+  it('keeps old tokens valid until the key is retired, and audits each change', async () => {
+    const t = await sampleApi({});
+    try {
+      const jwt = t.app.get(JwtManager);
+      const before = await jwt.createToken({ sub: 'rot', scopes: ['orders:read'] });
+      const oldKid = jwt.keyring.jwks().keys[0]!.kid;
+      jwt.keyring.rotate();
+      const after = await jwt.createToken({ sub: 'rot', scopes: ['orders:read'] });
+      const jwks = await t.request.get('/.well-known/jwks.json').expect(200);
+      expect(jwks.body.keys).toHaveLength(2);
+      await t.request.get('/v1/orders').set('authorization', `Bearer ${before}`).expect(200);
+      jwt.keyring.retire(oldKid);
+      const refused = await t.request.get('/v1/orders').set('authorization', `Bearer ${before}`);
+      expect(refused.status).toBe(401);
+      await t.request.get('/v1/orders').set('authorization', `Bearer ${after}`).expect(200);
+      const rows = (await t.app
+        .get<DataSource>(getDataSourceToken())
+        .query("SELECT target FROM audit_log WHERE action = 'crypto.key.rotated'")) as Array<{
+        target: string;
+      }>;
+      expect(rows.map((r) => r.target)).toContain(`jwt-key:${oldKid}`);
+    } finally {
+      await t.close();
+    }
+  });
+});

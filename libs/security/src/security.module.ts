@@ -21,6 +21,7 @@ import { decodeJwt } from 'jose';
 import type { DataSource } from 'typeorm';
 import { loadDriver, UnitOfWork } from '@infrastructure/persistence';
 import { MetricsService } from '@infrastructure/monitoring';
+import { AuditActions } from './audit/audit-actions.js';
 import { AuditLogger } from './audit/audit-logger.js';
 import { Encryptor } from './crypto/encryptor.js';
 import { PasswordHasher } from './crypto/password-hasher.js';
@@ -213,6 +214,25 @@ function withSecurity(module: DynamicModule): DynamicModule {
       ],
     },
     { provide: SECURITY_AUDIT, useExisting: AuditLogger },
+    {
+      // Key changes of the JWT keyring (rotate, retire) go to the audit log.
+      provide: 'SECURITY:KEYRING_AUDIT',
+      useFactory: (jwt?: JwtManager, audit?: AuditLogger) => {
+        jwt?.keyring.on('change', (change) => {
+          void audit
+            ?.record({
+              action: AuditActions.keyRotated,
+              actor: 'system',
+              target: `jwt-key:${change.kid}`,
+              outcome: 'success',
+              metadata: { change: change.type, alg: change.alg },
+            })
+            .catch(() => undefined);
+        });
+        return true;
+      },
+      inject: [JwtManager, AuditLogger],
+    },
     // @nestjs/throttler's guard, fed by our options and storage.
     {
       provide: getOptionsToken(),
