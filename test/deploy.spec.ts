@@ -90,6 +90,7 @@ describe('README.md', () => {
       'caching',
       'configuration',
       'event-sourcing',
+      'integrations',
       'messaging',
       'monitoring',
       'persistence',

@@ -1,0 +1,66 @@
+// Module and configuration
+export { IntegrationsModule } from './integrations.module.js';
+export { INTEGRATIONS_MODULE_OPTIONS } from './integrations.module-definition.js';
+export { INTEGRATIONS_OPTIONS, httpClientToken } from './integrations.constants.js';
+export {
+  resolveIntegrationsOptions,
+  type HttpClientOptions,
+  type IntegrationsExtras,
+  type IntegrationsOptions,
+  type ResolvedHttpClientOptions,
+  type ResolvedIntegrationsOptions,
+} from './integrations.options.js';
+export { httpClientOptionsFrom, integrationClientConfig } from './integrations.config.js';
+
+// HTTP client
+export { HttpClient } from './http/http-client.js';
+export { HttpClients } from './http/http-clients.js';
+export { InjectHttpClient } from './decorators/inject-http-client.decorator.js';
+export {
+  IDEMPOTENT_METHODS,
+  type HttpClientAuth,
+  type HttpFallback,
+  type HttpMethod,
+  type HttpResponse,
+  type QueryParams,
+  type RequestOptions,
+} from './http/http-client.types.js';
+export { maskUrl, SECRET_QUERY_PARAM } from './http/mask-url.js';
+
+// Resilience pipeline (also for non-HTTP calls)
+export {
+  CIRCUIT_STATE_VALUE,
+  Resilience,
+  ResiliencePolicy,
+  countsAsFailure,
+  createPolicy,
+  isRetryableError,
+  type AttemptContext,
+  type CircuitStateName,
+  type ExecuteOptions,
+  type PolicyEvents,
+} from './resilience/resilience.policy.js';
+export type {
+  BulkheadOptions,
+  CircuitBreakerOptions,
+  ResilienceOptions,
+  RetryOptions,
+} from './resilience/resilience.options.js';
+export { parseRetryAfter } from './resilience/retry-after.js';
+
+// Health and metrics
+export { healthCheckName } from './health/http-client.indicator.js';
+export type { HttpClientOutcome } from './metrics/http-client.metrics.js';
+
+// Errors
+export {
+  BulkheadFullError,
+  CircuitOpenError,
+  HttpClientError,
+  HttpClientNetworkError,
+  HttpClientResponseValidationError,
+  HttpClientTimeoutError,
+  IntegrationsConfigError,
+  OperationTimeoutError,
+  type HttpCallInfo,
+} from './errors.js';
