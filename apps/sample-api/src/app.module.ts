@@ -26,7 +26,9 @@ import {
   securityOptionsFrom,
 } from '@infrastructure/security';
 import { AuthController } from './auth/auth.controller.js';
-import { definitions } from './config.js';
+import { httpClientOptionsFrom, IntegrationsModule } from '@infrastructure/integrations';
+import { definitions, paymentsConfig } from './config.js';
+import { PAYMENTS_BASE_URL, PaymentsEndpointModule } from './payments/payments.module.js';
 import { InfoController } from './info.controller.js';
 import { migrations } from './migrations/index.js';
 import { OrderEntity } from './orders/order.entity.js';
@@ -94,6 +96,23 @@ export class AppModule {
                 ? { redis: { url: caching.redisUrl, keyPrefix: caching.keyPrefix } }
                 : {},
             ),
+        }),
+        // Outbound HTTP: the payment provider (breaker state in /health and /metrics from boot).
+        IntegrationsModule.forRootAsync({
+          clientNames: ['payments'],
+          imports: [PaymentsEndpointModule],
+          inject: [paymentsConfig.KEY, PAYMENTS_BASE_URL],
+          useFactory: (payments: ConfigOf<typeof paymentsConfig>, baseUrl: string) => ({
+            clients: {
+              payments: httpClientOptionsFrom(
+                { ...payments, url: baseUrl },
+                {
+                  healthUrl: '/health',
+                  circuitBreaker: { consecutiveFailures: 5, halfOpenAfterMs: 10_000 },
+                },
+              )!,
+            },
+          }),
         }),
         // The event store's tables come from the migrations too.
         EventSourcingModule.forRoot({ createTables: false }),

@@ -4,6 +4,7 @@ import { databaseConfig } from '@infrastructure/persistence';
 import { cachingConfig } from '@infrastructure/caching';
 import { jwtConfig, oidcConfig, securityConfig } from '@infrastructure/security';
 import { messagingConfig } from '@infrastructure/messaging';
+import { integrationClientConfig } from '@infrastructure/integrations';
 
 // Namespaces owned by libs that are still to come live here until their lib exports them.
 
@@ -20,6 +21,9 @@ export const authClientsConfig = defineConfig('authClients', {
       'Clients of POST /v1/auth/token as `id|sha256:<hex of secret>|scope scope` (comma-separated); default: `demo`/`demo-secret` with orders:read orders:write, refused when NODE_ENV=production.',
   },
 });
+
+/** The payment provider called when an order is placed (PAYMENTS_URL unset: an in-process fake). */
+export const paymentsConfig = integrationClientConfig('payments', 'PAYMENTS');
 
 /** The standard OpenTelemetry variables the SDK reads (listed so they are validated and documented). */
 export const otelConfig = defineConfig('otel', {
@@ -70,5 +74,6 @@ export const definitions = [
   oidcConfig,
   securityConfig,
   authClientsConfig,
+  paymentsConfig,
   otelConfig,
 ] as const;

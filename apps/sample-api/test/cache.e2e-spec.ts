@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, TcpProxy, type TestApp } from '@infrastructure/testing';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
-import { bearer } from './auth.js';
+import { bearer, paymentWatcher } from './auth.js';
 
 // GET /v1/orders/:id is cached (L1 + Redis). The Redis in front of it is reached through a proxy
 // this file can stall or cut, so the drill disturbs nobody else's Redis.
@@ -42,6 +42,7 @@ describe('sample API order cache on Redis, and the Redis-down drill', () => {
   beforeAll(async () => {
     await proxy.listen();
     t = await sampleApi(proxy.url('redis'));
+    const payments = paymentWatcher(t);
     auth = await bearer(t);
     const placed = await t.request
       .post('/v1/orders')
@@ -49,6 +50,8 @@ describe('sample API order cache on Redis, and the Redis-down drill', () => {
       .send({ customerId: 'cache-1', sku: 'C-1', quantity: 1, unitPriceCents: 990 })
       .expect(201);
     orderId = placed.body.id;
+    await payments.recorded(orderId);
+    payments.close();
   });
   afterAll(async () => {
     await t?.close();
@@ -62,7 +65,7 @@ describe('sample API order cache on Redis, and the Redis-down drill', () => {
       .get(`/v1/orders/${orderId}`)
       .set('authorization', auth)
       .expect(200);
-    expect(again.body.status).toBe('placed');
+    expect(again.body.status).toBe('paid');
     expect(hits((await t.request.get('/metrics')).text)).toBeGreaterThan(before);
     await t.request
       .post(`/v1/orders/${orderId}/cancel`)
@@ -73,7 +76,7 @@ describe('sample API order cache on Redis, and the Redis-down drill', () => {
       .get(`/v1/orders/${orderId}`)
       .set('authorization', auth)
       .expect(200);
-    expect(fresh.body).toMatchObject({ status: 'cancelled', version: 2 });
+    expect(fresh.body).toMatchObject({ status: 'cancelled', version: 3 });
   });
 
   it('Redis stalled: GETs still answer 200 from the database, readiness says redis degraded', async () => {

@@ -5,7 +5,7 @@ import { createTestApp, MockEventBus, TestDatabase, type TestApp } from '@infras
 import { OrderPlaced } from '../src/orders/order-placed.event.js';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
-import { bearer } from './auth.js';
+import { bearer, paymentWatcher } from './auth.js';
 
 const quiet = { NODE_ENV: 'test', LOG_LEVEL: 'warn', LOG_PRETTY: 'false' };
 
@@ -31,11 +31,16 @@ function exercise(label: string, open: () => Promise<TestApp>) {
   describe(`${label}`, () => {
     let t: TestApp;
     let auth: string;
+    let payments: ReturnType<typeof paymentWatcher>;
     beforeAll(async () => {
       t = await open();
+      payments = paymentWatcher(t);
       auth = await bearer(t);
     });
-    afterAll(() => t?.close());
+    afterAll(async () => {
+      payments?.close();
+      await t?.close();
+    });
 
     it('places an order (201) and reads it back', async () => {
       const placed = await t.request
@@ -55,13 +60,24 @@ function exercise(label: string, open: () => Promise<TestApp>) {
         .get(`/v1/orders/${placed.body.id}`)
         .set('authorization', auth)
         .expect(200);
-      expect(read.body).toEqual(placed.body);
+      // Placed at once; the payment handler then marks it paid (asynchronously).
+      expect(read.body).toMatchObject({
+        id: placed.body.id,
+        customerId: 'cust-1',
+        totalCents: 750,
+      });
+      await payments.recorded(placed.body.id);
+      const paid = await t.request
+        .get(`/v1/orders/${placed.body.id}`)
+        .set('authorization', auth)
+        .expect(200);
+      expect(paid.body).toMatchObject({ status: 'paid', version: 2 });
       const listed = await t.request
         .get('/v1/orders')
         .set('authorization', auth)
         .query({ limit: 100 })
         .expect(200);
-      expect(listed.body.items).toContainEqual(read.body); // same values through the query-builder path
+      expect(listed.body.items).toContainEqual(paid.body); // same values through the query-builder path
     });
 
     it('answers a bad order with 400 and one error per field', async () => {
@@ -105,6 +121,7 @@ function exercise(label: string, open: () => Promise<TestApp>) {
           .expect(201);
         ids.push(res.body.id);
       }
+      await payments.recorded(ids[2]!);
       await t.request
         .post(`/v1/orders/${ids[2]}/cancel`)
         .set('authorization', auth)
@@ -126,12 +143,13 @@ function exercise(label: string, open: () => Promise<TestApp>) {
         .send({ customerId: 'streamer', sku: 'ES-1', quantity: 2, unitPriceCents: 150 })
         .expect(201);
       const id = placed.body.id as string;
+      await payments.recorded(id);
       const cancelled = await t.request
         .post(`/v1/orders/${id}/cancel`)
         .set('authorization', auth)
         .send({ reason: 'out of stock' })
         .expect(200);
-      expect(cancelled.body).toMatchObject({ id, status: 'cancelled', version: 2 });
+      expect(cancelled.body).toMatchObject({ id, status: 'cancelled', version: 3 });
       const again = await t.request
         .post(`/v1/orders/${id}/cancel`)
         .set('authorization', auth)
@@ -151,7 +169,8 @@ function exercise(label: string, open: () => Promise<TestApp>) {
         events.body.map((e: { type: string; version: number }) => [e.version, e.type]),
       ).toEqual([
         [1, 'orders.OrderPlaced'],
-        [2, 'orders.OrderCancelled'],
+        [2, 'orders.OrderPaymentRecorded'],
+        [3, 'orders.OrderCancelled'],
       ]);
       expect(events.body[0].payload).toMatchObject({
         orderId: id,
@@ -161,7 +180,8 @@ function exercise(label: string, open: () => Promise<TestApp>) {
         unitPriceCents: 150,
         totalCents: 300,
       });
-      expect(events.body[1].payload).toMatchObject({ reason: 'out of stock', totalCents: 300 });
+      expect(events.body[1].payload).toMatchObject({ orderId: id, approved: true });
+      expect(events.body[2].payload).toMatchObject({ reason: 'out of stock', totalCents: 300 });
       await t.request
         .get('/v1/orders/0b8e4f9e-8a3a-4c1e-9b7e-3f0f6f0c2d11/events')
         .set('authorization', auth)

@@ -37,3 +37,16 @@ export class OrderCancelled extends DomainEvent {
     super({ aggregateId: orderId, aggregateType: 'Order', ...init });
   }
 }
+
+/** The payment provider answered for an order: `approved` (paid) or `declined`. */
+@DomainEventType('orders.OrderPaymentRecorded')
+export class OrderPaymentRecorded extends DomainEvent {
+  constructor(
+    readonly orderId: string,
+    readonly approved: boolean,
+    readonly authorizationId: string,
+    init?: DomainEventInit,
+  ) {
+    super({ aggregateId: orderId, aggregateType: 'Order', ...init });
+  }
+}

@@ -1,6 +1,6 @@
 import { ConflictException } from '@nestjs/common';
 import { AggregateRoot, type Snapshottable } from '@infrastructure/event-sourcing';
-import { OrderCancelled, OrderPlaced } from './order-placed.event.js';
+import { OrderCancelled, OrderPaymentRecorded, OrderPlaced } from './order-placed.event.js';
 import type { OrderStatus } from './order.entity.js';
 
 interface OrderState {
@@ -50,6 +50,17 @@ export class Order extends AggregateRoot implements Snapshottable {
       throw new ConflictException(`Order ${this.id} is cancelled already`);
     }
     this.apply(new OrderCancelled(this.id, this.state.customerId, this.state.totalCents, reason));
+  }
+
+  /** Records the provider's answer; false when there is nothing to record (not pending any more). */
+  recordPayment(approved: boolean, authorizationId: string): boolean {
+    if (this.state.status !== 'placed') return false;
+    this.apply(new OrderPaymentRecorded(this.id, approved, authorizationId));
+    return true;
+  }
+
+  protected whenOrderPaymentRecorded(e: OrderPaymentRecorded): void {
+    this.state = { ...this.state, status: e.approved ? 'paid' : 'payment_declined' };
   }
 
   protected whenOrderPlaced(e: OrderPlaced): void {

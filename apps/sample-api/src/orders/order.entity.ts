@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, VersionColumn } from 'typeorm';
 
 /** Order lifecycle. */
-export type OrderStatus = 'placed' | 'paid' | 'cancelled';
+export type OrderStatus = 'placed' | 'paid' | 'payment_declined' | 'cancelled';
 
 /** An order as stored (table `orders`, created by the CreateOrders migration). */
 @Entity('orders')

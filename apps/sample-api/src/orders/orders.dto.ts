@@ -51,7 +51,7 @@ export class OrderDto {
   @ApiProperty() quantity!: number;
   @ApiProperty() unitPriceCents!: number;
   @ApiProperty() totalCents!: number;
-  @ApiProperty({ enum: ['placed', 'paid', 'cancelled'] }) status!: string;
+  @ApiProperty({ enum: ['placed', 'paid', 'payment_declined', 'cancelled'] }) status!: string;
   @ApiProperty() createdAt!: string;
   @ApiProperty() version!: number;
 }

@@ -6,6 +6,7 @@ import { OrderRepository } from './order.repository.js';
 import { OrderStreams } from './order.streams.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
+import { PaymentsHandler } from '../payments/payments.handler.js';
 
 @Module({
   controllers: [OrdersController, CustomersController],
@@ -15,6 +16,7 @@ import { OrdersService } from './orders.service.js';
     OrdersService,
     OrderEventsHandler,
     OrderSummaryProjection,
+    PaymentsHandler,
   ],
 })
 export class OrdersModule {}

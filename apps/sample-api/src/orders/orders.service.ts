@@ -91,6 +91,21 @@ export class OrdersService {
   }
 
   /**
+   * Records the payment provider's answer (idempotent: an order that is no longer pending is left
+   * as it is, so a redelivered event changes nothing).
+   */
+  @Transactional()
+  @CacheEvict({ tags: (args) => [orderTag(args[0] as string)] })
+  async recordPayment(id: string, approved: boolean, authorizationId: string): Promise<void> {
+    const order = await this.streams.load(id);
+    const row = await this.orders.findById(id);
+    if (!order || !row || !order.recordPayment(approved, authorizationId)) return;
+    await this.streams.save(order);
+    row.status = approved ? 'paid' : 'payment_declined';
+    await this.orders.save(row);
+  }
+
+  /**
    * One order as the API shows it, cache-aside: `order:<id>` tagged `order:<id>` (evicted after a
    * cancel commits and by the order-events handler on every instance). Plain data, not an entity:
    * cached values come back as plain objects. `undefined` (not found) is not cached.
