@@ -9,7 +9,7 @@ import {
   type DynamicModule,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { createTestApp, type TestApp } from '@infrastructure/testing';
+import { createTestApp, type TestApp, LogCapture } from '@infrastructure/testing';
 import {
   getLogger,
   MonitoringModule,
@@ -21,18 +21,7 @@ import {
 } from '@infrastructure/monitoring';
 
 /** Captures log lines written by the root logger. */
-export class LogCapture {
-  readonly lines: string[] = [];
-  write(line: string): void {
-    this.lines.push(line);
-  }
-  get records(): Array<Record<string, any>> {
-    return this.lines.map((l) => JSON.parse(l) as Record<string, any>);
-  }
-  get text(): string {
-    return this.lines.join('');
-  }
-}
+export { LogCapture };
 
 @Injectable()
 export class DeepService {

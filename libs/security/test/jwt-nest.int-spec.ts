@@ -1,7 +1,7 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsService, MonitoringModule } from '@infrastructure/monitoring';
-import { testMonitoringOptions } from '@infrastructure/testing';
+import { testMonitoringOptions, LogCapture } from '@infrastructure/testing';
 import {
   InvalidGrantError,
   JWT_KEYRING_OPTIONS,
@@ -19,19 +19,6 @@ import {
   SERVICE_CLIENT,
   TestOidcProvider,
 } from './oidc-test-provider.js';
-
-class LogCapture {
-  readonly lines: string[] = [];
-  write(line: string): void {
-    this.lines.push(line);
-  }
-  get records(): Array<Record<string, unknown>> {
-    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-  }
-  get text(): string {
-    return this.lines.join('');
-  }
-}
 
 const HS_SECRET = 'hs-secret-value-that-never-reaches-logs-0123';
 const logs = new LogCapture();

@@ -9,3 +9,4 @@ export { MockEventBus } from './mock-event-bus.js';
 export { MessagingTestHarness } from './messaging-test-harness.js';
 export { testMonitoringOptions } from './test-monitoring.js';
 export { TcpProxy } from './tcp-proxy.js';
+export { LogCapture } from './log-capture.js';
