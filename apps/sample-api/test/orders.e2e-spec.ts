@@ -219,37 +219,31 @@ exercise('orders API on express + SQLite (migrations at boot)', () =>
 );
 exercise('orders API on fastify + SQLite', () => ordersApi('fastify', 'sqlite::memory:'));
 
-describe('orders API on PostgreSQL', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await TestDatabase.create({
-      url: 'postgres://postgres@127.0.0.1:5432/test',
-      migrations: [],
-      synchronize: false,
+/** The suite on a throwaway PostgreSQL schema (tables from the app's own migrations). */
+function exerciseOnPostgres(label: string, env: Record<string, string> = {}) {
+  describe(`${label}`, () => {
+    let db: TestDatabase;
+    beforeAll(async () => {
+      db = await TestDatabase.create({
+        url: 'postgres://postgres@127.0.0.1:5432/test',
+        migrations: [],
+        synchronize: false,
+      });
     });
+    afterAll(() => db?.destroy());
+    exercise('(the same suite, the same migrations)', () => ordersApi('express', db.url, env));
   });
-  afterAll(() => db?.destroy());
-  exercise('(the same suite, the same migrations)', () => ordersApi('express', db.url));
-});
+}
 
-describe('orders API on PostgreSQL + RabbitMQ (events through the outbox and the broker)', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await TestDatabase.create({
-      url: 'postgres://postgres@127.0.0.1:5432/test',
-      migrations: [],
-      synchronize: false,
-    });
-  });
-  afterAll(() => db?.destroy());
-  exercise('(the same suite)', () =>
-    ordersApi('express', db.url, {
-      MESSAGING_TRANSPORT: 'rabbitmq',
-      MESSAGING_URL: 'amqp://guest:guest@127.0.0.1:5672',
-      MESSAGING_NAMESPACE: `sample-e2e-${Math.random().toString(36).slice(2, 10)}`,
-    }),
-  );
-});
+exerciseOnPostgres('orders API on PostgreSQL');
+exerciseOnPostgres(
+  'orders API on PostgreSQL + RabbitMQ (events through the outbox and the broker)',
+  {
+    MESSAGING_TRANSPORT: 'rabbitmq',
+    MESSAGING_URL: 'amqp://guest:guest@127.0.0.1:5672',
+    MESSAGING_NAMESPACE: `sample-e2e-${Math.random().toString(36).slice(2, 10)}`,
+  },
+);
 
 describe('messaging configuration', () => {
   it('fails the boot naming MESSAGING_URL when a broker transport has none', async () => {

@@ -144,26 +144,30 @@ describe.each(databases)('transactional outbox on %s', (_label, server) => {
   });
 });
 
-describe('two outbox relays on one PostgreSQL database', () => {
-  let db: TestDatabase;
-  const refs: TestingModule[] = [];
-
+/** A throwaway PostgreSQL database per describe; apps pushed to `refs` are closed after it. */
+function freshPostgres(): { readonly db: TestDatabase; refs: TestingModule[] } {
+  const state = { db: undefined as unknown as TestDatabase, refs: [] as TestingModule[] };
   beforeAll(async () => {
-    db = await TestDatabase.create({
+    state.db = await TestDatabase.create({
       url: 'postgres://postgres@127.0.0.1:5432/test',
       entities: [],
     });
   }, 30_000);
   afterAll(async () => {
-    for (const r of refs) await r.close();
-    await db?.destroy();
+    for (const r of state.refs) await r.close();
+    await state.db?.destroy();
   });
+  return state;
+}
+
+describe('two outbox relays on one PostgreSQL database', () => {
+  const pg = freshPostgres();
 
   it('publish each message exactly once and keep each key in order', async () => {
     // A writer without a relay fills the outbox; then two relay instances drain it concurrently.
     const writerTransport = new RecordingTransport();
-    const writer = await app(db.url, writerTransport, { relay: false });
-    refs.push(writer);
+    const writer = await app(pg.db.url, writerTransport, { relay: false });
+    pg.refs.push(writer);
     const shows = Array.from({ length: 500 }, (_, i) => `show-${i}`);
     const total = 3000;
     const uow = writer.get(UnitOfWork);
@@ -183,10 +187,10 @@ describe('two outbox relays on one PostgreSQL database', () => {
     const a = new RecordingTransport();
     const b = new RecordingTransport();
     // Small batches: many claims, so both relays are at work at the same time.
-    refs.push(
+    pg.refs.push(
       ...(await Promise.all([
-        app(db.url, a, { batchSize: 10 }),
-        app(db.url, b, { batchSize: 10 }),
+        app(pg.db.url, a, { batchSize: 10 }),
+        app(pg.db.url, b, { batchSize: 10 }),
       ])),
     );
     const all = new Recorder<OutgoingMessage>();
@@ -199,7 +203,7 @@ describe('two outbox relays on one PostgreSQL database', () => {
     }
     for (const m of [...a.sent.items, ...b.sent.items]) all.push(m);
     await all.until(total);
-    await Promise.all(refs.slice(1).map((r) => r.get(MessagingRuntime).outboxRelay!.idle()));
+    await Promise.all(pg.refs.slice(1).map((r) => r.get(MessagingRuntime).outboxRelay!.idle()));
 
     const ids = all.items.map((m) => m.headers['x-message-id']);
     expect(new Set(ids).size).toBe(total);
@@ -214,36 +218,24 @@ describe('two outbox relays on one PostgreSQL database', () => {
 });
 
 describe('outbox lease takeover on PostgreSQL', () => {
-  let db: TestDatabase;
-  const refs: TestingModule[] = [];
-
-  beforeAll(async () => {
-    db = await TestDatabase.create({
-      url: 'postgres://postgres@127.0.0.1:5432/test',
-      entities: [],
-    });
-  }, 30_000);
-  afterAll(async () => {
-    for (const r of refs) await r.close();
-    await db?.destroy();
-  });
+  const pg = freshPostgres();
 
   it('takes over the rows of a relay that died once its lease expires', async () => {
-    const writer = await app(db.url, new RecordingTransport(), { relay: false });
-    refs.push(writer);
+    const writer = await app(pg.db.url, new RecordingTransport(), { relay: false });
+    pg.refs.push(writer);
     await writer
       .get(UnitOfWork)
       .run(() =>
         writer.get(EventBus).publish([new TicketSold('orphan', 1), new TicketSold('orphan', 2)]),
       );
     // A relay claimed them and died: the lease runs 300 ms more.
-    await db.dataSource.query(
+    await pg.db.dataSource.query(
       `UPDATE outbox_messages SET claimed_by = 'dead-relay', claimed_until = $1 WHERE message_key = 'orphan'`,
       [Date.now() + 300],
     );
     const heir = new RecordingTransport();
     const started = Date.now();
-    refs.push(await app(db.url, heir));
+    pg.refs.push(await app(pg.db.url, heir));
     const sent = await heir.sent.until(2, (m) => m.key === 'orphan');
     expect(seats(sent, 'orphan')).toEqual([1, 2]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(250); // not before the lease ran out
