@@ -29,6 +29,7 @@ describe('docker-compose.yml', () => {
         'mariadb',
         'mosquitto',
         'nats',
+        'payments',
         'postgres',
         'prometheus',
         'rabbitmq',
@@ -40,6 +41,16 @@ describe('docker-compose.yml', () => {
       expect(service.image ?? service.build, `${name} has an image or a build`).toBeTruthy();
     }
     expect(compose.services['sample-api']!.build).toBe('.');
+  });
+
+  it('points the sample API at the fake payment provider service', () => {
+    const payments = compose.services.payments as ComposeService & { command?: string[] };
+    expect(payments.command?.join(' ')).toContain(
+      'dist/apps/sample-api/src/payments/fake-payment-server.js',
+    );
+    expect(compose.services['sample-api']!.environment?.PAYMENTS_URL).toBe(
+      `http://payments:${payments.environment?.PORT}`,
+    );
   });
 
   it('sets only environment variables the sample API configuration knows', () => {

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, MessagingTestHarness, type TestApp } from '@infrastructure/testing';
 import { AppModule } from '../src/app.module.js';
@@ -94,5 +97,32 @@ describe('sample API payments (outbound HTTP client "payments")', () => {
     } finally {
       provider.failing = false;
     }
+  });
+});
+
+describe('fake payment provider process (docker compose service "payments")', () => {
+  it('listens on PORT, authorizes, and exits 0 on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      ['dist/apps/sample-api/src/payments/fake-payment-server.js'],
+      {
+        cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+        env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const [line] = (await once(child.stdout, 'data')) as [Buffer];
+    const url = /listening on (http:\/\/\S+)/.exec(line.toString())?.[1];
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await fetch(`${url}/authorizations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ orderId: 'o-1', amountCents: 1200 }),
+    });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { status: string }).status).toBe('approved');
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    expect((await exited)[0]).toBe(0);
   });
 });

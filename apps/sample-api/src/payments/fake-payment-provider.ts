@@ -12,7 +12,8 @@ export class FakePaymentProvider {
   private server?: Server;
   url = '';
 
-  async start(): Promise<this> {
+  /** Listens on `port` (0: any free one) and `host` (default 127.0.0.1); `url` is then set. */
+  async start(port = 0, host = '127.0.0.1'): Promise<this> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -40,8 +41,12 @@ export class FakePaymentProvider {
         res.end(JSON.stringify({ status: 404 }));
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, resolve);
+    });
+    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    this.url = `http://${shown}:${(this.server.address() as { port: number }).port}`;
     return this;
   }
 
