@@ -18,6 +18,13 @@ export interface EventHandlerOptions {
   retry?: RetryPolicy;
   /** Deliveries of this group handled at once (broker prefetch). @default the module's `prefetch` */
   concurrency?: number;
+  /**
+   * `false`: this handler runs without the idempotent inbox (no transaction around it, no
+   * `inbox_messages` row): for handlers that are idempotent on their own or only call out (HTTP,
+   * mail) and must not hold a database transaction open meanwhile. Redeliveries then reach it
+   * again. @default true when the module's inbox is on
+   */
+  inbox?: boolean;
 }
 
 export const EVENT_HANDLER = Symbol.for('infrastructure.messaging.eventHandler');

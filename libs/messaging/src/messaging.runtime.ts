@@ -353,16 +353,17 @@ export class MessagingRuntime
   async consume<T>(
     type: string,
     group: string,
-    options: { retry?: RetryPolicy; concurrency?: number },
+    options: { retry?: RetryPolicy; concurrency?: number; inbox?: boolean },
     decode: (body: unknown) => T,
     fn: (value: T) => unknown,
   ): Promise<void> {
     const retry = { ...this.options.retry, ...options.retry };
+    const inbox = options.inbox !== false;
     // One key's deliveries run one after the other (per-key order with concurrent handlers).
     const tails = new Map<string, Promise<unknown>>();
     const ordered = (message: TransportMessage) => {
       const key = message.headers['x-message-key'];
-      const run = () => this.handle(type, group, retry, decode, fn, message);
+      const run = () => this.handle(type, group, retry, inbox, decode, fn, message);
       if (!key) return run();
       const result = (tails.get(key) ?? Promise.resolve()).then(run);
       tails.set(key, result);
@@ -409,6 +410,7 @@ export class MessagingRuntime
     type: string,
     group: string,
     retry: ResolvedMessagingOptions['retry'],
+    useInbox: boolean,
     decode: (body: unknown) => T,
     fn: (value: T) => unknown,
     message: TransportMessage,
@@ -428,7 +430,7 @@ export class MessagingRuntime
         try {
           const parsed = decode(parseBody(message.body));
           if (parsed instanceof DomainEvent) event = parsed;
-          if (this.inbox && this.store && this.uow && messageId) {
+          if (useInbox && this.inbox && this.store && this.uow && messageId) {
             const { store: inbox, uow } = this;
             await uow.run(async () => {
               // The inbox row and the handler's writes commit together: once per message and group.

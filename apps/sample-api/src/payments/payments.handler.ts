@@ -15,6 +15,11 @@ const Authorization = z.object({ id: z.string(), status: z.enum(['approved', 'de
  * circuit is open, the handler throws: the messaging lib retries with backoff and finally
  * dead-letters (replayable) — the API itself never answers 500 because of payments.
  * The `Idempotency-Key` is the order id, so retries never charge twice.
+ *
+ * `inbox: false`: the HTTP call must not run inside the inbox's database transaction (on SQLite
+ * that would hold the single writer for as long as the provider takes). Redeliveries are safe
+ * without it: the provider dedupes by idempotency key and `recordPayment` ignores an order that
+ * is no longer pending.
  */
 @Injectable()
 export class PaymentsHandler {
@@ -27,6 +32,7 @@ export class PaymentsHandler {
 
   @EventHandler(OrderPlaced, {
     group: 'sample-api.payments',
+    inbox: false,
     retry: { attempts: 5, initialDelayMs: 200, maxDelayMs: 5000 },
   })
   async authorize(event: OrderPlaced): Promise<void> {

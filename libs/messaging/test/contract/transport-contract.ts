@@ -102,6 +102,11 @@ export function describeTransportContract(
       this.record('b', event);
     }
 
+    @EventHandler(ItemAdded, { group: 'contract-noinbox', inbox: false })
+    noInbox(event: ItemAdded): void {
+      this.record('noinbox', event);
+    }
+
     @EventHandler(ItemAdded, {
       group: 'contract-flaky',
       retry: { attempts: 3, initialDelayMs: 10, maxDelayMs: 40 },
@@ -250,7 +255,7 @@ export function describeTransportContract(
       await seen.until(1, (s) => s.cartId === cart && s.group === 'b');
     });
 
-    it('processes a redelivered message once per group (inbox)', async () => {
+    it('processes a redelivered message once per group (inbox), twice where inbox: false', async () => {
       const event = new ItemAdded(`dup-${randomUUID()}`, 1);
       const [message] = ref.get(MessagingRuntime).toMessages([event]);
       await transport.publish([message!]);
@@ -263,6 +268,10 @@ export function describeTransportContract(
       expect(
         seen.items.filter((s) => s.cartId === event.cartId && s.seq === 1 && s.group === 'b'),
       ).toHaveLength(1);
+      await seen.until(1, (s) => s.cartId === event.cartId && s.group === 'noinbox' && s.seq === 2);
+      expect(
+        seen.items.filter((s) => s.cartId === event.cartId && s.seq === 1 && s.group === 'noinbox'),
+      ).toHaveLength(2);
     });
 
     it('restores the publisher context in the handler: correlation id, causation = message id', async () => {
