@@ -64,3 +64,44 @@ export {
   OperationTimeoutError,
   type HttpCallInfo,
 } from './errors.js';
+// Mail (adapters/mail): the MailSender port, its SMTP / memory / log adapters, MailModule
+export {
+  MailSender,
+  type MailAttachment,
+  type MailMessage,
+  type MailReceipt,
+  type MailRecipients,
+} from './adapters/mail/mail-sender.js';
+export { MailModule } from './adapters/mail/mail.module.js';
+export { MAIL_MODULE_OPTIONS, type MailExtras } from './adapters/mail/mail.module-definition.js';
+export { MAIL_HEALTH_CHECK, MAIL_OPTIONS } from './adapters/mail/mail.constants.js';
+export {
+  MAIL_POLICY_NAME,
+  resolveMailOptions,
+  type MailOptions,
+  type MailTransportKind,
+  type ResolvedMailOptions,
+  type ResolvedSmtpOptions,
+  type SmtpAuth,
+} from './adapters/mail/mail.options.js';
+export { mailConfig, mailOptionsFrom } from './adapters/mail/mail.config.js';
+export { createMailSender } from './adapters/mail/mail.providers.js';
+export { SmtpMailSender } from './adapters/mail/senders/smtp-mail.sender.js';
+export {
+  MemoryMailSender,
+  type MemoryMailSenderOptions,
+  type SentMail,
+} from './adapters/mail/senders/memory-mail.sender.js';
+export {
+  LogMailSender,
+  type LogMailSenderOptions,
+} from './adapters/mail/senders/log-mail.sender.js';
+export type { PreparedMail } from './adapters/mail/mail-message.js';
+export { registerMailHealth } from './adapters/mail/mail.indicator.js';
+export type { MailOutcome } from './adapters/mail/mail.metrics.js';
+export {
+  MailDeliveryError,
+  MailMessageError,
+  MailTransientError,
+  type SmtpFailure,
+} from './adapters/mail/errors.js';
