@@ -105,3 +105,62 @@ export {
   MailTransientError,
   type SmtpFailure,
 } from './adapters/mail/errors.js';
+// Webhooks (Standard Webhooks sender and receiver)
+export { WebhooksModule } from './webhooks/webhooks.module.js';
+export { WEBHOOKS_MODULE_OPTIONS } from './webhooks/webhooks.module-definition.js';
+export {
+  WEBHOOK_ENDPOINT,
+  WEBHOOK_REQUESTED_TYPE,
+  WEBHOOKS_OPTIONS,
+} from './webhooks/webhooks.constants.js';
+export {
+  WebhookKeys,
+  resolveWebhooksOptions,
+  type ResolvedWebhooksOptions,
+  type WebhookDeliveryOptions,
+  type WebhookEndpointConfig,
+  type WebhookReceiverConfig,
+  type WebhookReplayOptions,
+  type WebhookSecret,
+  type WebhookSubscription,
+  type WebhooksExtras,
+  type WebhooksOptions,
+} from './webhooks/webhooks.options.js';
+export { webhooksConfig, webhooksOptionsFrom } from './webhooks/webhooks.config.js';
+export { WebhookSender, type WebhookSendOptions } from './webhooks/webhook-sender.service.js';
+export { WebhookDispatcher } from './webhooks/webhook-dispatcher.service.js';
+export { WebhookRequested, type WebhookTargetRef } from './webhooks/webhook-requested.event.js';
+export { WebhookSignatureGuard } from './webhooks/webhook-signature.guard.js';
+export {
+  WebhookEndpoint,
+  type WebhookEndpointOptions,
+} from './webhooks/webhook-endpoint.decorator.js';
+export { WebhookReplayStore } from './webhooks/webhook-replay.store.js';
+export { MemoryWebhookReplayStore } from './webhooks/stores/memory-webhook-replay.store.js';
+export {
+  RedisWebhookReplayStore,
+  type RedisReplayConnectOptions,
+} from './webhooks/stores/redis-webhook-replay.store.js';
+export {
+  DEFAULT_TOLERANCE_SECONDS,
+  WEBHOOK_HEADERS,
+  generateWebhookSecret,
+  signWebhook,
+  verifyWebhook,
+  webhookHeaders,
+  webhookSecretKey,
+  type VerifiedWebhook,
+  type VerifyWebhookInput,
+  type WebhookSecretInput,
+} from './webhooks/webhook-signature.js';
+export type { WebhookReceivedOutcome, WebhookSentOutcome } from './webhooks/webhooks.metrics.js';
+export {
+  WebhookDeliveryError,
+  WebhookRawBodyMissingError,
+  WebhookRejectedError,
+  WebhookReplayStoreUnavailableError,
+  WebhookVerificationError,
+  WebhooksConfigError,
+  type WebhookDeliveryInfo,
+  type WebhookRejection,
+} from './webhooks/errors.js';

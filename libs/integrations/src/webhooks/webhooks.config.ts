@@ -1,0 +1,57 @@
+import { cfg, defineConfig, type ConfigOf } from '@infrastructure/configuration';
+import type { WebhooksOptions } from './webhooks.options.js';
+
+/**
+ * Environment of `WebhooksModule` under the config namespace `webhooks` (register it with
+ * `ConfigurationModule`): `WEBHOOK_SECRET` (secret; several separated by spaces or commas during a
+ * rotation), `WEBHOOK_TOLERANCE_SECONDS`, `WEBHOOK_REPLAY_REDIS_URL`, `WEBHOOK_ATTEMPT_TIMEOUT_MS`,
+ * `WEBHOOK_MAX_ATTEMPTS`.
+ */
+export const webhooksConfig = defineConfig('webhooks', {
+  secret: {
+    env: 'WEBHOOK_SECRET',
+    ...cfg.secret(),
+    description:
+      'Default webhook secret(s), whsec_<base64> (24-64 bytes); several separated by spaces during a rotation (sign with all, accept any).',
+  },
+  toleranceSeconds: {
+    env: 'WEBHOOK_TOLERANCE_SECONDS',
+    ...cfg.int({ min: 1, max: 86_400, default: 300 }),
+    description: 'Accepted clock difference of incoming webhooks, both directions, in seconds.',
+  },
+  replayRedisUrl: {
+    env: 'WEBHOOK_REPLAY_REDIS_URL',
+    ...cfg.url({ schemes: ['redis', 'rediss'] }),
+    description:
+      'Redis for the replay store of incoming webhooks (shared by every instance). Unset: in memory (one instance).',
+  },
+  attemptTimeoutMs: {
+    env: 'WEBHOOK_ATTEMPT_TIMEOUT_MS',
+    ...cfg.int({ min: 1, max: 600_000, default: 10_000 }),
+    description: 'Bound of one outgoing webhook attempt, in milliseconds.',
+  },
+  maxAttempts: {
+    env: 'WEBHOOK_MAX_ATTEMPTS',
+    ...cfg.int({ min: 1, max: 100, default: 10 }),
+    description: 'Delivery attempts of an outgoing webhook (first included) before dead-lettering.',
+  },
+});
+
+/** Maps {@link webhooksConfig} values to module options; `extra` adds endpoints, receivers... */
+export function webhooksOptionsFrom(
+  config: ConfigOf<typeof webhooksConfig>,
+  extra: WebhooksOptions = {},
+): WebhooksOptions {
+  const secrets = (config.secret ?? '').split(/[\s,]+/).filter(Boolean);
+  return {
+    ...(secrets.length > 0 ? { secret: secrets.length === 1 ? secrets[0] : secrets } : {}),
+    toleranceSeconds: config.toleranceSeconds,
+    ...(config.replayRedisUrl ? { replay: { store: 'redis', url: config.replayRedisUrl } } : {}),
+    ...extra,
+    delivery: {
+      attemptTimeoutMs: config.attemptTimeoutMs,
+      ...extra.delivery,
+      retry: { attempts: config.maxAttempts, ...extra.delivery?.retry },
+    },
+  };
+}
