@@ -9,9 +9,6 @@ import {
   type LoggerService,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,20 +66,18 @@ async function receiverApp(
   adapter: 'express' | 'fastify',
   options: WebhooksOptions = baseOptions,
 ): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [MonitoringModule.forRoot(testMonitoringOptions()), WebhooksModule.forRoot(options)],
-    controllers: [HooksController],
-  }).compile();
-  const app = moduleRef.createNestApplication(
-    adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(),
-    { rawBody: true, logger: false },
+  const t = await createTestApp(
+    {
+      imports: [MonitoringModule.forRoot(testMonitoringOptions()), WebhooksModule.forRoot(options)],
+      controllers: [HooksController],
+    },
+    {
+      adapter,
+      appOptions: { rawBody: true, logger: false },
+      configure: (app) => app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost))),
+    },
   );
-  app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
-  await app.init();
-  if (adapter === 'fastify') {
-    await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
-  }
-  return app;
+  return t.app;
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);

@@ -1,4 +1,9 @@
-import type { INestApplication, ModuleMetadata, Type } from '@nestjs/common';
+import type {
+  INestApplication,
+  ModuleMetadata,
+  NestApplicationOptions,
+  Type,
+} from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
 import supertest from 'supertest';
@@ -15,6 +20,8 @@ export interface CreateTestAppOptions {
   overrides?: readonly ProviderOverride[];
   /** Which HTTP adapter to run on. @default 'express' */
   adapter?: 'express' | 'fastify';
+  /** What `NestFactory.create` would get, e.g. `{ rawBody: true }` for webhook receivers. @default {} */
+  appOptions?: NestApplicationOptions;
   /** Applies the app's global setup (filters, pipes, prefixes) — pass the same function `main.ts` uses. */
   configure?: (app: INestApplication) => unknown;
   /** Last chance to change the builder (e.g. `overrideGuard`). */
@@ -64,7 +71,10 @@ export async function createTestApp(
   }
   if (options.customize) builder = options.customize(builder);
   const module = await builder.compile();
-  const app = module.createNestApplication(await createAdapter(options.adapter ?? 'express'));
+  const app = module.createNestApplication(
+    await createAdapter(options.adapter ?? 'express'),
+    options.appOptions,
+  );
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
