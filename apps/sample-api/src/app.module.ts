@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import {
   appConfig,
+  ConfigValidationError,
   ConfigurationModule,
   type ConfigOf,
   type ConfigurationModuleOptions,
@@ -26,8 +27,14 @@ import {
   securityOptionsFrom,
 } from '@infrastructure/security';
 import { AuthController } from './auth/auth.controller.js';
-import { httpClientOptionsFrom, IntegrationsModule } from '@infrastructure/integrations';
-import { definitions, paymentsConfig } from './config.js';
+import {
+  httpClientOptionsFrom,
+  IntegrationsModule,
+  WebhooksModule,
+  webhooksConfig,
+  webhooksOptionsFrom,
+} from '@infrastructure/integrations';
+import { definitions, orderWebhooksConfig, paymentsConfig } from './config.js';
 import { PAYMENTS_BASE_URL, PaymentsEndpointModule } from './payments/payments.module.js';
 import { InfoController } from './info.controller.js';
 import { migrations } from './migrations/index.js';
@@ -113,6 +120,29 @@ export class AppModule {
               )!,
             },
           }),
+        }),
+        // Outgoing webhooks (ORDER_WEBHOOK_URL, signed with WEBHOOK_SECRET) through the outbox.
+        WebhooksModule.forRootAsync({
+          inject: [webhooksConfig.KEY, orderWebhooksConfig.KEY],
+          useFactory: (
+            webhooks: ConfigOf<typeof webhooksConfig>,
+            orders: ConfigOf<typeof orderWebhooksConfig>,
+          ) => {
+            if (orders.url && !webhooks.secret) {
+              throw new ConfigValidationError([
+                {
+                  env: 'WEBHOOK_SECRET',
+                  key: 'webhooks.secret',
+                  message:
+                    'required when ORDER_WEBHOOK_URL is set (whsec_<base64>; generate one with generateWebhookSecret())',
+                },
+              ]);
+            }
+            return webhooksOptionsFrom(
+              webhooks,
+              orders.url ? { endpoints: { orders: { url: orders.url } } } : {},
+            );
+          },
         }),
         // The event store's tables come from the migrations too.
         EventSourcingModule.forRoot({ createTables: false }),

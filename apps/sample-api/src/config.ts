@@ -4,7 +4,7 @@ import { databaseConfig } from '@infrastructure/persistence';
 import { cachingConfig } from '@infrastructure/caching';
 import { jwtConfig, oidcConfig, securityConfig } from '@infrastructure/security';
 import { messagingConfig } from '@infrastructure/messaging';
-import { integrationClientConfig } from '@infrastructure/integrations';
+import { integrationClientConfig, webhooksConfig } from '@infrastructure/integrations';
 
 // Namespaces owned by libs that are still to come live here until their lib exports them.
 
@@ -24,6 +24,16 @@ export const authClientsConfig = defineConfig('authClients', {
 
 /** The payment provider called when an order is placed (PAYMENTS_URL unset: an in-process fake). */
 export const paymentsConfig = integrationClientConfig('payments', 'PAYMENTS');
+
+/** Where order webhooks go (signed with WEBHOOK_SECRET); unset: none are sent. */
+export const orderWebhooksConfig = defineConfig('orderWebhooks', {
+  url: {
+    env: 'ORDER_WEBHOOK_URL',
+    ...cfg.url({ schemes: ['http', 'https'] }),
+    description:
+      'Receiver of the order webhooks (order.placed, order.paid, order.payment_declined, order.cancelled), signed per Standard Webhooks with WEBHOOK_SECRET (then required). Unset: no webhooks.',
+  },
+});
 
 /** The standard OpenTelemetry variables the SDK reads (listed so they are validated and documented). */
 export const otelConfig = defineConfig('otel', {
@@ -75,5 +85,7 @@ export const definitions = [
   securityConfig,
   authClientsConfig,
   paymentsConfig,
+  webhooksConfig,
+  orderWebhooksConfig,
   otelConfig,
 ] as const;

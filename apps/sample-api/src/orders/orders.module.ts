@@ -7,6 +7,7 @@ import { OrderStreams } from './order.streams.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
 import { PaymentsHandler } from '../payments/payments.handler.js';
+import { orderWebhooksProvider } from '../webhooks/order-webhooks.handler.js';
 
 @Module({
   controllers: [OrdersController, CustomersController],
@@ -17,6 +18,7 @@ import { PaymentsHandler } from '../payments/payments.handler.js';
     OrderEventsHandler,
     OrderSummaryProjection,
     PaymentsHandler,
+    orderWebhooksProvider,
   ],
 })
 export class OrdersModule {}
