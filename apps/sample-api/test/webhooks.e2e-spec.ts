@@ -23,7 +23,8 @@ class Receiver {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString();
-      const hook = { headers: req.headers, body, ...(JSON.parse(body) as Omit<Hook, 'body'>) };
+      const { type, data } = JSON.parse(body) as Pick<Hook, 'type' | 'data'>;
+      const hook: Hook = { headers: req.headers, body, type, data };
       this.hooks.push(hook);
       this.waiters = this.waiters.filter((w) => (w.match(hook) ? (w.resolve(hook), false) : true));
       res.writeHead(204).end();
