@@ -164,3 +164,55 @@ export {
   type WebhookDeliveryInfo,
   type WebhookRejection,
 } from './webhooks/errors.js';
+// Object storage (BlobStore port, file system and S3 adapters)
+export { BlobStorageModule } from './adapters/blob/blob-storage.module.js';
+export { BLOB_STORAGE_MODULE_OPTIONS } from './adapters/blob/blob-storage.module-definition.js';
+export { BLOB_STORAGE_OPTIONS } from './adapters/blob/blob-storage.constants.js';
+export {
+  DEFAULT_BLOB_DIR,
+  resolveBlobStorageOptions,
+  type BlobStorageExtras,
+  type BlobStorageOptions,
+  type ResolvedBlobStorageOptions,
+} from './adapters/blob/blob-storage.options.js';
+export { blobStorageConfig, blobStorageOptionsFrom } from './adapters/blob/blob-storage.config.js';
+export {
+  BlobStore,
+  type BlobBody,
+  type BlobInfo,
+  type BlobListItem,
+  type BlobListOptions,
+  type BlobListPage,
+  type BlobObject,
+  type BlobPutOptions,
+  type BlobPutResult,
+  type BlobStream,
+  type SignedUrlOptions,
+} from './adapters/blob/blob-store.js';
+export {
+  FileSystemBlobStore,
+  type FileSystemBlobStoreOptions,
+} from './adapters/blob/fs-blob.store.js';
+export { S3BlobStore, type S3BlobStoreDeps } from './adapters/blob/s3-blob.store.js';
+export {
+  DEFAULT_BLOB_RESILIENCE,
+  type S3BlobStoreOptions,
+  type S3Credentials,
+} from './adapters/blob/s3-blob.options.js';
+export {
+  MAX_BLOB_KEY_BYTES,
+  MAX_BLOB_METADATA_BYTES,
+  assertValidBlobKey,
+  assertValidBlobMetadata,
+  assertValidBlobPrefix,
+} from './adapters/blob/blob-key.js';
+export { blobHealthCheckName } from './adapters/blob/blob-store.indicator.js';
+export type { BlobOperation, BlobOutcome } from './adapters/blob/blob.metrics.js';
+export {
+  BlobNotFoundError,
+  BlobStorageConfigError,
+  BlobStoreError,
+  InvalidBlobKeyError,
+  InvalidBlobMetadataError,
+  UnsupportedBlobOperationError,
+} from './adapters/blob/blob.errors.js';
