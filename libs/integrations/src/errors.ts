@@ -1,6 +1,6 @@
 /** Bad `IntegrationsModule` options; the message names the key (`options.clients.payments.timeoutMs`). */
 export class IntegrationsConfigError extends Error {
-  override readonly name = 'IntegrationsConfigError';
+  override readonly name: string = 'IntegrationsConfigError';
 }
 
 /**

@@ -1,8 +1,9 @@
 import { HttpException } from '@nestjs/common';
 import { PoisonMessageError } from '@infrastructure/messaging';
+import { IntegrationsConfigError } from '../errors.js';
 
 /** Bad `WebhooksModule` options; the message names the key (`options.delivery.attemptTimeoutMs`), never a secret. */
-export class WebhooksConfigError extends Error {
+export class WebhooksConfigError extends IntegrationsConfigError {
   override readonly name = 'WebhooksConfigError';
 }
 

@@ -1,5 +1,7 @@
+import { IntegrationsConfigError } from '../../errors.js';
+
 /** Bad `BlobStorageModule` / store options; the message names the key (`options.s3.bucket`). */
-export class BlobStorageConfigError extends Error {
+export class BlobStorageConfigError extends IntegrationsConfigError {
   override readonly name = 'BlobStorageConfigError';
 }
 
