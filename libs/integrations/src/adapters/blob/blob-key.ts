@@ -6,6 +6,18 @@ export const MAX_BLOB_KEY_BYTES = 1024;
 /** Largest total of user metadata names + values in bytes (S3's limit for user metadata). */
 export const MAX_BLOB_METADATA_BYTES = 2048;
 
+/** Most items of one `list` page (S3's own maximum). */
+export const MAX_BLOB_LIST = 1000;
+
+/** The page size of a `list` call: `limit` (1-{@link MAX_BLOB_LIST}), or the maximum. */
+export function blobListLimit(limit: number | undefined): number {
+  const n = limit ?? MAX_BLOB_LIST;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_BLOB_LIST) {
+    throw new RangeError(`list limit must be an integer 1-${MAX_BLOB_LIST}, got ${n}`);
+  }
+  return n;
+}
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const METADATA_NAME = /^[a-z0-9][a-z0-9-]{0,127}$/;
 const METADATA_VALUE = /^[\u0020-\u007e]*$/;

@@ -15,7 +15,12 @@ import { isAbsolute, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { bytesOf, contentTypeOf } from './blob-body.js';
-import { assertValidBlobKey, assertValidBlobMetadata, assertValidBlobPrefix } from './blob-key.js';
+import {
+  assertValidBlobKey,
+  assertValidBlobMetadata,
+  assertValidBlobPrefix,
+  blobListLimit,
+} from './blob-key.js';
 import {
   BlobStore,
   type BlobBody,
@@ -54,7 +59,6 @@ const ENTRY_SUFFIX = '~meta.json';
 const MAX_NAME_BYTES = 255;
 /** `~<uuid>.data`: the longest suffix we add to an encoded segment. */
 const DATA_SUFFIX_BYTES = 1 + 36 + 5;
-const MAX_LIST = 1000;
 /** A reader that loses a race with a writer (data file replaced between entry and open) retries. */
 const READ_RETRIES = 3;
 
@@ -254,10 +258,7 @@ export class FileSystemBlobStore extends BlobStore {
     options: BlobListOptions & { signal?: AbortSignal } = {},
   ): Promise<BlobListPage> {
     assertValidBlobPrefix(prefix);
-    const limit = options.limit ?? MAX_LIST;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) {
-      throw new RangeError(`list limit must be an integer 1-${MAX_LIST}, got ${limit}`);
-    }
+    const limit = blobListLimit(options.limit);
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
     const slash = prefix.lastIndexOf('/');
     const startKeyPrefix = prefix.slice(0, slash + 1);

@@ -9,7 +9,12 @@ import {
   type CircuitStateName,
 } from '../../resilience/resilience.policy.js';
 import { bytesOf, contentTypeOf } from './blob-body.js';
-import { assertValidBlobKey, assertValidBlobMetadata, assertValidBlobPrefix } from './blob-key.js';
+import {
+  assertValidBlobKey,
+  assertValidBlobMetadata,
+  assertValidBlobPrefix,
+  blobListLimit,
+} from './blob-key.js';
 import {
   BlobStore,
   type BlobBody,
@@ -55,7 +60,6 @@ interface Presigner {
   ): Promise<{ protocol: string; path: string; query?: Record<string, string | string[] | null> }>;
 }
 
-const MAX_LIST = 1000;
 const MAX_PARTS = 10_000;
 const MAX_SIGNED_URL_SECONDS = 604_800;
 
@@ -341,10 +345,7 @@ export class S3BlobStore extends BlobStore {
     options: BlobListOptions & { signal?: AbortSignal } = {},
   ): Promise<BlobListPage> {
     assertValidBlobPrefix(prefix);
-    const limit = options.limit ?? MAX_LIST;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) {
-      throw new RangeError(`list limit must be an integer 1-${MAX_LIST}, got ${limit}`);
-    }
+    const limit = blobListLimit(options.limit);
     const out = await this.call(
       'list',
       undefined,

@@ -29,19 +29,10 @@ function describe(f: SmtpFailure): string {
   return `mail: ${f.server}${reply}${tries}`;
 }
 
-/**
- * The mail server refused for good (an SMTP 5xx reply other than 503, or a failure that a retry
- * cannot fix: bad credentials, TLS required but not offered). Not retried. Recipient and message
- * rejections (`EENVELOPE`, `EMESSAGE`) do not count for the circuit breaker (the message was at
- * fault, not the server); session failures (`EAUTH`, `ETLS`, 530/534/535/538 replies…) do: every
- * send would fail the same way, and some servers lock an account after repeated bad logins. Answers 502 if it reaches the
- * problem filter.
- */
-export class MailDeliveryError extends Error implements SmtpFailure {
-  override readonly name = 'MailDeliveryError';
+/** What both SMTP failures carry: the {@link SmtpFailure} fields and a message built from them. */
+abstract class SmtpError extends Error implements SmtpFailure {
   readonly httpStatus = 502;
-  readonly retryable = false;
-  readonly countsAsFailure: boolean;
+  abstract readonly retryable: boolean;
   readonly server: string;
   readonly code?: string;
   readonly responseCode?: number;
@@ -53,6 +44,23 @@ export class MailDeliveryError extends Error implements SmtpFailure {
     super(describe(failure), options);
     Object.assign(this, failure);
     this.server = failure.server;
+  }
+}
+
+/**
+ * The mail server refused for good (an SMTP 5xx reply other than 503, or a failure that a retry
+ * cannot fix: bad credentials, TLS required but not offered). Not retried. Recipient and message
+ * rejections (`EENVELOPE`, `EMESSAGE`) do not count for the circuit breaker (the message was at
+ * fault, not the server); session failures (`EAUTH`, `ETLS`, 530/534/535/538 replies…) do: every
+ * send would fail the same way, and some servers lock an account after repeated bad logins.
+ * Answers 502 if it reaches the problem filter.
+ */
+export class MailDeliveryError extends SmtpError {
+  override readonly name = 'MailDeliveryError';
+  readonly retryable = false;
+  readonly countsAsFailure: boolean;
+  constructor(failure: SmtpFailure, options?: ErrorOptions) {
+    super(failure, options);
     this.countsAsFailure =
       (failure.code !== undefined && SESSION_CODES.has(failure.code)) ||
       (failure.responseCode !== undefined && AUTH_REPLIES.has(failure.responseCode));
@@ -64,23 +72,10 @@ export class MailDeliveryError extends Error implements SmtpFailure {
  * transient SMTP reply (4xx, 503). Retried by the pipeline; thrown once retries are exhausted.
  * Answers 502 if it reaches the problem filter.
  */
-export class MailTransientError extends Error implements SmtpFailure {
+export class MailTransientError extends SmtpError {
   override readonly name = 'MailTransientError';
-  readonly httpStatus = 502;
   readonly retryable = true;
   readonly countsAsFailure = true;
-  readonly server: string;
-  readonly code?: string;
-  readonly responseCode?: number;
-  readonly command?: string;
-  readonly response?: string;
-  readonly rejected?: string[];
-  readonly attempts?: number;
-  constructor(failure: SmtpFailure, options?: ErrorOptions) {
-    super(describe(failure), options);
-    Object.assign(this, failure);
-    this.server = failure.server;
-  }
 }
 
 /**
