@@ -39,7 +39,7 @@ function hasBody(headers: IncomingHttpHeaders): boolean {
  * directions), one `v1` signature over the **raw body** matching one of the receiver's secrets
  * (constant-time), and the id not seen before (replay store; released again when the handler
  * does not succeed, so the sender's retry is accepted). Refusals are 401 problem bodies with a
- * short reason; a missing `req.rawBody` (app created without `rawBody: true`) is a loud 500.
+ * short reason (409 for an id already received); a missing `req.rawBody` (app created without `rawBody: true`) is a loud 500.
  */
 @Injectable()
 export class WebhookSignatureGuard implements CanActivate {
