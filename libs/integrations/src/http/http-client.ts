@@ -1,5 +1,7 @@
+import type { Readable } from 'node:stream';
 import { CONTEXT_HEADERS, getLogger, injectContext } from '@infrastructure/monitoring';
 import { Agent, type Dispatcher } from 'undici';
+import type { ZodType } from 'zod';
 import {
   BulkheadFullError,
   CircuitOpenError,
@@ -24,30 +26,30 @@ import {
 import { maskUrl } from './mask-url.js';
 
 /** Error answers are read up to this many bytes (enough for a problem document), the rest dropped. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const PROPAGATED = [
   CONTEXT_HEADERS.traceparent,
   CONTEXT_HEADERS.tracestate,
   CONTEXT_HEADERS.correlationId,
 ];
+const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:|^\/\//i;
 
-class BodyTooLarge extends Error {}
+/** A body beyond its size limit (the call fails with `HttpClientResponseValidationError`). */
+export class BodyTooLarge extends Error {}
 
-function isRetryableStatus(status: number): boolean {
+/** Whether retrying may help after this status: 408, 429 and 5xx except 501. */
+export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501);
 }
 
-function isJson(contentType: string | string[] | undefined): boolean {
+/** Whether a `content-type` is JSON: `application/json`, `application/problem+json`, `…+json`. */
+export function isJson(contentType: string | string[] | undefined): boolean {
   const ct = (Array.isArray(contentType) ? contentType[0] : contentType)?.toLowerCase() ?? '';
   return /^application\/(([\w.-]+\+)?json)\b/.test(ct) || ct.startsWith('application/json');
 }
 
 /** Reads a body up to `limit` bytes; beyond, the socket is dropped and `BodyTooLarge` thrown (or the text cut, `truncate`). */
-async function readBody(
-  body: Dispatcher.ResponseData['body'],
-  limit: number,
-  truncate: boolean,
-): Promise<string> {
+export async function readBody(body: Readable, limit: number, truncate: boolean): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -65,6 +67,156 @@ async function readBody(
     if (!body.destroyed && size > limit) body.destroy();
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The URL of `path` under `basePath` on `origin`, with `query` appended (`undefined` values left
+ * out, arrays repeat the key). Absolute URLs (`https://…`, `//host`, `mailto:`) are refused: a
+ * client only talks to its own `baseUrl`.
+ */
+export function requestUrl(
+  client: string,
+  origin: string,
+  basePath: string,
+  path: string,
+  query: QueryParams | undefined,
+): URL {
+  if (ABSOLUTE_URL.test(path)) {
+    throw new TypeError(
+      `HttpClient ${client}: path must be relative to baseUrl, got an absolute URL`,
+    );
+  }
+  const url = new URL(`${basePath}${path.startsWith('/') ? '' : '/'}${path}`, origin);
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(v));
+  }
+  return url;
+}
+
+/**
+ * The headers of one call, names lower-cased, later ones winning: `accept`, the client's
+ * `headers`, the context (`traceparent`, `tracestate`, `x-correlation-id` only), the auth header
+ * (`token`: what the bearer `tokenProvider` returned), the call's `headers`, its `idempotencyKey`.
+ */
+export function requestHeaders(
+  options: Pick<ResolvedHttpClientOptions, 'headers' | 'propagateContext' | 'auth'>,
+  call: Pick<RequestOptions<unknown>, 'headers' | 'idempotencyKey'>,
+  token?: string,
+): Record<string, string> {
+  const headers: Record<string, string> = { accept: 'application/json, */*;q=0.5' };
+  for (const [k, v] of Object.entries(options.headers)) headers[k.toLowerCase()] = v;
+  if (options.propagateContext) {
+    const ctx = injectContext({} as Record<string, string>);
+    for (const key of PROPAGATED) if (ctx[key]) headers[key] = ctx[key];
+  }
+  const auth = options.auth;
+  if (auth?.type === 'bearer') {
+    headers.authorization = `Bearer ${token}`;
+  } else if (auth?.type === 'forward') {
+    const forwarded = auth.from();
+    if (forwarded) {
+      headers.authorization = /^bearer\s/i.test(forwarded) ? forwarded : `Bearer ${forwarded}`;
+    }
+  }
+  for (const [k, v] of Object.entries(call.headers ?? {})) headers[k.toLowerCase()] = v;
+  if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
+  return headers;
+}
+
+/** Whether a call may be retried: an idempotent method, or an `idempotency-key` header. */
+export function isIdempotent(method: string, headers: Record<string, string>): boolean {
+  return IDEMPOTENT_METHODS.has(method) || headers['idempotency-key'] !== undefined;
+}
+
+/** The body to send: JSON (`content-type` set unless given), strings and bytes as they are. */
+export function encodeBody(
+  body: unknown,
+  headers: Record<string, string>,
+): string | Uint8Array | undefined {
+  if (body === undefined) return undefined;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  headers['content-type'] ??= 'application/json';
+  return JSON.stringify(body);
+}
+
+/** What the errors of one call carry; the URL is masked when first read (most calls never are). */
+export function callInfo(client: string, method: string, url: URL): HttpCallInfo {
+  let masked: string | undefined;
+  return {
+    client,
+    method,
+    get url() {
+      return (masked ??= maskUrl(url));
+    },
+  };
+}
+
+/**
+ * The answer of a read response: a 2xx with its body parsed (JSON content types) or as text
+ * (`undefined` when empty); otherwise `HttpClientError` (with the parsed problem, whether a
+ * retry may help, whether the breaker counts it, `Retry-After`). Invalid JSON in a 2xx fails with
+ * `HttpClientResponseValidationError`.
+ */
+export function responseOf(
+  info: HttpCallInfo,
+  status: number,
+  headers: HttpResponse['headers'],
+  text: string,
+): HttpResponse<unknown> {
+  const json = isJson(headers['content-type']);
+  if (status < 200 || status >= 300) {
+    let problem: unknown;
+    if (json && text) {
+      try {
+        problem = JSON.parse(text);
+      } catch {
+        problem = undefined; // a cut or broken error body: the status says enough
+      }
+    }
+    throw new HttpClientError(
+      info,
+      status,
+      problem,
+      isRetryableStatus(status),
+      status >= 500,
+      parseRetryAfter(headers['retry-after']),
+    );
+  }
+  let parsed: unknown = text === '' ? undefined : text;
+  if (json && text !== '') {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new HttpClientResponseValidationError(info, status, [
+        { path: '', message: 'is not valid JSON although content-type says so' },
+      ]);
+    }
+  }
+  return { status, headers, body: parsed };
+}
+
+/** `res` with its body checked by `schema`; failure lists paths and messages, never values. */
+export function validateBody<T>(
+  res: HttpResponse<unknown>,
+  schema: ZodType<T>,
+  info: HttpCallInfo,
+): HttpResponse<T> {
+  const result = schema.safeParse(res.body);
+  if (result.success) return { ...res, body: result.data };
+  throw new HttpClientResponseValidationError(
+    info,
+    res.status,
+    result.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+  );
+}
+
+/** The `outcome` label of a failed call. */
+export function outcomeOf(error: unknown): HttpClientOutcome {
+  if (error instanceof CircuitOpenError) return 'circuit_open';
+  if (error instanceof BulkheadFullError) return 'rejected';
+  if (error instanceof OperationTimeoutError) return 'timeout';
+  return 'error';
 }
 
 /**
@@ -153,26 +305,27 @@ export class HttpClient {
     options: RequestOptions<T> = {},
   ): Promise<HttpResponse<T>> {
     const method = options.method ?? 'GET';
-    const url = this.urlOf(path, options.query);
-    const info: HttpCallInfo = { client: this.name, method, url: maskUrl(url) };
+    const url = requestUrl(this.name, this.origin, this.basePath, path, options.query);
+    const info = callInfo(this.name, method, url);
     const started = performance.now();
     let status: number | undefined;
     try {
-      const headers = await this.headersOf(options);
-      const idempotent = IDEMPOTENT_METHODS.has(method) || headers['idempotency-key'] !== undefined;
-      const body = this.encode(options.body, headers);
+      const auth = this.options.auth;
+      const token = auth?.type === 'bearer' ? await auth.tokenProvider() : undefined;
+      const headers = requestHeaders(this.options, options, token);
+      const body = encodeBody(options.body, headers);
       const res = await this.policy.execute(
         ({ signal, attempt }) => this.attempt(url, method, headers, body, signal, attempt, info),
         {
           signal: options.signal,
-          retry: idempotent,
+          retry: isIdempotent(method, headers),
           timeoutMs: options.timeoutMs,
           timeoutError: (kind, ms) => new HttpClientTimeoutError(info, kind, ms),
         },
       );
       status = res.status;
       const parsed = options.schema
-        ? this.validate(res, options.schema, info)
+        ? validateBody(res, options.schema, info)
         : (res as HttpResponse<T>);
       this.metrics?.record(method, status, 'success', started);
       return parsed;
@@ -278,97 +431,6 @@ export class HttpClient {
       if (signal.aborted) throw error;
       throw new HttpClientNetworkError(info, error);
     }
-    const json = isJson(res.headers['content-type']);
-    if (!ok) {
-      let problem: unknown;
-      if (json && text) {
-        try {
-          problem = JSON.parse(text);
-        } catch {
-          problem = undefined; // a cut or broken error body: the status says enough
-        }
-      }
-      throw new HttpClientError(
-        info,
-        status,
-        problem,
-        isRetryableStatus(status),
-        status >= 500,
-        parseRetryAfter(res.headers['retry-after']),
-      );
-    }
-    let parsed: unknown = text === '' ? undefined : text;
-    if (json && text !== '') {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw new HttpClientResponseValidationError(info, status, [
-          { path: '', message: 'is not valid JSON although content-type says so' },
-        ]);
-      }
-    }
-    return { status, headers: res.headers, body: parsed };
+    return responseOf(info, status, res.headers, text);
   }
-
-  private validate<T>(
-    res: HttpResponse<unknown>,
-    schema: NonNullable<RequestOptions<T>['schema']>,
-    info: HttpCallInfo,
-  ): HttpResponse<T> {
-    const result = schema.safeParse(res.body);
-    if (result.success) return { ...res, body: result.data };
-    throw new HttpClientResponseValidationError(
-      info,
-      res.status,
-      result.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
-    );
-  }
-
-  private urlOf(path: string, query: QueryParams | undefined): URL {
-    if (/^[a-z][a-z0-9+.-]*:|^\/\//i.test(path)) {
-      throw new TypeError(
-        `HttpClient ${this.name}: path must be relative to baseUrl, got an absolute URL`,
-      );
-    }
-    const url = new URL(`${this.basePath}${path.startsWith('/') ? '' : '/'}${path}`, this.origin);
-    for (const [key, value] of Object.entries(query ?? {})) {
-      if (value === undefined) continue;
-      for (const v of Array.isArray(value) ? value : [value])
-        url.searchParams.append(key, String(v));
-    }
-    return url;
-  }
-
-  private async headersOf(options: RequestOptions<unknown>): Promise<Record<string, string>> {
-    const headers: Record<string, string> = { accept: 'application/json, */*;q=0.5' };
-    for (const [k, v] of Object.entries(this.options.headers)) headers[k.toLowerCase()] = v;
-    if (this.options.propagateContext) {
-      const ctx = injectContext({} as Record<string, string>);
-      for (const key of PROPAGATED) if (ctx[key]) headers[key] = ctx[key];
-    }
-    const auth = this.options.auth;
-    if (auth?.type === 'bearer') {
-      headers.authorization = `Bearer ${await auth.tokenProvider()}`;
-    } else if (auth?.type === 'forward') {
-      const token = auth.from();
-      if (token) headers.authorization = /^bearer\s/i.test(token) ? token : `Bearer ${token}`;
-    }
-    for (const [k, v] of Object.entries(options.headers ?? {})) headers[k.toLowerCase()] = v;
-    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
-    return headers;
-  }
-
-  private encode(body: unknown, headers: Record<string, string>): string | Uint8Array | undefined {
-    if (body === undefined) return undefined;
-    if (typeof body === 'string' || body instanceof Uint8Array) return body;
-    headers['content-type'] ??= 'application/json';
-    return JSON.stringify(body);
-  }
-}
-
-function outcomeOf(error: unknown): HttpClientOutcome {
-  if (error instanceof CircuitOpenError) return 'circuit_open';
-  if (error instanceof BulkheadFullError) return 'rejected';
-  if (error instanceof OperationTimeoutError) return 'timeout';
-  return 'error';
 }

@@ -105,6 +105,54 @@ describe('ResiliencePolicy', () => {
     expect(aborted).toBe(true);
   });
 
+  it('fails an attempt that ignores its signal as soon as its time is up', async () => {
+    const policy = createPolicy({ retry: false, attemptTimeoutMs: 30 });
+    const error = await policy.execute(() => new Promise(() => undefined)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'OperationTimeoutError', kind: 'attempt', timeoutMs: 30 });
+  });
+
+  it('gives each retry a fresh signal after an attempt timed out', async () => {
+    const policy = createPolicy({ attemptTimeoutMs: 30, retry: { maxAttempts: 1, ...fast } });
+    const signals: AbortSignal[] = [];
+    const result = await policy.execute(({ signal, attempt }) => {
+      signals.push(signal);
+      return attempt === 0 ? new Promise<string>(() => undefined) : 'ok';
+    });
+    expect(result).toBe('ok');
+    expect(signals).toHaveLength(2);
+    expect(signals[0]!.reason).toMatchObject({ name: 'AbortError' });
+    expect(signals[1]).not.toBe(signals[0]);
+  });
+
+  it("aborts an attempt's signal once the attempt settled, so work left behind stops", async () => {
+    const policy = createPolicy({ retry: false });
+    let seen: AbortSignal | undefined;
+    await policy.execute(({ signal }) => {
+      seen = signal;
+      return 'ok';
+    });
+    expect(seen?.aborted).toBe(true);
+    expect(seen?.reason).toMatchObject({ name: 'AbortError' });
+  });
+
+  it("aborts the attempt's signal with the caller's reason", async () => {
+    const policy = createPolicy({});
+    const controller = new AbortController();
+    const reason = new Error('caller gave up');
+    let seen: AbortSignal | undefined;
+    const call = policy.execute(
+      ({ signal }) => {
+        seen = signal;
+        return new Promise(() => undefined);
+      },
+      { signal: controller.signal },
+    );
+    await Promise.resolve();
+    controller.abort(reason);
+    await expect(call).rejects.toBe(reason);
+    expect(seen?.reason).toBe(reason);
+  });
+
   it('bounds the whole call with timeoutMs, backoffs included', async () => {
     const policy = createPolicy({
       timeoutMs: 80,

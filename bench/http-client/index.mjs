@@ -1,0 +1,235 @@
+// HTTP client, one run: GET of a small JSON body from a local keep-alive node:http server, a fixed
+// number of calls in flight, for a fixed time per variant:
+//  - raw undici `Agent.request()` + `body.json()` (the baseline), same connection count;
+//  - our HttpClient built outside Nest with every stage off (no pipeline, metrics, propagation);
+//  - our HttpClient from IntegrationsModule + MonitoringModule, pipeline off (metrics + context);
+//  - our HttpClient from IntegrationsModule + MonitoringModule with the default pipeline (bulkhead
+//    50/100 → closed consecutive breaker → retry 2 → 3 s attempt timeout, 10 s total), metrics and
+//    traceparent / x-correlation-id propagation.
+// The server runs in its own process: on this 2-core box it gets one core and the client the
+// other, its cost is not charged to the client's event loop (which is what we measure), and its
+// GC pauses do not land in the client's latencies. Every variant runs inside the same request
+// context (as calls made while handling a request do), so AsyncLocalStorage costs all alike.
+// Variants alternate over rounds (rotated order); per variant the median round by req/s counts.
+// Ratios against the raw undici baseline of the same run are what count.
+// Knobs: BENCH_DURATION (s, 5), BENCH_CONCURRENCY (32), BENCH_CONNECTIONS (= concurrency),
+// BENCH_ROUNDS (3), BENCH_WARMUP (s, 2), BENCH_SERVER_DELAY_MS (0), BENCH_ONLY=raw,bare,lean,full,
+// BENCH_SKIP_BUILD=1.
+import 'reflect-metadata';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ClsServiceManager } from 'nestjs-cls';
+import { Agent } from 'undici';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const DURATION = Number(process.env.BENCH_DURATION ?? 5); // seconds per variant and round
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? CONCURRENCY);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2); // seconds per variant
+const ONLY = process.env.BENCH_ONLY?.split(','); // e.g. BENCH_ONLY=raw,full (profiling)
+const DELAY_MS = Number(process.env.BENCH_SERVER_DELAY_MS ?? 0); // upstream latency to simulate
+
+if (process.env.BENCH_SKIP_BUILD !== '1') {
+  console.log('building (nest build sample-api: compiles the libs too)...');
+  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', 'sample-api'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+}
+const { HttpClients, IntegrationsModule, resolveIntegrationsOptions } =
+  await import('../../dist/libs/integrations/src/index.js');
+const { MonitoringModule } = await import('../../dist/libs/monitoring/src/index.js');
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** CPU time (user + system) of another process in ms, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function startServer() {
+  const child = spawn(process.execPath, ['bench/http-client/server.mjs'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  for await (const chunk of child.stdout) {
+    out += chunk;
+    const m = /ready (\d+)/.exec(out);
+    if (m) return { child, port: Number(m[1]) };
+  }
+  throw new Error('bench server did not start');
+}
+
+const { child: server, port } = await startServer();
+const origin = `http://127.0.0.1:${port}`;
+const path = '/api/payments/pay_01HZX3';
+const query = { expand: 'order' };
+
+// Baseline: what a careful user of undici writes.
+const agent = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 4000 });
+async function raw() {
+  const res = await agent.request({
+    origin,
+    path: `${path}?expand=order`,
+    method: 'GET',
+    headers: { accept: 'application/json' },
+  });
+  if (res.statusCode !== 200) throw new Error(`raw: answered ${res.statusCode}`);
+  return res.body.json();
+}
+
+const pipelineOff = {
+  retry: false,
+  circuitBreaker: false,
+  bulkhead: false,
+  timeoutMs: false,
+  attemptTimeoutMs: false,
+};
+// Our client as a user gets it: IntegrationsModule (and MonitoringModule for metrics) in a Nest app.
+class BenchModule {}
+Module({
+  imports: [
+    MonitoringModule.forRoot({
+      serviceName: 'bench',
+      logging: { level: 'warn', pretty: false },
+      shutdown: { handleSignals: false, exitProcess: false },
+    }),
+    IntegrationsModule.forRoot({
+      clients: {
+        payments: { baseUrl: `${origin}/api`, connections: CONNECTIONS }, // defaults: full pipeline
+        lean: { baseUrl: `${origin}/api`, connections: CONNECTIONS, ...pipelineOff },
+      },
+    }),
+  ],
+})(BenchModule);
+const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+const full = app.get(HttpClients).get('payments');
+const lean = app.get(HttpClients).get('lean');
+// And outside Nest with everything off: the floor of our client (URL, headers, body handling).
+const bareClients = new HttpClients(
+  resolveIntegrationsOptions({
+    clients: {
+      bare: {
+        baseUrl: `${origin}/api`,
+        connections: CONNECTIONS,
+        propagateContext: false,
+        ...pipelineOff,
+      },
+    },
+  }),
+);
+const bare = bareClients.get('bare');
+
+const variants = [
+  { key: 'raw', label: 'raw undici Agent.request + body.json()', op: raw },
+  {
+    key: 'bare',
+    label: 'HttpClient, no pipeline/metrics/context',
+    op: () => bare.get(path.slice(4), { query }),
+  },
+  {
+    key: 'lean',
+    label: 'HttpClient, metrics + context, no pipeline',
+    op: () => lean.get(path.slice(4), { query }),
+  },
+  {
+    key: 'full',
+    label: 'HttpClient, full pipeline + metrics + context',
+    op: () => full.get(path.slice(4), { query }),
+  },
+].filter((v) => !ONLY || ONLY.includes(v.key));
+
+// The request context every call runs in (propagated by `lean` and `full`).
+const cls = ClsServiceManager.getClsService();
+const store = {
+  correlationId: 'bench-corr-0001',
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  spanId: '00f067aa0ba902b7',
+};
+
+/** `CONCURRENCY` closed loops calling `op` for `seconds`: req/s, latency percentiles, CPU/request. */
+async function drive(op, seconds) {
+  const latencies = [];
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  const cpu = process.cpuUsage();
+  const serverCpu = cpuMs(server.pid);
+  const loop = async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      await op();
+      latencies.push(performance.now() - t);
+    }
+  };
+  await cls.runWith(store, () => Promise.all(Array.from({ length: CONCURRENCY }, loop)));
+  const elapsed = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    rps: (sorted.length / elapsed) * 1000,
+    p50: sorted[Math.floor(sorted.length * 0.5)],
+    p99: sorted[Math.floor(sorted.length * 0.99)],
+    cpuUs: (used.user + used.system) / sorted.length,
+    serverBusy: (cpuMs(server.pid) - serverCpu) / elapsed,
+  };
+}
+
+// Sanity: the full client really sends the context headers.
+const echoed = await cls.runWith(store, () => full.get('/echo-headers'));
+if (
+  echoed.body['x-correlation-id'] !== store.correlationId ||
+  !echoed.body.traceparent?.includes(store.traceId)
+) {
+  throw new Error(`context headers not propagated: ${JSON.stringify(echoed.body)}`);
+}
+
+console.log(
+  `\nhttp-client: GET of a ${JSON.stringify(await raw()).length}-byte JSON body, ${CONCURRENCY} in flight over ${CONNECTIONS} keep-alive connections,` +
+    `\n${ROUNDS} rounds x ${DURATION} s per variant (rotated order, median round), server answers after ${DELAY_MS} ms, node ${process.version}`,
+);
+for (const v of variants) await drive(v.op, WARMUP); // JIT, sockets, metric children
+
+const results = new Map(variants.map((v) => [v.key, []]));
+for (let r = 0; r < ROUNDS; r++) {
+  for (let i = 0; i < variants.length; i++) {
+    const v = variants[(i + r) % variants.length];
+    results.get(v.key).push(await drive(v.op, DURATION));
+  }
+}
+
+const base = results.get('raw');
+const baseRps = base ? median(base.map((x) => x.rps)) : undefined;
+const baseCpu = base ? median(base.map((x) => x.cpuUs)) : undefined;
+console.log(
+  `  ${'variant'.padEnd(46)} ${'req/s'.padStart(7)}  ${'x raw (rounds)'.padEnd(20)} p50 / p99 ms    client CPU µs/req (x raw)  server busy`,
+);
+for (const v of variants) {
+  const rounds = results.get(v.key);
+  const m = rounds.find((x) => x.rps === median(rounds.map((y) => y.rps)));
+  const perRound = base ? rounds.map((x, i) => x.rps / base[i].rps) : [];
+  const ratio = baseRps
+    ? `${(m.rps / baseRps).toFixed(2)}x (${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})`
+    : '-';
+  const cpu = median(rounds.map((x) => x.cpuUs));
+  const cpuRatio = baseCpu ? ` (${(cpu / baseCpu).toFixed(2)}x)` : '';
+  console.log(
+    `  ${v.label.padEnd(46)} ${fmt(m.rps).padStart(7)}  ${ratio.padEnd(20)} ${m.p50.toFixed(2).padStart(5)} / ${m.p99.toFixed(2).padEnd(6)}  ` +
+      `${`${cpu.toFixed(0)}${cpuRatio}`.padEnd(25)}  ${(m.serverBusy * 100).toFixed(0).padStart(3)}%`,
+  );
+}
+console.log('  goal: full pipeline >= 0.85x raw undici req/s');
+
+await app.close();
+await bareClients.onApplicationShutdown();
+await agent.close();
+server.kill('SIGTERM');
+await once(server, 'exit');
+process.exit(0);
