@@ -14,6 +14,8 @@ export class HttpClientMetrics {
   private readonly requests: Counter<'client' | 'method' | 'status_code' | 'outcome'>;
   private readonly duration: { observe(v: number): void };
   private readonly state: Gauge<'client'>;
+  /** Label children by `method status outcome`: prom-client's label lookup is not free per call. */
+  private readonly children = new Map<string, { inc(): void }>();
 
   constructor(
     readonly client: string,
@@ -50,12 +52,19 @@ export class HttpClientMetrics {
     outcome: HttpClientOutcome,
     startedAt: number,
   ): void {
-    this.requests.inc({
-      client: this.client,
-      method,
-      status_code: status === undefined ? 'none' : String(status),
-      outcome,
-    });
+    const statusCode = status === undefined ? 'none' : String(status);
+    const key = `${method} ${statusCode} ${outcome}`;
+    let child = this.children.get(key);
+    if (!child) {
+      child = this.requests.labels({
+        client: this.client,
+        method,
+        status_code: statusCode,
+        outcome,
+      });
+      this.children.set(key, child);
+    }
+    child.inc();
     this.duration.observe((performance.now() - startedAt) / 1000);
   }
 }

@@ -68,6 +68,12 @@ export interface ExecuteOptions<T> {
   fallback?: (error: unknown) => T | Promise<T>;
   /** Builds the timeout error (the HTTP client adds method and URL). */
   timeoutError?: (kind: 'attempt' | 'total', timeoutMs: number) => Error;
+  /**
+   * Abort an attempt's signal once the attempt settles, so work it left running stops. `false`
+   * when `fn` leaves nothing behind (an HTTP call whose body was read): saves an abort per call.
+   * @default true
+   */
+  abortOnReturn?: boolean;
 }
 
 /** Events of a policy (logs, metrics). */
@@ -92,9 +98,10 @@ const ATTEMPT_SETTLED = new DOMException('This operation was aborted', 'AbortErr
  * `DOMException`).
  */
 async function withAttemptTimeout<T>(
-  parent: AbortSignal,
+  parent: AbortSignal | undefined,
   ms: number,
   fn: (signal: AbortSignal) => Promise<T>,
+  abortOnReturn: boolean,
 ): Promise<T> {
   const ctrl = new AbortController();
   let cancel!: () => void;
@@ -102,21 +109,21 @@ async function withAttemptTimeout<T>(
     cancel = () => reject(new TaskCancelledError(`Operation timed out after ${ms}ms`));
   });
   const onParentAbort = () => {
-    ctrl.abort(parent.reason);
+    ctrl.abort(parent!.reason);
     cancel();
   };
   const timer = setTimeout(() => {
     ctrl.abort();
     cancel();
   }, ms);
-  if (parent.aborted) onParentAbort();
-  else parent.addEventListener('abort', onParentAbort, { once: true });
+  if (parent?.aborted) onParentAbort();
+  else parent?.addEventListener('abort', onParentAbort, { once: true });
   try {
     return await Promise.race([fn(ctrl.signal), cancelled]);
   } finally {
-    parent.removeEventListener('abort', onParentAbort);
+    parent?.removeEventListener('abort', onParentAbort);
     clearTimeout(timer);
-    if (!ctrl.signal.aborted) ctrl.abort(ATTEMPT_SETTLED);
+    if (abortOnReturn && !ctrl.signal.aborted) ctrl.abort(ATTEMPT_SETTLED);
   }
 }
 
@@ -213,11 +220,16 @@ export class ResiliencePolicy {
     opts: ExecuteOptions<T> = {},
   ): Promise<T> {
     const total = opts.timeoutMs ?? this.options.timeoutMs;
-    const deadline = new AbortController();
-    const signal = opts.signal ? AbortSignal.any([deadline.signal, opts.signal]) : deadline.signal;
+    // Signals only where something can abort: a total timeout, the caller's signal.
+    const deadline = total ? new AbortController() : undefined;
+    const signal =
+      deadline && opts.signal
+        ? AbortSignal.any([deadline.signal, opts.signal])
+        : (deadline?.signal ?? opts.signal);
     const makeTimeout =
       opts.timeoutError ??
       ((kind: 'attempt' | 'total', ms: number) => new OperationTimeoutError(this.name, kind, ms));
+    const abortOnReturn = opts.abortOnReturn !== false;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     let attempt = 0;
@@ -229,7 +241,7 @@ export class ResiliencePolicy {
           return await fn({ signal: s, attempt: attempt++ });
         } catch (error) {
           // The attempt's own signal fired but not the call's: the per-attempt timeout did it.
-          if (s.aborted && !signal.aborted && attemptTimeoutMs) {
+          if (s.aborted && !signal?.aborted && attemptTimeoutMs) {
             throw makeTimeout('attempt', attemptTimeoutMs);
           }
           throw error;
@@ -237,9 +249,12 @@ export class ResiliencePolicy {
       };
       const run = pipeline.execute(
         ({ signal: s }) =>
-          attemptTimeoutMs ? withAttemptTimeout(s, attemptTimeoutMs, once) : once(s),
+          attemptTimeoutMs
+            ? withAttemptTimeout(signal && s, attemptTimeoutMs, once, abortOnReturn)
+            : once(s),
         signal,
       );
+      if (!total && !opts.signal) return await run; // nothing to race against
       const racers: Array<Promise<T>> = [run];
       // Backoff delays and bulkhead queues do not watch the signal: the race bounds them.
       if (total) {
@@ -247,7 +262,7 @@ export class ResiliencePolicy {
           new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
               const error = makeTimeout('total', total);
-              deadline.abort(error);
+              deadline!.abort(error);
               reject(error);
             }, total);
           }),
@@ -266,7 +281,7 @@ export class ResiliencePolicy {
       run.catch(() => undefined); // a loser of the race must not reject unhandled
       return await Promise.race(racers);
     } catch (error) {
-      const translated = this.translate(error, deadline.signal, opts.signal, total, makeTimeout);
+      const translated = this.translate(error, deadline?.signal, opts.signal, total, makeTimeout);
       if (opts.fallback) return opts.fallback(translated);
       throw translated;
     } finally {
@@ -277,7 +292,7 @@ export class ResiliencePolicy {
 
   private translate(
     error: unknown,
-    deadline: AbortSignal,
+    deadline: AbortSignal | undefined,
     caller: AbortSignal | undefined,
     total: number | false,
     makeTimeout: (kind: 'attempt' | 'total', ms: number) => Error,
@@ -289,7 +304,7 @@ export class ResiliencePolicy {
       const bh = this.options.bulkhead as { maxConcurrent: number; maxQueue: number };
       return new BulkheadFullError(this.name, bh.maxConcurrent, bh.maxQueue, { cause: error });
     }
-    if (deadline.aborted && total) return deadline.reason as unknown;
+    if (deadline?.aborted && total) return deadline.reason as unknown;
     if (caller?.aborted) return caller.reason as unknown;
     if (error instanceof TaskCancelledError && this.options.attemptTimeoutMs) {
       return makeTimeout('attempt', this.options.attemptTimeoutMs);
