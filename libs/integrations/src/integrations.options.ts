@@ -100,6 +100,11 @@ const clientSchema = z
             tokenProvider: z.custom<() => Promise<string>>((v) => typeof v === 'function', {
               message: 'must be a function returning the token',
             }),
+            onUnauthorized: z
+              .custom<() => Promise<void> | void>((v) => typeof v === 'function', {
+                message: 'must be a function (e.g. () => clientCredentials.invalidate())',
+              })
+              .optional(),
           })
           .strict(),
         z

@@ -310,20 +310,17 @@ export class HttpClient {
     const started = performance.now();
     let status: number | undefined;
     try {
-      const auth = this.options.auth;
-      const token = auth?.type === 'bearer' ? await auth.tokenProvider() : undefined;
-      const headers = requestHeaders(this.options, options, token);
-      const body = encodeBody(options.body, headers);
-      const res = await this.policy.execute(
-        ({ signal, attempt }) => this.attempt(url, method, headers, body, signal, attempt, info),
-        {
-          signal: options.signal,
-          retry: isIdempotent(method, headers),
-          timeoutMs: options.timeoutMs,
-          timeoutError: (kind, ms) => new HttpClientTimeoutError(info, kind, ms),
-          abortOnReturn: false, // an attempt returns once the body is read: nothing left to stop
-        },
-      );
+      let res: HttpResponse<unknown>;
+      try {
+        res = await this.callOnce(url, method, options, info, false);
+      } catch (error) {
+        const auth = this.options.auth;
+        if (!(error instanceof HttpClientError && error.status === 401)) throw error;
+        if (auth?.type !== 'bearer' || !auth.onUnauthorized) throw error;
+        // The token was refused: drop it, and send once more with a fresh one.
+        await auth.onUnauthorized();
+        res = await this.callOnce(url, method, options, info, true);
+      }
       status = res.status;
       const parsed = options.schema
         ? validateBody(res, options.schema, info)
@@ -338,6 +335,31 @@ export class HttpClient {
       }
       throw error;
     }
+  }
+
+  /** One call through the pipeline, with a token fetched now (`refreshed`: after a 401). */
+  private async callOnce(
+    url: URL,
+    method: HttpMethod,
+    options: RequestOptions<unknown>,
+    info: HttpCallInfo,
+    refreshed: boolean,
+  ): Promise<HttpResponse<unknown>> {
+    const auth = this.options.auth;
+    const token = auth?.type === 'bearer' ? await auth.tokenProvider() : undefined;
+    const headers = requestHeaders(this.options, options, token);
+    const body = encodeBody(options.body, headers);
+    if (refreshed) this.logger.debug({ client: this.name, method }, 'retrying with a fresh token');
+    return this.policy.execute(
+      ({ signal, attempt }) => this.attempt(url, method, headers, body, signal, attempt, info),
+      {
+        signal: options.signal,
+        retry: isIdempotent(method, headers),
+        timeoutMs: options.timeoutMs,
+        timeoutError: (kind, ms) => new HttpClientTimeoutError(info, kind, ms),
+        abortOnReturn: false, // an attempt returns once the body is read: nothing left to stop
+      },
+    );
   }
 
   /** Health probe: `healthUrl` answers below 400 within `healthTimeoutMs` (bypasses the pipeline). */

@@ -50,6 +50,12 @@ export type HttpClientAuth =
       /** A token per call from `tokenProvider` (e.g. `() => clientCredentials.getAccessToken()`). */
       type: 'bearer';
       tokenProvider: () => Promise<string> | string;
+      /**
+       * Called when the upstream answers 401 (the token expired early or was revoked), e.g.
+       * `() => clientCredentials.invalidate()`; the call is then sent once more with a fresh token
+       * from `tokenProvider` (whatever the method: a 401 request was refused, not processed).
+       */
+      onUnauthorized?: () => Promise<void> | void;
     }
   | {
       /**
