@@ -39,6 +39,12 @@ export interface HttpClientOptions extends Omit<ResilienceOptions, 'name'> {
   healthTimeoutMs?: number;
   /** Answer to return when a call fails for good (breaker open, timeouts...). @default none */
   fallback?: HttpFallback;
+  /**
+   * URLs in errors and logs show the origin only (`https://hooks.example.com/…`): for upstreams
+   * whose path carries a credential (Slack-style webhook URLs). @default false (path shown, secret
+   * query parameters masked)
+   */
+  redactPaths?: boolean;
 }
 
 /** Options of `IntegrationsModule.forRoot` / the factory of `forRootAsync`. */
@@ -73,6 +79,7 @@ export interface ResolvedHttpClientOptions {
   healthCritical: boolean;
   healthTimeoutMs: number;
   fallback?: HttpFallback;
+  redactPaths: boolean;
   resilience: ResolvedResilienceOptions;
 }
 
@@ -118,6 +125,7 @@ const clientSchema = z
       ])
       .optional(),
     propagateContext: z.boolean().optional(),
+    redactPaths: z.boolean().optional(),
     connections: z.number().int().min(1).max(10_000).optional(),
     keepAliveTimeoutMs: positive.optional(),
     connectTimeoutMs: positive.optional(),
@@ -178,6 +186,7 @@ export function resolveHttpClientOptions(
     healthCritical: o.healthCritical ?? false,
     healthTimeoutMs: o.healthTimeoutMs ?? 1000,
     fallback: o.fallback,
+    redactPaths: o.redactPaths ?? false,
     resilience: resolveResilienceOptions({ ...o, name }),
   };
 }

@@ -330,6 +330,16 @@ describe('callInfo', () => {
     expect(masked.url).toBe('https://api.test/pay?api_key=***&sig=***&id=1');
   });
 
+  it('shows the origin only with redactPaths (credentials in the path)', () => {
+    const redacted = callInfo(
+      'webhook:hooks.slack.test',
+      'POST',
+      new URL('https://hooks.slack.test/services/T000/B000/XXXXSECRET?x=1'),
+      true,
+    );
+    expect(redacted.url).toBe('https://hooks.slack.test/…');
+  });
+
   it('gives the same masked URL on every read', () => {
     expect(info.url).toBe(info.url);
     expect(info.url).toBe('https://api.test/v1/orders?token=***&id=7');

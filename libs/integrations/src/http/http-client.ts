@@ -140,14 +140,22 @@ export function encodeBody(
   return JSON.stringify(body);
 }
 
-/** What the errors of one call carry; the URL is masked when first read (most calls never are). */
-export function callInfo(client: string, method: string, url: URL): HttpCallInfo {
+/**
+ * What the errors of one call carry; the URL is masked when first read (most calls never are):
+ * secret query parameters, or (`redactPaths`) everything after the origin.
+ */
+export function callInfo(
+  client: string,
+  method: string,
+  url: URL,
+  redactPaths = false,
+): HttpCallInfo {
   let masked: string | undefined;
   return {
     client,
     method,
     get url() {
-      return (masked ??= maskUrl(url));
+      return (masked ??= redactPaths ? `${url.origin}/…` : maskUrl(url));
     },
   };
 }
@@ -306,7 +314,7 @@ export class HttpClient {
   ): Promise<HttpResponse<T>> {
     const method = options.method ?? 'GET';
     const url = requestUrl(this.name, this.origin, this.basePath, path, options.query);
-    const info = callInfo(this.name, method, url);
+    const info = callInfo(this.name, method, url, this.options.redactPaths);
     const started = performance.now();
     let status: number | undefined;
     try {

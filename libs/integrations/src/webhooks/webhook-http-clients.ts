@@ -40,6 +40,7 @@ export class WebhookHttpClients implements OnApplicationShutdown {
         propagateContext: d.propagateContext,
         headers: { 'user-agent': d.userAgent },
         maxResponseBytes: MAX_RESPONSE_BYTES,
+        redactPaths: true, // webhook URL paths often hold a token (Slack-style hooks)
       }),
     );
     if (this.clients.size >= d.maxTargets) {
