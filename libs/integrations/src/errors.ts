@@ -132,8 +132,9 @@ export class HttpClientTimeoutError extends OperationTimeoutError {
 export class HttpClientNetworkError extends Error {
   override readonly name = 'HttpClientNetworkError';
   readonly httpStatus = 502;
-  readonly retryable = true;
-  readonly countsAsFailure = true;
+  /** False when the cause says so (an address refused by `blockPrivateNetworks`). */
+  readonly retryable: boolean;
+  readonly countsAsFailure: boolean;
   readonly client: string;
   readonly method: string;
   readonly url: string;
@@ -149,6 +150,8 @@ export class HttpClientNetworkError extends Error {
     this.method = info.method;
     this.url = info.url;
     if (typeof code === 'string') this.code = code;
+    this.retryable = (cause as { retryable?: unknown } | null)?.retryable !== false;
+    this.countsAsFailure = this.retryable;
   }
 }
 

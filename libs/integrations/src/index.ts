@@ -26,6 +26,7 @@ export {
   type RequestOptions,
 } from './http/http-client.types.js';
 export { maskUrl, SECRET_QUERY_PARAM } from './http/mask-url.js';
+export { isPrivateAddress, PrivateAddressError, publicOnlyLookup } from './http/private-network.js';
 
 // Resilience pipeline (also for non-HTTP calls)
 export {

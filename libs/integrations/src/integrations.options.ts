@@ -45,6 +45,13 @@ export interface HttpClientOptions extends Omit<ResilienceOptions, 'name'> {
    * query parameters masked)
    */
   redactPaths?: boolean;
+  /**
+   * Refuse to connect to private, loopback, link-local (cloud metadata) and reserved addresses,
+   * checked on the resolved address actually connected to: for URLs that users supply (webhook
+   * subscriptions, callbacks, image fetchers). Refused calls fail with `HttpClientNetworkError`
+   * code `EPRIVATE`, not retried. @default false
+   */
+  blockPrivateNetworks?: boolean;
 }
 
 /** Options of `IntegrationsModule.forRoot` / the factory of `forRootAsync`. */
@@ -80,6 +87,7 @@ export interface ResolvedHttpClientOptions {
   healthTimeoutMs: number;
   fallback?: HttpFallback;
   redactPaths: boolean;
+  blockPrivateNetworks: boolean;
   resilience: ResolvedResilienceOptions;
 }
 
@@ -126,6 +134,7 @@ const clientSchema = z
       .optional(),
     propagateContext: z.boolean().optional(),
     redactPaths: z.boolean().optional(),
+    blockPrivateNetworks: z.boolean().optional(),
     connections: z.number().int().min(1).max(10_000).optional(),
     keepAliveTimeoutMs: positive.optional(),
     connectTimeoutMs: positive.optional(),
@@ -187,6 +196,7 @@ export function resolveHttpClientOptions(
     healthTimeoutMs: o.healthTimeoutMs ?? 1000,
     fallback: o.fallback,
     redactPaths: o.redactPaths ?? false,
+    blockPrivateNetworks: o.blockPrivateNetworks ?? false,
     resilience: resolveResilienceOptions({ ...o, name }),
   };
 }

@@ -292,4 +292,19 @@ describe('HttpClient', () => {
     });
     await expect(c.get('/x')).resolves.toMatchObject({ body: { fallback: 'HttpClientError' } });
   });
+
+  it('blockPrivateNetworks refuses a private IP literal and a name resolving to one, without a call or retry', async () => {
+    statuses(200);
+    const port = new URL(server.url).port;
+    for (const baseUrl of [server.url, `http://localhost:${port}`]) {
+      const c = client({ baseUrl, blockPrivateNetworks: true });
+      const error = await c.get('/x').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HttpClientNetworkError);
+      expect(error).toMatchObject({ code: 'EPRIVATE', retryable: false });
+    }
+    expect(server.hits).toBe(0);
+    await expect(client({ blockPrivateNetworks: false }).get('/x')).resolves.toMatchObject({
+      status: 200,
+    });
+  });
 });

@@ -116,6 +116,7 @@ beforeAll(async () => {
         delivery: {
           retry: { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
           attemptTimeoutMs: 2000,
+          allowPrivateNetworks: true, // subscriptions here point at 127.0.0.1 (webhooks-ssrf spec: off)
         },
       }),
       OrdersModule,

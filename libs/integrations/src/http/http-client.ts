@@ -24,6 +24,7 @@ import {
   type RequestOptions,
 } from './http-client.types.js';
 import { maskUrl } from './mask-url.js';
+import { isPrivateAddress, PrivateAddressError, publicOnlyLookup } from './private-network.js';
 
 /** Error answers are read up to this many bytes (enough for a problem document), the rest dropped. */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -242,6 +243,8 @@ export class HttpClient {
   private readonly basePath: string;
   private readonly logger = getLogger('HttpClient');
   private readonly unsubscribe: () => void;
+  /** Set when `blockPrivateNetworks` and `baseUrl` is a private IP literal (no lookup to guard). */
+  private readonly refusedOrigin?: PrivateAddressError;
 
   constructor(
     readonly options: ResolvedHttpClientOptions,
@@ -253,12 +256,19 @@ export class HttpClient {
     this.agent = new Agent({
       connections: options.connections,
       keepAliveTimeout: options.keepAliveTimeoutMs,
-      connect: { timeout: options.connectTimeoutMs },
+      connect: {
+        timeout: options.connectTimeoutMs,
+        ...(options.blockPrivateNetworks ? { lookup: publicOnlyLookup } : {}),
+      },
       // Our signals bound each attempt; these only stop a socket that outlives them all.
       headersTimeout: backstop,
       bodyTimeout: backstop,
     });
     this.origin = options.baseUrl.origin;
+    const host = options.baseUrl.hostname;
+    if (options.blockPrivateNetworks && isPrivateAddress(host)) {
+      this.refusedOrigin = new PrivateAddressError(host, host);
+    }
     this.basePath = options.baseUrl.pathname.replace(/\/+$/, '');
     metrics?.circuit(this.policy.circuitState);
     this.unsubscribe = this.policy.subscribe({
@@ -430,6 +440,7 @@ export class HttpClient {
     signal: AbortSignal,
     info: HttpCallInfo,
   ): Promise<HttpResponse<unknown>> {
+    if (this.refusedOrigin) throw new HttpClientNetworkError(info, this.refusedOrigin);
     let res: Dispatcher.ResponseData;
     try {
       res = await this.agent.request({

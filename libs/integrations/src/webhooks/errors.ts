@@ -153,10 +153,12 @@ export class WebhookRejectedError extends PoisonMessageError {
 
   constructor(
     info: WebhookDeliveryInfo,
-    readonly status: number,
+    /** The receiver's answer; undefined when the webhook was not sent (`reason`). */
+    readonly status: number | undefined,
+    reason?: string,
   ) {
     super(
-      `webhook ${info.webhookId} (${info.eventType}) to ${info.origin} was refused with ${status}; not retried (dead-lettered)`,
+      `webhook ${info.webhookId} (${info.eventType}) to ${info.origin} ${status === undefined ? `was not sent: ${reason}` : `was refused with ${status}`}; not retried (dead-lettered)`,
     );
     // PoisonMessageError fixes `name` as a literal type; the dead letter's x-exception-type says ours.
     Object.defineProperty(this, 'name', { value: 'WebhookRejectedError', enumerable: false });

@@ -56,8 +56,10 @@ export class WebhookDispatcher {
     };
     const { keys, headers } = await this.targetOf(event);
     const timestamp = Math.floor(Date.now() / 1000);
+    // Subscriptions are URLs your users gave: no private addresses unless allowed.
+    const guarded = !('endpoint' in event.target) && !this.options.delivery.allowPrivateNetworks;
     const result = await this.clients
-      .for(url)
+      .for(url, guarded)
       .post(`${url.pathname}${url.search}`, {
         body: event.body,
         headers: {
@@ -138,6 +140,9 @@ function classify(error: unknown, info: WebhookDeliveryInfo): Error {
       undefined,
       `attempt timed out after ${error.timeoutMs} ms`,
     );
+  }
+  if (error instanceof HttpClientNetworkError && error.code === 'EPRIVATE') {
+    return new WebhookRejectedError(info, undefined, 'the URL resolves to a private address');
   }
   if (error instanceof HttpClientNetworkError) {
     return new WebhookDeliveryError(info, undefined, error.code ?? 'network error');

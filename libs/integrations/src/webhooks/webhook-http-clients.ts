@@ -17,20 +17,20 @@ export class WebhookHttpClients implements OnApplicationShutdown {
 
   constructor(private readonly delivery: ResolvedWebhookDelivery) {}
 
-  /** The client of `url`'s origin. */
-  for(url: URL): HttpClient {
-    const origin = url.origin;
-    const found = this.clients.get(origin);
+  /** The client of `url`'s origin; `guarded`: refusing private addresses (subscriptions). */
+  for(url: URL, guarded = false): HttpClient {
+    const key = `${guarded ? 'public-only ' : ''}${url.origin}`;
+    const found = this.clients.get(key);
     if (found) {
       // Map order is the LRU order: move it to the end.
-      this.clients.delete(origin);
-      this.clients.set(origin, found);
+      this.clients.delete(key);
+      this.clients.set(key, found);
       return found;
     }
     const d = this.delivery;
     const client = new HttpClient(
       resolveHttpClientOptions(`webhook:${url.host}`, {
-        baseUrl: origin,
+        baseUrl: url.origin,
         timeoutMs: false,
         attemptTimeoutMs: d.attemptTimeoutMs,
         retry: false,
@@ -41,6 +41,7 @@ export class WebhookHttpClients implements OnApplicationShutdown {
         headers: { 'user-agent': d.userAgent },
         maxResponseBytes: MAX_RESPONSE_BYTES,
         redactPaths: true, // webhook URL paths often hold a token (Slack-style hooks)
+        blockPrivateNetworks: guarded,
       }),
     );
     if (this.clients.size >= d.maxTargets) {
@@ -48,13 +49,13 @@ export class WebhookHttpClients implements OnApplicationShutdown {
       this.clients.delete(oldest);
       void evicted.close().catch(() => undefined); // in-flight requests finish first
     }
-    this.clients.set(origin, client);
+    this.clients.set(key, client);
     return client;
   }
 
   /** Origins with a pooled client. */
   origins(): string[] {
-    return [...this.clients.keys()];
+    return [...this.clients.keys()].map((key) => key.replace(/^public-only /, ''));
   }
 
   async onApplicationShutdown(): Promise<void> {

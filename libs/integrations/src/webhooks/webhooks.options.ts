@@ -69,6 +69,13 @@ export interface WebhookDeliveryOptions {
   userAgent?: string;
   /** Send `traceparent`/`x-correlation-id` to receivers (they are often third parties). @default false */
   propagateContext?: boolean;
+  /**
+   * Let webhooks to **subscriptions** (URLs your users register) reach private, loopback,
+   * link-local (cloud metadata) and reserved addresses. Off, such a webhook is dead-lettered at
+   * once without a connection (checked on the resolved address: SSRF, DNS rebinding). Configured
+   * `endpoints` are yours and always allowed. @default false
+   */
+  allowPrivateNetworks?: boolean;
 }
 
 /** A named receiver: `@WebhookEndpoint({ receiver: 'payments' })`. */
@@ -165,6 +172,7 @@ export interface ResolvedWebhookDelivery {
   maxBodyBytes: number;
   userAgent: string;
   propagateContext: boolean;
+  allowPrivateNetworks: boolean;
 }
 
 export interface ResolvedWebhookReceiver {
@@ -283,6 +291,7 @@ const schema = z
           .optional(),
         userAgent: z.string().min(1).max(200).optional(),
         propagateContext: z.boolean().optional(),
+        allowPrivateNetworks: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -377,6 +386,7 @@ export function resolveWebhooksOptions(options: WebhooksOptions = {}): ResolvedW
       maxBodyBytes: d.maxBodyBytes ?? 256 * 1024,
       userAgent: d.userAgent ?? 'nestjs-infrastructure-webhooks/1',
       propagateContext: d.propagateContext ?? false,
+      allowPrivateNetworks: d.allowPrivateNetworks ?? false,
     },
     toleranceSeconds,
     receivers,
