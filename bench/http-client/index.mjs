@@ -13,7 +13,8 @@
 // Variants alternate over rounds (rotated order); per variant the median round by req/s counts.
 // Ratios against the raw undici baseline of the same run are what count.
 // Knobs: BENCH_DURATION (s, 5), BENCH_CONCURRENCY (32), BENCH_CONNECTIONS (= concurrency),
-// BENCH_ROUNDS (3), BENCH_WARMUP (s, 2), BENCH_SERVER_DELAY_MS (0), BENCH_ONLY=raw,bare,lean,full,
+// BENCH_ROUNDS (3), BENCH_WARMUP (s, 2), BENCH_SERVER_DELAY_MS (0),
+// BENCH_ONLY=raw,rawsignal,bare,lean,full,
 // BENCH_SKIP_BUILD=1.
 import 'reflect-metadata';
 import { execFileSync, spawn } from 'node:child_process';
@@ -86,6 +87,25 @@ async function raw() {
   return res.body.json();
 }
 
+// The floor of any per-attempt timeout: raw undici plus an AbortController and a timer per call.
+async function rawTimeout() {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), 3000);
+  try {
+    const res = await agent.request({
+      origin,
+      path: `${path}?expand=order`,
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      signal: ctrl.signal,
+    });
+    if (res.statusCode !== 200) throw new Error(`raw: answered ${res.statusCode}`);
+    return await res.body.json();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const pipelineOff = {
   retry: false,
   circuitBreaker: false,
@@ -130,6 +150,7 @@ const bare = bareClients.get('bare');
 
 const variants = [
   { key: 'raw', label: 'raw undici Agent.request + body.json()', op: raw },
+  { key: 'rawsignal', label: 'raw undici + AbortController/timer per call', op: rawTimeout },
   {
     key: 'bare',
     label: 'HttpClient, no pipeline/metrics/context',
