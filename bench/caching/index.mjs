@@ -7,26 +7,18 @@
 //  3. @Cacheable method call on a hit vs a direct call of the same method.
 // Ratios against the baselines of the same run are what count; absolute numbers vary on this box.
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
+import { buildSampleApi } from '../lib.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const OPS = Number(process.env.BENCH_OPS ?? 20_000);
 const L1_OPS = Number(process.env.BENCH_L1_OPS ?? 2_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
-if (process.env.BENCH_SKIP_BUILD !== '1') {
-  console.log('building (nest build sample-api: compiles the libs too)...');
-  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', 'sample-api'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-}
+buildSampleApi();
 const { CachingModule, CacheStore, Cacheable } =
   await import('../../dist/libs/caching/src/index.js');
 

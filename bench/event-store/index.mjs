@@ -4,14 +4,12 @@
 //  2. load 1,000 aggregates of 100 events: full replay vs latest snapshot (+ tail).
 // Ratios against the baselines of the same run are what count.
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'pg';
+import { buildSampleApi } from '../lib.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const PG = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const STREAM_LENGTH = 10;
@@ -19,13 +17,7 @@ const AGGREGATES = Number(process.env.BENCH_AGGREGATES ?? 1_000);
 const AGGREGATE_EVENTS = 100;
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 8);
 
-if (process.env.BENCH_SKIP_BUILD !== '1') {
-  console.log('building (nest build sample-api: compiles the libs too)...');
-  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', 'sample-api'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-}
+buildSampleApi();
 const { DomainEvent, DomainEventType, MessagingModule } =
   await import('../../dist/libs/messaging/src/index.js');
 const { MonitoringModule } = await import('../../dist/libs/monitoring/src/index.js');

@@ -17,16 +17,13 @@
 // BENCH_ONLY=raw,rawsignal,bare,lean,full,
 // BENCH_SKIP_BUILD=1.
 import 'reflect-metadata';
-import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClsServiceManager } from 'nestjs-cls';
 import { Agent } from 'undici';
+import { buildSampleApi, cpuMs, startServerProcess } from '../lib.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 5); // seconds per variant and round
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? CONCURRENCY);
@@ -35,13 +32,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 2); // seconds per variant
 const ONLY = process.env.BENCH_ONLY?.split(','); // e.g. BENCH_ONLY=raw,full (profiling)
 const DELAY_MS = Number(process.env.BENCH_SERVER_DELAY_MS ?? 0); // upstream latency to simulate
 
-if (process.env.BENCH_SKIP_BUILD !== '1') {
-  console.log('building (nest build sample-api: compiles the libs too)...');
-  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', 'sample-api'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-}
+buildSampleApi();
 const { HttpClients, IntegrationsModule, resolveIntegrationsOptions } =
   await import('../../dist/libs/integrations/src/index.js');
 const { MonitoringModule } = await import('../../dist/libs/monitoring/src/index.js');
@@ -49,27 +40,7 @@ const { MonitoringModule } = await import('../../dist/libs/monitoring/src/index.
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** CPU time (user + system) of another process in ms, from /proc (clock ticks of 10 ms). */
-function cpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function startServer() {
-  const child = spawn(process.execPath, ['bench/http-client/server.mjs'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  for await (const chunk of child.stdout) {
-    out += chunk;
-    const m = /ready (\d+)/.exec(out);
-    if (m) return { child, port: Number(m[1]) };
-  }
-  throw new Error('bench server did not start');
-}
-
-const { child: server, port } = await startServer();
+const { child: server, port } = await startServerProcess('bench/http-client/server.mjs');
 const origin = `http://127.0.0.1:${port}`;
 const path = '/api/payments/pay_01HZX3';
 const query = { expand: 'order' };

@@ -7,14 +7,12 @@
 //  3. the same against Redis Streams vs raw ioredis pipelined XADD.
 // Ratios against the baselines of the same run are what count; absolute numbers vary on this box.
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { buildSampleApi } from '../lib.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const MEMORY_EVENTS = Number(process.env.BENCH_MEMORY_EVENTS ?? 200_000);
 const RELAY_EVENTS = Number(process.env.BENCH_RELAY_EVENTS ?? 50_000);
 const PG = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -22,13 +20,7 @@ const AMQP = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const only = (process.env.BENCH_ONLY ?? 'memory,rabbitmq,redis').split(',');
 
-if (process.env.BENCH_SKIP_BUILD !== '1') {
-  console.log('building (nest build sample-api: compiles the libs too)...');
-  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', 'sample-api'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-}
+buildSampleApi();
 const messaging = await import('../../dist/libs/messaging/src/index.js');
 const { MonitoringModule } = await import('../../dist/libs/monitoring/src/index.js');
 const { PersistenceModule } = await import('../../dist/libs/persistence/src/index.js');

@@ -2,37 +2,20 @@
 // on; MonitoringModule (logs to /dev/null at info, metrics, correlation; tracing off); the same with
 // tracing on (in-memory exporter, http instrumentation). Each server runs in its own process;
 // autocannon drives it from this one. Same run, same box: read the ratios, not the absolutes.
-import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { buildSampleApi, cpuMs, startServerProcess } from '../lib.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const adapters = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',');
 
-/** CPU time (user + system) of a process in ms, from /proc (clock ticks of 10 ms). */
-function cpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function start(mode, adapter) {
-  const child = spawn(process.execPath, ['bench/monitoring-overhead/server.mjs'], {
-    cwd: root,
-    env: { ...process.env, BENCH_MODE: mode, BENCH_ADAPTER: adapter, NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  for await (const chunk of child.stdout) {
-    out += chunk;
-    const m = /ready (\d+)/.exec(out);
-    if (m) return { child, port: Number(m[1]) };
-  }
-  throw new Error(`${mode}/${adapter} server did not start`);
-}
+const start = (mode, adapter) =>
+  startServerProcess(
+    'bench/monitoring-overhead/server.mjs',
+    { BENCH_MODE: mode, BENCH_ADAPTER: adapter, NODE_ENV: 'production' },
+    `${mode}/${adapter} server`,
+  );
 
 async function load(port, duration) {
   const result = await autocannon({
@@ -60,11 +43,7 @@ async function measure(mode, adapter) {
   }
 }
 
-console.log('building (nest build sample-api: compiles the libs too)...');
-execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', 'sample-api'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+buildSampleApi();
 console.log(
   `\nmonitoring-overhead: ${CONNECTIONS} connections, ${DURATION} s per variant, node ${process.version}`,
 );

@@ -2,25 +2,19 @@
 // multi-row inserts in one unit of work) vs raw `pg` multi-row inserts in one transaction; point
 // reads through the repository (findById) vs raw `pg` parameterised SELECTs. Ratios are what count.
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'pg';
 import { EntitySchema } from 'typeorm';
+import { buildSampleApi } from '../lib.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const URL_BASE = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ROWS = Number(process.env.BENCH_ROWS ?? 50_000);
 const READS = Number(process.env.BENCH_READS ?? 5_000);
 const CHUNK = 500;
 
-console.log('building (nest build sample-api: compiles the libs too)...');
-execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', 'sample-api'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+buildSampleApi();
 const { PersistenceModule, TypeOrmRepository, UnitOfWork } =
   await import('../../dist/libs/persistence/src/index.js');
 

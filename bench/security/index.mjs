@@ -4,24 +4,16 @@
 //  2. AES-256-GCM through the Encryptor (envelope with kid, AAD) vs raw node:crypto, MB/s.
 // Ratios against the baselines of the same run are what count.
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Reflector } from '@nestjs/core';
 import { importJWK, jwtVerify } from 'jose';
 import { ClsServiceManager } from 'nestjs-cls';
+import { buildSampleApi } from '../lib.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const VERIFY_ROUNDS = Number(process.env.BENCH_VERIFY ?? 5_000);
 const ENCRYPT_MB = Number(process.env.BENCH_ENCRYPT_MB ?? 64);
 
-if (process.env.BENCH_SKIP_BUILD !== '1') {
-  console.log('building (nest build sample-api: compiles the libs too)...');
-  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', 'sample-api'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-}
+buildSampleApi();
 const security = await import('../../dist/libs/security/src/index.js');
 const { RequestContext } = await import('../../dist/libs/monitoring/src/index.js');
 

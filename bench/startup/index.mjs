@@ -1,12 +1,11 @@
 // Cold start to first 200 on /health/live, and RSS at that moment: sample API vs a bare Nest app
 // vs plain node:http, median of 5 runs each, in one run so the ratios are meaningful on a noisy box.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { buildSampleApi, root } from '../lib.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 async function freePort() {
@@ -70,11 +69,7 @@ async function series(label, args, env) {
   return r;
 }
 
-console.log('building the sample API (nest build sample-api)...');
-execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', 'sample-api'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+buildSampleApi();
 
 const plain = `require('node:http').createServer((q,s)=>s.end('{"status":"ok"}')).listen(+process.env.PORT,'127.0.0.1')`;
 console.log(

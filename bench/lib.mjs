@@ -1,0 +1,45 @@
+// What every benchmark shares: the repository root, the build of the libs, server processes.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (benchmarks run from anywhere). */
+export const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Compiles the sample API and with it every lib into `dist/` (what the benchmarks import), unless
+ * `BENCH_SKIP_BUILD=1` (repeated runs).
+ */
+export function buildSampleApi() {
+  if (process.env.BENCH_SKIP_BUILD === '1') return;
+  console.log('building (nest build sample-api: compiles the libs too)...');
+  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', 'sample-api'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+}
+
+/**
+ * Starts `script` (relative to the root) as a child process and resolves once it prints
+ * `ready <port>`: `{ child, port }`. `env` is added to this process's environment.
+ */
+export async function startServerProcess(script, env = {}, label = script) {
+  const child = spawn(process.execPath, [script], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  for await (const chunk of child.stdout) {
+    out += chunk;
+    const m = /ready (\d+)/.exec(out);
+    if (m) return { child, port: Number(m[1]) };
+  }
+  throw new Error(`${label} did not start`);
+}
+
+/** CPU time (user + system) of a process in ms, from /proc (clock ticks of 10 ms). */
+export function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
