@@ -261,6 +261,28 @@ describe('WebhookSender → WebhookDispatcher (memory transport, SQLite outbox)'
     ]);
   });
 
+  it('hands the receiver’s Retry-After to the messaging retry (capped by delivery.retry.maxDelayMs)', async () => {
+    let calls = 0;
+    server.handle((_req, res) =>
+      ++calls === 1
+        ? TestServer.json(res, 429, {}, { 'retry-after': '1' })
+        : TestServer.json(res, 200, {}),
+    );
+    const webhookId = await sender.get(WebhookSender).send('merchant', 'order.paid', { n: 3 });
+    await delivered(webhookId);
+    const retry = harness.observations.find(
+      (o) =>
+        o.kind === 'handled' &&
+        o.outcome === 'retry' &&
+        (o.event as WebhookRequested | undefined)?.webhookId === webhookId,
+    );
+    expect(retry?.kind === 'handled' ? retry.error : undefined).toMatchObject({
+      name: 'WebhookDeliveryError',
+      status: 429,
+      retryAfterMs: 1000,
+    });
+  });
+
   it('dead-letters after the last attempt when the receiver keeps failing (429, 503)', async () => {
     let calls = 0;
     server.handle((_req, res) => TestServer.json(res, ++calls === 1 ? 429 : 503, {}));

@@ -201,3 +201,19 @@ export function backoffMs(policy: Required<RetryPolicy>, attempt: number): numbe
   const base = Math.min(policy.initialDelayMs * 2 ** (attempt - 1), policy.maxDelayMs);
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
+
+/**
+ * The delay before redelivering after `error`: the backoff, or longer when the error asks for it
+ * with `retryAfterMs` (an upstream's `Retry-After`, as the integrations lib's `HttpClientError`
+ * carries), capped at `maxDelayMs`.
+ */
+export function retryDelayMs(
+  policy: Required<RetryPolicy>,
+  attempt: number,
+  error: unknown,
+): number {
+  const backoff = backoffMs(policy, attempt);
+  const hint = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  if (typeof hint !== 'number' || !Number.isFinite(hint) || hint <= backoff) return backoff;
+  return Math.min(Math.ceil(hint), Math.max(policy.maxDelayMs, backoff));
+}

@@ -31,7 +31,7 @@ import { eventTypeOf, fromEnvelope, toEnvelope, type EventEnvelope } from './eve
 import { MessagingConfigError, PoisonMessageError } from './errors.js';
 import { OutboxRelay } from './outbox/outbox.relay.js';
 import { OutboxStore } from './outbox/outbox.store.js';
-import { backoffMs, type ResolvedMessagingOptions } from './messaging.options.js';
+import { retryDelayMs, type ResolvedMessagingOptions } from './messaging.options.js';
 import type {
   HandlingOutcome,
   OutgoingMessage,
@@ -446,7 +446,7 @@ export class MessagingRuntime
           const poison = error instanceof PoisonMessageError;
           if (!poison && message.attempt < retry.attempts) {
             outcome = 'retry';
-            delayMs = backoffMs(retry, message.attempt);
+            delayMs = retryDelayMs(retry, message.attempt, error);
             this.log.warn(
               { err: error, type, group, attempt: message.attempt, retryInMs: delayMs },
               'handler failed; will retry',

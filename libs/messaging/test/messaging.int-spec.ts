@@ -44,6 +44,7 @@ const projected = new Recorder<{
 }>();
 const audited = new Recorder<string>();
 const flakyCalls = new Recorder<string>();
+const busyCalls = new Recorder<number>();
 /** How many more times the flaky handler fails, per order id. */
 const failFor = new Map<string, number>();
 
@@ -77,7 +78,23 @@ class Projections {
   }
 }
 
-@Module({ providers: [Projections] })
+@Injectable()
+class BusyDownstream {
+  /** Fails once with a Retry-After-style hint, then succeeds. */
+  @EventHandler(OrderPlaced, {
+    group: 'busy',
+    retry: { attempts: 3, initialDelayMs: 5, maxDelayMs: 1_000 },
+  })
+  call(event: OrderPlaced): void {
+    if (event.orderId !== 'o-busy') return;
+    busyCalls.push(performance.now());
+    if (busyCalls.items.length === 1) {
+      throw Object.assign(new Error('429 Too Many Requests'), { retryAfterMs: 300 });
+    }
+  }
+}
+
+@Module({ providers: [Projections, BusyDownstream] })
 class ProjectionsModule {}
 
 describe('MessagingModule on the memory transport', () => {
@@ -125,6 +142,12 @@ describe('MessagingModule on the memory transport', () => {
     await bus.publish(new OrderPlaced('o-3', 3));
     expect(await flakyCalls.until(3, (id) => id === 'o-3')).toEqual(['o-3', 'o-3', 'o-3']);
     expect(await deadLetters.list((l) => l.group === 'flaky')).toEqual([]);
+  });
+
+  it('waits as long as the failure asks (retryAfterMs) before redelivering', async () => {
+    await bus.publish(new OrderPlaced('o-busy', 1));
+    const [first, second] = await busyCalls.until(2);
+    expect(second! - first!).toBeGreaterThanOrEqual(280); // the backoff alone would be 3-5 ms
   });
 
   it('dead-letters after the last attempt, with failure headers, and replays on demand', async () => {

@@ -130,6 +130,8 @@ export class WebhookDeliveryError extends Error {
     readonly status: number | undefined,
     /** What went wrong without an answer (`ECONNREFUSED`, `attempt timeout`, `circuit open`). */
     readonly problem?: string,
+    /** The receiver's `Retry-After` (429, 503): the messaging pipeline waits at least this long. */
+    readonly retryAfterMs?: number,
   ) {
     super(
       `webhook ${info.webhookId} (${info.eventType}) to ${info.origin} failed: ${status === undefined ? (problem ?? 'no answer') : `answered ${status}`}; will be retried`,

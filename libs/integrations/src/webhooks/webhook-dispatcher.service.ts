@@ -131,7 +131,7 @@ export class WebhookDispatcher {
 function classify(error: unknown, info: WebhookDeliveryInfo): Error {
   if (error instanceof HttpClientError) {
     return isRetryableStatus(error.status)
-      ? new WebhookDeliveryError(info, error.status)
+      ? new WebhookDeliveryError(info, error.status, undefined, error.retryAfterMs)
       : new WebhookRejectedError(info, error.status);
   }
   if (error instanceof OperationTimeoutError) {
