@@ -1,3 +1,4 @@
+import { extendModule } from '@infrastructure/configuration';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CacheStore } from './cache-store.js';
@@ -21,10 +22,8 @@ import { HttpCacheInterceptor } from './http/http-cache.interceptor.js';
 import { LockService } from './lock/lock.service.js';
 
 function withCaching(module: DynamicModule): DynamicModule {
-  return {
-    ...module,
+  return extendModule(module, {
     providers: [
-      ...(module.providers ?? []),
       optionsProvider(),
       runtimeProvider(),
       cacheStoreProvider(),
@@ -34,7 +33,6 @@ function withCaching(module: DynamicModule): DynamicModule {
       interceptorProvider(),
     ],
     exports: [
-      ...(module.exports ?? []),
       CACHING_OPTIONS,
       CachingRuntime,
       CacheStore,
@@ -43,7 +41,7 @@ function withCaching(module: DynamicModule): DynamicModule {
       CACHE_MANAGER,
       HttpCacheInterceptor,
     ],
-  };
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { extendModule } from './extend-module.js';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { ConfigDefinition } from './config-definition.js';
@@ -48,17 +49,15 @@ function withConfigProviders(
     },
     ...namespaceProviders,
   ];
-  return {
-    ...module,
-    providers: [...(module.providers ?? []), ...providers],
+  return extendModule(module, {
+    providers,
     exports: [
-      ...(module.exports ?? []),
       LOADED_CONFIGURATION,
       ConfigurationService,
       ConfigService,
       ...definitions.map((d) => d.KEY),
     ],
-  };
+  });
 }
 
 /**

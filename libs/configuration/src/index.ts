@@ -45,3 +45,4 @@ export {
 } from './errors.js';
 export { appConfig, httpConfig } from './standard-config.js';
 export { validateModuleOptions } from './validate-options.js';
+export { extendModule } from './extend-module.js';

@@ -1,3 +1,4 @@
+import { extendModule } from '@infrastructure/configuration';
 import {
   ConfigurableModuleBuilder,
   Module,
@@ -109,19 +110,11 @@ function withEventSourcing(module: DynamicModule): DynamicModule {
     { provide: EventSourcing, useFactory: (b: Backend) => b.es, inject: [BACKEND] },
     ProjectionRunner,
   ];
-  return {
-    ...module,
-    imports: [...(module.imports ?? []), DiscoveryModule],
-    providers: [...(module.providers ?? []), ...providers],
-    exports: [
-      ...(module.exports ?? []),
-      EventStore,
-      SnapshotStore,
-      CheckpointStore,
-      EventSourcing,
-      ProjectionRunner,
-    ],
-  };
+  return extendModule(module, {
+    imports: [DiscoveryModule],
+    providers,
+    exports: [EventStore, SnapshotStore, CheckpointStore, EventSourcing, ProjectionRunner],
+  });
 }
 
 /**

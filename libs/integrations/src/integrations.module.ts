@@ -1,3 +1,4 @@
+import { extendModule } from '@infrastructure/configuration';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { HttpClients } from './http/http-clients.js';
 import { httpClientToken, INTEGRATIONS_OPTIONS } from './integrations.constants.js';
@@ -15,22 +16,15 @@ import {
 
 function withIntegrations(module: DynamicModule, names: readonly string[]): DynamicModule {
   const unique = [...new Set(names)];
-  return {
-    ...module,
+  return extendModule(module, {
     providers: [
-      ...(module.providers ?? []),
       optionsProvider(),
       clientsProvider(),
       healthProvider(),
       ...unique.map(clientProvider),
     ],
-    exports: [
-      ...(module.exports ?? []),
-      INTEGRATIONS_OPTIONS,
-      HttpClients,
-      ...unique.map(httpClientToken),
-    ],
-  };
+    exports: [INTEGRATIONS_OPTIONS, HttpClients, ...unique.map(httpClientToken)],
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { extendModule } from '@infrastructure/configuration';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { DeadLetters } from './dead-letters.js';
@@ -36,12 +37,10 @@ function withMessaging(module: DynamicModule): DynamicModule {
     MessagingServer,
     MessagingClient,
   ];
-  return {
-    ...module,
-    imports: [...(module.imports ?? []), DiscoveryModule],
-    providers: [...(module.providers ?? []), ...providers],
+  return extendModule(module, {
+    imports: [DiscoveryModule],
+    providers,
     exports: [
-      ...(module.exports ?? []),
       EventBus,
       DeadLetters,
       MessagingRuntime,
@@ -50,7 +49,7 @@ function withMessaging(module: DynamicModule): DynamicModule {
       MESSAGING_OPTIONS,
       MESSAGING_TRANSPORT,
     ],
-  };
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { extendModule } from '@infrastructure/configuration';
 import {
   Inject,
   Module,
@@ -124,10 +125,8 @@ function withMonitoring(module: DynamicModule, extras: MonitoringExtras): Dynami
       ? [{ provide: APP_INTERCEPTOR, useClass: TracingInterceptor }]
       : []),
   ];
-  return {
-    ...module,
+  return extendModule(module, {
     imports: [
-      ...(module.imports ?? []),
       // nestjs-pino gives the Nest LoggerService and the injectable PinoLogger over our root
       // logger. Its per-request pino-http middleware is not mounted: HttpObserverMiddleware writes
       // the access line and holds the request context (one middleware, one AsyncLocalStorage),
@@ -136,13 +135,11 @@ function withMonitoring(module: DynamicModule, extras: MonitoringExtras): Dynami
       TerminusModule.forRoot({ logger: false }),
     ],
     controllers: [
-      ...(module.controllers ?? []),
       createHealthController(healthPath),
       ...(metricsPath ? [createMetricsController(metricsPath)] : []),
     ],
-    providers: [...(module.providers ?? []), ...providers],
+    providers,
     exports: [
-      ...(module.exports ?? []),
       MONITORING_OPTIONS,
       MetricsService,
       RequestContext,
@@ -151,7 +148,7 @@ function withMonitoring(module: DynamicModule, extras: MonitoringExtras): Dynami
       ClsService,
       LoggerModule,
     ],
-  };
+  });
 }
 
 /**

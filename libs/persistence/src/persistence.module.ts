@@ -1,3 +1,4 @@
+import { extendModule } from '@infrastructure/configuration';
 import { Logger, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken, getEntityManagerToken } from '@nestjs/typeorm';
@@ -114,10 +115,8 @@ function withPersistence(module: DynamicModule, name: string): DynamicModule {
     },
     ...(connection ? [] : [UnitOfWork]),
   ];
-  return {
-    ...module,
+  return extendModule(module, {
     imports: [
-      ...(module.imports ?? []),
       ClsModule.registerPlugins([
         new ClsPluginTransactional({
           connectionName: connection,
@@ -125,9 +124,8 @@ function withPersistence(module: DynamicModule, name: string): DynamicModule {
         }),
       ]),
     ],
-    providers: [...(module.providers ?? []), ...providers],
+    providers,
     exports: [
-      ...(module.exports ?? []),
       optionsToken,
       targetToken,
       dataSourceToken,
@@ -135,7 +133,7 @@ function withPersistence(module: DynamicModule, name: string): DynamicModule {
       ...(connection ? [] : [UnitOfWork]),
       ClsModule,
     ],
-  };
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { extendModule } from '@infrastructure/configuration';
 import {
   ConfigurableModuleBuilder,
   Controller,
@@ -291,12 +292,10 @@ function withSecurity(module: DynamicModule): DynamicModule {
       inject: [REDIS],
     },
   ];
-  return {
-    ...module,
-    controllers: [...(module.controllers ?? []), JwksController],
-    providers: [...(module.providers ?? []), ...providers],
+  return extendModule(module, {
+    controllers: [JwksController],
+    providers,
     exports: [
-      ...(module.exports ?? []),
       SECURITY_OPTIONS,
       JwtManager,
       OidcVerifier,
@@ -307,7 +306,7 @@ function withSecurity(module: DynamicModule): DynamicModule {
       AuditLogger,
       TOKEN_VERIFIERS,
     ],
-  };
+  });
 }
 
 /**

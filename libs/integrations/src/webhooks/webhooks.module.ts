@@ -1,3 +1,4 @@
+import { extendModule } from '@infrastructure/configuration';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { WebhookDispatcher } from './webhook-dispatcher.service.js';
@@ -22,11 +23,9 @@ import {
 } from './webhooks.providers.js';
 
 function withWebhooks(module: DynamicModule): DynamicModule {
-  return {
-    ...module,
-    imports: [...(module.imports ?? []), DiscoveryModule],
+  return extendModule(module, {
+    imports: [DiscoveryModule],
     providers: [
-      ...(module.providers ?? []),
       optionsProvider(),
       ...replayStoreProviders(),
       metricsProvider(),
@@ -37,7 +36,6 @@ function withWebhooks(module: DynamicModule): DynamicModule {
       WebhookEndpointsCheck,
     ],
     exports: [
-      ...(module.exports ?? []),
       WEBHOOKS_OPTIONS,
       WebhookSender,
       WebhookDispatcher,
@@ -45,7 +43,7 @@ function withWebhooks(module: DynamicModule): DynamicModule {
       WebhookMetrics,
       WebhookSignatureGuard,
     ],
-  };
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { extendModule } from '@infrastructure/configuration';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BLOB_STORAGE_OPTIONS } from './blob-storage.constants.js';
 import {
@@ -13,16 +14,10 @@ import {
 import { BlobStore } from './blob-store.js';
 
 function withBlobStorage(module: DynamicModule): DynamicModule {
-  return {
-    ...module,
-    providers: [
-      ...(module.providers ?? []),
-      blobOptionsProvider(),
-      blobStoreProvider(),
-      blobLifecycleProvider(),
-    ],
-    exports: [...(module.exports ?? []), BLOB_STORAGE_OPTIONS, BlobStore],
-  };
+  return extendModule(module, {
+    providers: [blobOptionsProvider(), blobStoreProvider(), blobLifecycleProvider()],
+    exports: [BLOB_STORAGE_OPTIONS, BlobStore],
+  });
 }
 
 /**

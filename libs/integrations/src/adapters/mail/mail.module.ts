@@ -1,3 +1,4 @@
+import { extendModule } from '@infrastructure/configuration';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MAIL_OPTIONS } from './mail.constants.js';
 import {
@@ -9,16 +10,10 @@ import { mailHealthProvider, mailOptionsProvider, mailSenderProvider } from './m
 import { MailSender } from './mail-sender.js';
 
 function withMail(module: DynamicModule): DynamicModule {
-  return {
-    ...module,
-    providers: [
-      ...(module.providers ?? []),
-      mailOptionsProvider(),
-      mailSenderProvider(),
-      mailHealthProvider(),
-    ],
-    exports: [...(module.exports ?? []), MAIL_OPTIONS, MailSender],
-  };
+  return extendModule(module, {
+    providers: [mailOptionsProvider(), mailSenderProvider(), mailHealthProvider()],
+    exports: [MAIL_OPTIONS, MailSender],
+  });
 }
 
 /**
