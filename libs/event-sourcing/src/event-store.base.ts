@@ -1,30 +1,8 @@
-import type { DomainEvent } from '@infrastructure/messaging';
-import {
-  EventStore,
-  type AppendResult,
-  type EventStoreSubscription,
-  type ExpectedVersion,
-  type ReadAllOptions,
-  type ReadStreamOptions,
-  type RecordedEvent,
-  type StreamMetadata,
-} from './event-store.js';
+import { EventStore, type EventStoreSubscription, type RecordedEvent } from './event-store.js';
 
 /** Shared parts of the adapters: the append notification and the catch-up/live subscription. */
 export abstract class BaseEventStore extends EventStore {
   private waiters: Array<() => void> = [];
-
-  abstract override append(
-    streamId: string,
-    events: readonly DomainEvent[],
-    options?: { expectedVersion?: ExpectedVersion },
-  ): Promise<AppendResult>;
-  abstract override read(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
-  abstract override readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
-  abstract override version(streamId: string): Promise<number>;
-  abstract override headPosition(): Promise<number>;
-  abstract override setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void>;
-  abstract override streamMetadata(streamId: string): Promise<StreamMetadata>;
 
   appended(): Promise<void> {
     return new Promise((resolve) => this.waiters.push(resolve));

@@ -74,7 +74,6 @@ export class AuthGuard implements CanActivate {
     const request = ctx.switchToHttp().getRequest<HttpRequest>();
     const targets = [ctx.getHandler(), ctx.getClass()];
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) ?? false;
-    const route = `${request.method ?? 'GET'} ${pathOf(request)}`;
     if (isPublic) return true;
     try {
       const principal = await this.authenticate(request);
@@ -88,6 +87,7 @@ export class AuthGuard implements CanActivate {
       return true;
     } catch (error) {
       if (error instanceof AuthenticationError || error instanceof AccessDeniedError) {
+        const route = `${request.method ?? 'GET'} ${pathOf(request)}`;
         const denied = error instanceof AccessDeniedError;
         this.results?.inc({ result: denied ? 'forbidden' : 'unauthenticated', method: 'any' });
         this.log.info(

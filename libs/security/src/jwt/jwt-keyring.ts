@@ -112,6 +112,7 @@ const KID = /^[\x21-\x7e]{1,128}$/;
 export class JwtKeyring extends EventEmitter<{ change: [JwtKeyringChange] }> {
   private readonly log = getLogger('JwtKeyring');
   private readonly keys = new Map<string, KeyEntry>();
+  private algorithmList?: JwtAlgorithm[];
   private activeKidValue!: string;
   private readonly algorithm: JwtAlgorithm;
 
@@ -169,7 +170,8 @@ export class JwtKeyring extends EventEmitter<{ change: [JwtKeyringChange] }> {
 
   /** The distinct algorithms of the keys in the ring. */
   algorithms(): JwtAlgorithm[] {
-    return [...new Set([...this.keys.values()].map((k) => k.alg))];
+    // Asked on every verify: computed again only when the ring changes.
+    return (this.algorithmList ??= [...new Set([...this.keys.values()].map((k) => k.alg))]);
   }
 
   /** Whether a key with this id is in the ring. */
@@ -254,6 +256,7 @@ export class JwtKeyring extends EventEmitter<{ change: [JwtKeyringChange] }> {
       );
     }
     this.keys.delete(kid);
+    this.algorithmList = undefined;
     this.log.info({ kid, alg: entry.alg }, 'JwtKeyring: key retired');
     this.emit('change', { type: 'retired', kid, alg: entry.alg });
   }
@@ -268,6 +271,7 @@ export class JwtKeyring extends EventEmitter<{ change: [JwtKeyringChange] }> {
       throw new JwtConfigError(`JwtKeyring: duplicate key id "${entry.kid}"`);
     }
     this.keys.set(entry.kid, entry);
+    this.algorithmList = undefined;
     this.activeKidValue ??= entry.kid;
   }
 
