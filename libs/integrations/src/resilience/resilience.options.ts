@@ -118,6 +118,35 @@ export const resilienceSchema = z
   .object({ name: z.string().min(1).max(64).optional(), ...resilienceSchemaShape })
   .strict();
 
+/** One stage over its default: `false` off, else the given fields over the default's. */
+function stage<T extends object>(value: T | false | undefined, base: T | false | undefined) {
+  return value === false
+    ? false
+    : base === false || base === undefined
+      ? value
+      : { ...base, ...value };
+}
+
+/**
+ * `options` over an adapter's own `defaults`, stage by stage: `{ bulkhead: { maxConcurrent: 10 } }`
+ * keeps the default `maxQueue`; `false` turns a stage off.
+ */
+export function withResilienceDefaults(
+  options: ResilienceOptions | undefined,
+  defaults: ResilienceOptions,
+): ResilienceOptions {
+  const given = Object.fromEntries(
+    Object.entries(options ?? {}).filter(([, v]) => v !== undefined),
+  ) as ResilienceOptions;
+  return {
+    ...defaults,
+    ...given,
+    retry: stage(options?.retry, defaults.retry),
+    circuitBreaker: stage(options?.circuitBreaker, defaults.circuitBreaker),
+    bulkhead: stage(options?.bulkhead, defaults.bulkhead),
+  };
+}
+
 /** Applies defaults (does not validate: see `createPolicy`). */
 export function resolveResilienceOptions(o: ResilienceOptions = {}): ResolvedResilienceOptions {
   const cb = o.circuitBreaker;

@@ -23,11 +23,6 @@ import {
   type ResolvedWebhooksOptions,
 } from './webhooks.options.js';
 
-/** Statuses a retry may fix; every other non-2xx is the receiver refusing for good. */
-function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
 /**
  * Delivers `WebhookRequested` events: signs each attempt (Standard Webhooks; a fresh timestamp
  * per attempt, the same `webhook-id` on all) and POSTs the stored body with the target origin's
@@ -130,7 +125,8 @@ export class WebhookDispatcher {
 
 function classify(error: unknown, info: WebhookDeliveryInfo): Error {
   if (error instanceof HttpClientError) {
-    return isRetryableStatus(error.status)
+    // The client's own verdict (408, 429, 5xx but 501): anything else is a refusal for good.
+    return error.retryable
       ? new WebhookDeliveryError(info, error.status, undefined, error.retryAfterMs)
       : new WebhookRejectedError(info, error.status);
   }

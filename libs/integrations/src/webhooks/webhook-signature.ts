@@ -42,6 +42,7 @@ export function webhookSecretProblem(secret: string): string | undefined {
  * @throws TypeError naming the problem, never the secret.
  */
 export function webhookSecretKey(secret: WebhookSecretInput): Buffer {
+  if (Buffer.isBuffer(secret)) return secret; // WebhookKeys hold Buffers: no copy per signature
   if (typeof secret !== 'string') return Buffer.from(secret);
   const problem = webhookSecretProblem(secret);
   if (problem) throw new TypeError(`webhook secret ${problem}`);

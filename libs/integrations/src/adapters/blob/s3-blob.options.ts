@@ -1,7 +1,10 @@
 import { validateModuleOptions } from '@infrastructure/configuration';
 import { z } from 'zod';
 import type { ResilienceOptions } from '../../resilience/resilience.options.js';
-import { resilienceSchemaShape } from '../../resilience/resilience.options.js';
+import {
+  resilienceSchemaShape,
+  withResilienceDefaults,
+} from '../../resilience/resilience.options.js';
 import { BlobStorageConfigError } from './blob.errors.js';
 
 const MiB = 1024 * 1024;
@@ -149,7 +152,7 @@ export function resolveS3BlobStoreOptions(
     credentials: options.credentials,
     prefix: options.prefix ?? '',
     createBucketIfMissing: options.createBucketIfMissing ?? false,
-    resilience: { ...DEFAULT_BLOB_RESILIENCE, ...options.resilience },
+    resilience: withResilienceDefaults(options.resilience, DEFAULT_BLOB_RESILIENCE),
     connectTimeoutMs: options.connectTimeoutMs ?? 3000,
     socketTimeoutMs: options.socketTimeoutMs ?? 30_000,
     partSizeBytes: options.partSizeBytes ?? 8 * MiB,

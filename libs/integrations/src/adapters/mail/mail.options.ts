@@ -5,6 +5,7 @@ import { maskUrl } from '../../http/mask-url.js';
 import {
   resilienceSchemaShape,
   resolveResilienceOptions,
+  withResilienceDefaults,
   type ResilienceOptions,
   type ResolvedResilienceOptions,
 } from '../../resilience/resilience.options.js';
@@ -167,23 +168,27 @@ const schema = z
     }
   });
 
-function withDefaults<T extends object>(value: T | false | undefined, defaults: T): T | false {
-  return value === false ? false : { ...defaults, ...value };
-}
-
 /** Mail defaults of the resilience stages (SMTP is slower than HTTP, and mail is background work). */
 function resilienceOf(o: MailOptions): ResolvedResilienceOptions {
-  return resolveResilienceOptions({
-    name: MAIL_POLICY_NAME,
-    timeoutMs: o.timeoutMs ?? 60_000,
-    attemptTimeoutMs: o.attemptTimeoutMs ?? 20_000,
-    retry: withDefaults(o.retry, { maxAttempts: 2, initialDelayMs: 500, maxDelayMs: 5000 }),
-    circuitBreaker: withDefaults(o.circuitBreaker, {
-      consecutiveFailures: 5,
-      halfOpenAfterMs: 30_000,
-    }),
-    bulkhead: withDefaults(o.bulkhead, { maxConcurrent: 10, maxQueue: 1000 }),
-  });
+  return resolveResilienceOptions(
+    withResilienceDefaults(
+      {
+        timeoutMs: o.timeoutMs,
+        attemptTimeoutMs: o.attemptTimeoutMs,
+        retry: o.retry,
+        circuitBreaker: o.circuitBreaker,
+        bulkhead: o.bulkhead,
+      },
+      {
+        name: MAIL_POLICY_NAME,
+        timeoutMs: 60_000,
+        attemptTimeoutMs: 20_000,
+        retry: { maxAttempts: 2, initialDelayMs: 500, maxDelayMs: 5000 },
+        circuitBreaker: { consecutiveFailures: 5, halfOpenAfterMs: 30_000 },
+        bulkhead: { maxConcurrent: 10, maxQueue: 1000 },
+      },
+    ),
+  );
 }
 
 function decoded(value: string): string {

@@ -1,3 +1,4 @@
+import { loadDriver } from '@infrastructure/persistence';
 import { getLogger } from '@infrastructure/monitoring';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type {
@@ -6,7 +7,7 @@ import type {
   SMTPPoolSentMessageInfo,
   Transporter,
 } from 'nodemailer';
-import { IntegrationsConfigError, OperationTimeoutError } from '../../../errors.js';
+import { OperationTimeoutError } from '../../../errors.js';
 import { ResiliencePolicy, type CircuitStateName } from '../../../resilience/resilience.policy.js';
 import { MailTransientError } from '../errors.js';
 import { prepareMail, type PreparedMail } from '../mail-message.js';
@@ -18,34 +19,19 @@ import { toMailError } from '../smtp-error.js';
 type Nodemailer = (typeof import('nodemailer'))['default'];
 type SmtpPool = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
 
-function isModuleNotFound(error: unknown, pkg: string): boolean {
-  const e = error as { code?: string; message?: string } | null;
-  return (
-    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
-    typeof e.message === 'string' &&
-    e.message.includes(pkg)
-  );
-}
-
 /**
  * Loads nodemailer only when SMTP is configured (apps on the memory or log transport never load
- * it). Missing → an error with the install line; installed but broken → its own error.
+ * it). Missing → `MissingDependencyError` with the install line (persistence's `loadDriver`).
  */
 export async function loadNodemailer(
-  importer: (pkg: string) => Promise<unknown> = (pkg) => import(pkg),
+  importer?: (pkg: string) => Promise<unknown>,
 ): Promise<Nodemailer> {
-  try {
-    const mod = (await importer('nodemailer')) as { default?: Nodemailer } & Nodemailer;
-    return mod.default ?? mod;
-  } catch (error) {
-    if (isModuleNotFound(error, 'nodemailer')) {
-      throw new IntegrationsConfigError(
-        'MailModule transport "smtp" needs "nodemailer". Run: npm install nodemailer',
-        { cause: error },
-      );
-    }
-    throw error;
-  }
+  const mod = await loadDriver<{ default?: Nodemailer } & Nodemailer>(
+    'nodemailer',
+    'MailModule transport "smtp"',
+    importer,
+  );
+  return mod.default ?? mod;
 }
 
 /** The nodemailer pool options of resolved SMTP options. */
