@@ -45,3 +45,4 @@ export {
   LockUnavailableError,
   MissingDependencyError,
 } from './errors.js';
+export { openRedis, type RedisConnectionSettings } from './redis/redis-connection.js';

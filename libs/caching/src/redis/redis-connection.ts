@@ -1,35 +1,45 @@
 import { maskUrlPassword } from '@infrastructure/configuration';
+import { withTimeout } from '@infrastructure/monitoring';
 import { loadDriver } from '@infrastructure/persistence';
 import type * as IORedis from 'ioredis';
 import type { Redis } from 'ioredis';
 import { CachingConfigError } from '../errors.js';
 
-/** Settings of the connections the caching lib opens. */
+/** Settings of a Redis connection opened by {@link openRedis}. */
 export interface RedisConnectionSettings {
   url: string;
   connectTimeoutMs: number;
   /** Connection name shown by `CLIENT LIST`. */
   name: string;
+  /** Bound of each command (ioredis `commandTimeout`). @default none */
+  commandTimeoutMs?: number;
+  /** Who opens it, in errors. @default 'CachingModule' */
+  owner?: string;
+  /** The option (and variable) the URL came from, in errors. @default 'options.redis.url (REDIS_URL)' */
+  source?: string;
+  /** The error class of an unusable URL or a refused password. @default CachingConfigError */
+  configError?: new (message: string, options?: ErrorOptions) => Error;
 }
 
 const AUTH_ERROR = /WRONGPASS|NOAUTH|invalid password|invalid username/i;
 
-/** Where the URL came from, for error messages. */
-const SOURCE = 'options.redis.url (REDIS_URL)';
-
 /**
- * Opens an ioredis connection for the cache: commands fail at once while disconnected (no
- * offline queue: a cache must not queue reads behind an outage), reconnects forever with a capped
- * backoff, and waits up to `connectTimeoutMs` for the first connection.
+ * Opens an ioredis connection for a fail-fast user (the cache, the webhook replay store):
+ * commands fail at once while disconnected (no offline queue: nothing queues behind an outage),
+ * reconnects forever with a capped backoff, and waits up to `connectTimeoutMs` for the first
+ * connection.
  *
- * A wrong password, or a URL ioredis cannot use, fails with {@link CachingConfigError} naming
- * `REDIS_URL`; a server that is merely unreachable does not (the cache starts degraded and
- * recovers when Redis comes back): `reachable` tells which.
+ * A wrong password, or a URL ioredis cannot use, fails with `configError` naming the `source`;
+ * a server that is merely unreachable does not (the user starts degraded and recovers when Redis
+ * comes back): `reachable` tells which.
  */
 export async function openRedis(
   settings: RedisConnectionSettings,
 ): Promise<{ client: Redis; reachable: boolean; error?: Error }> {
-  const { Redis } = await loadDriver<typeof IORedis>('ioredis', 'CachingModule store "redis"');
+  const owner = settings.owner ?? 'CachingModule';
+  const source = settings.source ?? 'options.redis.url (REDIS_URL)';
+  const ConfigError = settings.configError ?? CachingConfigError;
+  const { Redis } = await loadDriver<typeof IORedis>('ioredis', `${owner} Redis`);
   let client: Redis;
   try {
     client = new Redis(settings.url, {
@@ -38,13 +48,15 @@ export async function openRedis(
       maxRetriesPerRequest: 0,
       connectTimeout: settings.connectTimeoutMs,
       connectionName: settings.name,
+      ...(settings.commandTimeoutMs ? { commandTimeout: settings.commandTimeoutMs } : {}),
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
       // RESP2: plain replies (MGET arrays, pub/sub messages) on every server version.
       protocol: 2,
     });
   } catch (error) {
-    throw new CachingConfigError(
-      `CachingModule: ${SOURCE} is not usable (${maskUrlPassword(settings.url)}): ${(error as Error).message}`,
+    throw new ConfigError(
+      `${owner}: ${source} is not usable (${maskUrlPassword(settings.url)}): ${(error as Error).message}`,
+      { cause: error },
     );
   }
   // The reason (WRONGPASS, ECONNREFUSED...) arrives as an 'error' event; connect() only says
@@ -53,7 +65,11 @@ export async function openRedis(
   const remember = (e: Error) => (lastError = e);
   client.on('error', remember);
   try {
-    await withTimeout(client.connect(), settings.connectTimeoutMs);
+    await withTimeout(
+      client.connect(),
+      settings.connectTimeoutMs,
+      `no connection within ${settings.connectTimeoutMs} ms`,
+    );
     client.off('error', remember);
     client.on('error', () => {});
     return { client, reachable: true };
@@ -64,24 +80,15 @@ export async function openRedis(
     const message = error.message ?? String(error);
     if (AUTH_ERROR.test(message)) {
       client.disconnect();
-      throw new CachingConfigError(
-        `CachingModule: ${SOURCE} was refused by Redis at ${maskUrlPassword(settings.url)}: ${message}. Check the user and password in REDIS_URL.`,
+      throw new ConfigError(
+        `${owner}: ${source} was refused by Redis at ${maskUrlPassword(settings.url)}: ${message}. Check the user and password.`,
+        { cause: error },
       );
     }
     // Unreachable: keep the client (it reconnects in the background); the cache runs degraded.
     if (client.status === 'wait') client.connect().catch(() => {});
     return { client, reachable: false, error };
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no connection within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** `redis://user:***@host:port/db` for logs. */

@@ -1,7 +1,6 @@
+import { openRedis } from '@infrastructure/caching';
 import { maskUrlPassword } from '@infrastructure/configuration';
 import { getLogger } from '@infrastructure/monitoring';
-import { loadDriver } from '@infrastructure/persistence';
-import type * as IORedis from 'ioredis';
 import type { Redis } from 'ioredis';
 import { WebhookReplayStoreUnavailableError, WebhooksConfigError } from '../errors.js';
 import { WebhookReplayStore } from '../webhook-replay.store.js';
@@ -15,8 +14,6 @@ export interface RedisReplayConnectOptions {
   /** Wait for the first connection, and bound of each command. @default 1000 */
   timeoutMs?: number;
 }
-
-const AUTH_ERROR = /WRONGPASS|NOAUTH|invalid password|invalid username/i;
 
 /**
  * {@link WebhookReplayStore} on Redis, shared by every instance: `SET <prefix><id> 1 NX EX <ttl>`
@@ -43,35 +40,19 @@ export class RedisWebhookReplayStore extends WebhookReplayStore {
    * it is back).
    */
   static async connect(options: RedisReplayConnectOptions): Promise<RedisWebhookReplayStore> {
-    const { Redis: Client } = await loadDriver<typeof IORedis>(
-      'ioredis',
-      'WebhooksModule replay store "redis"',
-    );
     const timeoutMs = options.timeoutMs ?? 1000;
-    const client = new Client(options.url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: timeoutMs,
-      commandTimeout: timeoutMs,
-      connectionName: 'webhooks-replay',
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    const { client, reachable, error } = await openRedis({
+      url: options.url,
+      connectTimeoutMs: timeoutMs,
+      commandTimeoutMs: timeoutMs,
+      name: 'webhooks-replay',
+      owner: 'WebhooksModule',
+      source: 'options.replay.url',
+      configError: WebhooksConfigError,
     });
-    let lastError: Error | undefined;
-    client.on('error', (e: Error) => (lastError = e));
-    try {
-      await client.connect();
-    } catch (caught) {
-      const message = (lastError ?? (caught as Error)).message;
-      if (AUTH_ERROR.test(message)) {
-        client.disconnect();
-        throw new WebhooksConfigError(
-          `WebhooksModule: options.replay.url was refused by Redis at ${maskUrlPassword(options.url)}: ${message}`,
-          { cause: caught },
-        );
-      }
+    if (!reachable) {
       getLogger('RedisWebhookReplayStore').warn(
-        { redis: maskUrlPassword(options.url), reason: message },
+        { redis: maskUrlPassword(options.url), reason: error?.message },
         'Redis unreachable at boot: webhooks are refused with 503 until it is back',
       );
     }
