@@ -10,7 +10,7 @@ import {
   resolvePersistenceOptions,
   UnitOfWork,
 } from '@infrastructure/persistence';
-import { TestDatabase, testMonitoringOptions } from '@infrastructure/testing';
+import { LogCapture, TestDatabase, testMonitoringOptions } from '@infrastructure/testing';
 import {
   AUDIT_LOG_TABLE,
   AuditActions,
@@ -26,15 +26,15 @@ const servers = [
   ['MariaDB', 'mysql://root@127.0.0.1:3306/test'],
 ] as const;
 
-const lines: string[] = [];
-const records = () => lines.map((l) => JSON.parse(l) as Record<string, any>);
+const logs = new LogCapture();
+const records = () => logs.records;
 
 async function app(db: TestDatabase): Promise<TestingModule> {
   const ref = await Test.createTestingModule({
     imports: [
       MonitoringModule.forRoot(
         testMonitoringOptions({
-          logging: { level: 'info', destination: { write: (l: string) => lines.push(l) } },
+          logging: { level: 'info', destination: logs },
         }),
       ),
       PersistenceModule.forRoot(db.moduleOptions()),
@@ -71,7 +71,7 @@ describe.each(servers)('AuditLogger on %s', (_label, server) => {
   });
 
   it('writes a row and one log line with the correlation id, secrets redacted', async () => {
-    lines.length = 0;
+    logs.clear();
     const result = await ref
       .get(RequestContext)
       .run({ correlationId: 'corr-audit-1', userId: 'user-7' }, () =>
@@ -115,7 +115,7 @@ describe.each(servers)('AuditLogger on %s', (_label, server) => {
         hash: result.hash,
       },
     });
-    expect(lines.join('')).not.toMatch(/canary/);
+    expect(logs.text).not.toMatch(/canary/);
   });
 
   it('chains rows: each prev_hash is the previous hash, and the chain verifies', async () => {
@@ -255,7 +255,7 @@ describe('AuditLogger when the database is down', () => {
       imports: [
         MonitoringModule.forRoot(
           testMonitoringOptions({
-            logging: { level: 'info', destination: { write: (l: string) => lines.push(l) } },
+            logging: { level: 'info', destination: logs },
           }),
         ),
       ],
@@ -268,7 +268,7 @@ describe('AuditLogger when the database is down', () => {
   });
 
   it('by default logs the record at error, counts the failure, and lets the caller go on', async () => {
-    lines.length = 0;
+    logs.clear();
     const audit = new AuditLogger({ dataSource: down, metrics, createTables: false });
     const result = await audit.record({
       action: 'auth.login',

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MonitoringModule } from '@infrastructure/monitoring';
-import { TestDatabase, testMonitoringOptions } from '@infrastructure/testing';
+import { LogCapture, TestDatabase, testMonitoringOptions } from '@infrastructure/testing';
 import {
   DecryptionError,
   Encryptor,
@@ -111,14 +111,14 @@ describe.each(servers)('encryptedColumn on %s', (_label, server) => {
 
 describe('PasswordHasher defaults', () => {
   let ref: TestingModule;
-  const lines: string[] = [];
+  const logs = new LogCapture();
 
   beforeAll(async () => {
     ref = await Test.createTestingModule({
       imports: [
         MonitoringModule.forRoot(
           testMonitoringOptions({
-            logging: { level: 'debug', destination: { write: (l: string) => lines.push(l) } },
+            logging: { level: 'debug', destination: logs },
           }),
         ),
       ],
@@ -146,9 +146,9 @@ describe('PasswordHasher defaults', () => {
 
   it('logs why a stored hash was rejected at debug, without the password or the hash', async () => {
     const hasher = new PasswordHasher();
-    lines.length = 0;
+    logs.clear();
     expect(await hasher.verify('pw-not-logged', '$argon2id$v=19$garbage-hash-text')).toBe(false);
-    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = logs.records;
     expect(records).toContainEqual(
       expect.objectContaining({
         level: 'debug',
@@ -157,7 +157,7 @@ describe('PasswordHasher defaults', () => {
         reason: 'not a PHC string',
       }),
     );
-    expect(lines.join('')).not.toContain('pw-not-logged');
-    expect(lines.join('')).not.toContain('garbage-hash-text');
+    expect(logs.text).not.toContain('pw-not-logged');
+    expect(logs.text).not.toContain('garbage-hash-text');
   });
 });

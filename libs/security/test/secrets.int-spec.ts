@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLogger, MonitoringModule } from '@infrastructure/monitoring';
-import { testMonitoringOptions } from '@infrastructure/testing';
+import { LogCapture, testMonitoringOptions } from '@infrastructure/testing';
 import {
   createSecretsProvider,
   DirectorySecretsProvider,
@@ -22,7 +22,7 @@ import {
 } from '../src/secrets/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'secrets-int-'));
-const lines: string[] = [];
+const logs = new LogCapture();
 let ref: TestingModule;
 let generation = 0;
 
@@ -69,7 +69,7 @@ beforeAll(async () => {
     imports: [
       MonitoringModule.forRoot(
         testMonitoringOptions({
-          logging: { level: 'debug', destination: { write: (l: string) => lines.push(l) } },
+          logging: { level: 'debug', destination: logs },
         }),
       ),
     ],
@@ -197,7 +197,7 @@ describe('secret values in logs', () => {
     kubeletWrite(dir, { DB_PASSWORD: 'leak-canary-one' });
     const secrets = new DirectorySecretsProvider({ directory: dir, pollIntervalMs: 0 });
     try {
-      lines.length = 0;
+      logs.clear();
       const password = secrets.require('DB_PASSWORD');
       const log = getLogger('App');
       log.info(
@@ -216,9 +216,9 @@ describe('secret values in logs', () => {
       kubeletWrite(dir, { DB_PASSWORD: 'leak-canary-two' });
       await changed;
       await new Promise((r) => setImmediate(r)); // the async listener's rejection is logged
-      const text = lines.join('');
+      const text = logs.text;
       expect(text).not.toContain('leak-canary');
-      const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      const records = logs.records;
       expect(records).toContainEqual(
         // `password` is caught by the logger's key redaction; under an innocent key, `***`.
         expect.objectContaining({

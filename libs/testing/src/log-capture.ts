@@ -10,6 +10,11 @@ export class LogCapture {
     this.lines.push(line);
   }
 
+  /** Forgets what was captured so far (before the part of a test that is asserted on). */
+  clear(): void {
+    this.clear();
+  }
+
   /** Every line as parsed JSON. */
   get records(): Array<Record<string, any>> {
     return this.lines.map((l) => JSON.parse(l) as Record<string, any>);
