@@ -12,7 +12,7 @@ export class LogCapture {
 
   /** Forgets what was captured so far (before the part of a test that is asserted on). */
   clear(): void {
-    this.clear();
+    this.lines.length = 0;
   }
 
   /** Every line as parsed JSON. */
