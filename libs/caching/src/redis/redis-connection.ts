@@ -33,6 +33,12 @@ const AUTH_ERROR = /WRONGPASS|NOAUTH|invalid password|invalid username/i;
  * a server that is merely unreachable does not (the user starts degraded and recovers when Redis
  * comes back): `reachable` tells which.
  */
+/**
+ * ioredis 6 speaks RESP3 unless told otherwise; 5 (the line typeorm's peer range allows) only
+ * speaks RESP2 and has no `protocol` option. Spread in, it pins RESP2 on both.
+ */
+export const RESP2: object = { protocol: 2 };
+
 export async function openRedis(
   settings: RedisConnectionSettings,
 ): Promise<{ client: Redis; reachable: boolean; error?: Error }> {
@@ -51,7 +57,7 @@ export async function openRedis(
       ...(settings.commandTimeoutMs ? { commandTimeout: settings.commandTimeoutMs } : {}),
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
       // RESP2: plain replies (MGET arrays, pub/sub messages) on every server version.
-      protocol: 2,
+      ...RESP2,
     });
   } catch (error) {
     throw new ConfigError(

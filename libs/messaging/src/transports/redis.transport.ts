@@ -167,8 +167,9 @@ export class RedisTransport implements Transport {
     const { Redis } = await loadDriver<typeof IORedis>('ioredis', 'Redis transport');
     const redis = new Redis(this.url, {
       lazyConnect: true,
-      // RESP2 keeps XREADGROUP replies as [[stream, entries]] (RESP3 makes them maps).
-      protocol: 2,
+      // RESP2 keeps XREADGROUP replies as [[stream, entries]] (RESP3 makes them maps); ioredis 5
+      // has no `protocol` option (RESP2 only), 6 defaults to RESP3.
+      ...({ protocol: 2 } as object),
       connectionName: this.connectionName('cmd'),
     });
     this.watch(redis, 'command');
