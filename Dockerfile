@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The sample API. Build: docker build -t sample-api .   Run: docker compose up
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # Native addons (better-sqlite3, argon2) build from source with node-gyp.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
@@ -10,7 +10,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./package.json

@@ -88,6 +88,28 @@ describe('Dockerfile', () => {
   });
 });
 
+describe('Node.js runtime', () => {
+  const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+  const floorMajor = Number(/>=\s*(\d+)\./.exec(engines)?.[1]);
+
+  it('declares a floor on a supported line (22 or later)', () => {
+    expect(engines).toMatch(/^>=\d+\.\d+\.\d+$/);
+    expect(floorMajor).toBeGreaterThanOrEqual(22);
+  });
+
+  it('pins 24 for nvm and friends, and builds the image on 24', () => {
+    expect(read('.nvmrc').trim()).toBe('24');
+    expect(read('.node-version').trim()).toBe('24');
+    const bases = [...read('Dockerfile').matchAll(/^FROM node:(\d+)-/gm)].map((m) => m[1]);
+    expect(bases.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(bases)).toEqual(new Set(['24']));
+  });
+
+  it('is the line the running tests use', () => {
+    expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(floorMajor);
+  });
+});
+
 describe('README.md', () => {
   const readme = read('README.md');
 

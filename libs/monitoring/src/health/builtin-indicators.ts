@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
 import { HealthDegradedError, type HealthRegistry } from './health.registry.js';
 import type { ResolvedMonitoringOptions } from '../monitoring.options.js';
 
@@ -14,7 +14,7 @@ export function registerBuiltinIndicators(
   options: ResolvedMonitoringOptions,
 ): () => void {
   const { eventLoopLagMs, heapUsedBytes, rssBytes, disk } = options.health;
-  const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  const histogram: ELDHistogram = monitorEventLoopDelay({ resolution: 20 });
   histogram.enable();
 
   registry.register(
