@@ -22,10 +22,9 @@ export default defineConfig({
   test: {
     // The JSON report feeds .ci/run's closing "N passed, M failed" line.
     reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
+    // Since vitest 5 an inline project extends this file: the plugins and resolve apply to each.
     projects: [
       {
-        plugins,
-        resolve,
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
@@ -39,8 +38,6 @@ export default defineConfig({
         },
       },
       {
-        plugins,
-        resolve,
         test: {
           name: 'int',
           sequence: { groupOrder: 0 },
@@ -56,8 +53,6 @@ export default defineConfig({
         },
       },
       {
-        plugins,
-        resolve,
         test: {
           // Drills disrupt the shared brokers: after every other project, one file at a time.
           name: 'drill',
