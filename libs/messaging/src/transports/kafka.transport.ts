@@ -863,7 +863,7 @@ function errorText(error: unknown): string {
         .map((e) => (e instanceof Error ? e.message : String(e)))
         .filter((m) => m && m !== error.message)
     : [];
-  return [error.message, ...new Set(inner)].join(': ');
+  return [...new Set([error.message, ...inner])].map((m) => m.replace(/\.$/, '')).join(': ');
 }
 
 /** Builds the Kafka transport (@platformatic/kafka is loaded on `connect`). */
