@@ -32,7 +32,10 @@ describe('kafka transport with the real @platformatic/kafka client', () => {
       serviceName: 'x',
     });
     const started = Date.now();
-    const error = await t.connect().catch((e: unknown) => e as Error);
+    const error = await t.connect().then(
+      () => new Error('connected'),
+      (e: unknown) => e as Error,
+    );
     const took = Date.now() - started;
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toContain(`cannot connect to kafka://u:***@127.0.0.1:${port}`);
@@ -40,7 +43,7 @@ describe('kafka transport with the real @platformatic/kafka client', () => {
     expect(error.message).not.toContain('s3cret');
     expect(took).toBeLessThan(10_000); // ≈ 3.1 s: the client's 3 retries, 1 s apart
     const pingStarted = Date.now();
-    await expect(t.ping()).rejects.toThrow();
+    await expect(t.ping()).rejects.toThrow(/connect|refused|broker/i);
     expect(Date.now() - pingStarted).toBeLessThan(2_500); // pingTimeoutMs (2 s) bounds it
     await t.close();
     await t.close();
