@@ -1,111 +1,144 @@
 /**
- * The part of the Kafka client (kafkajs 2.x) the transport uses, written out so the unit tests can
- * hand in an in-memory fake. kafkajs' own objects satisfy these types structurally (checked in
- * `kafka.transport.ts` where the real client is built).
+ * The part of the Kafka client (@platformatic/kafka 2.x) the transport uses, written out so the
+ * tests can hand in an in-memory fake that speaks the same API: `Producer.send`, `Consumer.consume`
+ * (a `MessagesStream`, a Node.js object-mode Readable of `Message`s with `commit()`), the consumer's
+ * `consumer:group:join` event, `Consumer.listOffsets`, `Admin.createTopics`/`metadata`/
+ * `deleteGroups`. The library's own classes satisfy these types structurally (checked in
+ * `kafka.transport.ts` where the real client is built). Keys, values and header keys/values are
+ * Buffers (the library's default no-op serialisers).
  */
 
-/** Header values as the client hands them over (Buffers from the broker). */
-export type KafkaHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
-
-/** One fetched record. */
-export interface KafkaRecord {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: KafkaHeaders;
-}
-
-/** One record to produce; `value: null` is a tombstone (compacted topics). */
-export interface KafkaOutgoingRecord {
-  key?: Buffer | string | null;
-  value: Buffer | string | null;
-  headers?: KafkaHeaders;
-}
-
-export interface KafkaBatch {
+/** One consumed record (`Message<Buffer, Buffer, Buffer, Buffer>`). */
+export interface KafkaMessage {
   topic: string;
   partition: number;
-  messages: KafkaRecord[];
-  lastOffset(): string;
+  offset: bigint;
+  /** undefined for a null key. */
+  key?: Buffer;
+  /** undefined for a null value (a tombstone). */
+  value?: Buffer;
+  headers: Map<Buffer, Buffer>;
+  /** Commits `offset + 1` for this partition (coalesced with other commits of the stream). */
+  commit(): void | Promise<void>;
 }
 
-/** What `eachBatch` receives (kafkajs `EachBatchPayload`). */
-export interface KafkaBatchPayload {
-  batch: KafkaBatch;
-  /** Marks `offset` as processed: the next fetch of this partition starts after it. */
-  resolveOffset(offset: string): void;
-  heartbeat(): Promise<void>;
-  /** Pauses fetching this partition; returns the function that resumes it. */
-  pause(): () => void;
-  commitOffsetsIfNecessary(offsets?: {
-    topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
-  }): Promise<void>;
-  isRunning(): boolean;
-  /** True when a seek is pending for this partition: the rest of the batch is obsolete. */
-  isStale(): boolean;
+/** One record to produce; `value: undefined` is a tombstone (compacted topics). */
+export interface KafkaOutgoingMessage {
+  topic: string;
+  key?: Buffer;
+  value?: Buffer;
+  headers?: Map<Buffer, Buffer>;
 }
 
-export interface KafkaProducerLike {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  sendBatch(batch: {
-    acks?: number;
-    timeout?: number;
-    topicMessages?: Array<{ topic: string; messages: KafkaOutgoingRecord[] }>;
-  }): Promise<unknown>;
+/** The consumer's messages stream (`MessagesStream`): a Readable in object mode. */
+export interface KafkaMessagesStream {
+  on(event: 'data', listener: (message: KafkaMessage) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  on(event: 'close', listener: () => void): this;
+  on(event: 'fetch', listener: () => void): this;
+  pause(): this;
+  resume(): this;
+  /** Stops fetching and ends the stream (waits for a commit in flight). */
+  close(): Promise<void>;
+  /** Next offset to fetch per `topic:partition`. */
+  readonly offsetsToFetch: Map<string, bigint>;
+  /** Messages fetched but not yet emitted (buffered while paused). */
+  readonly readableLength: number;
+}
+
+export interface KafkaConsumeOptions {
+  topics: string[];
+  /** `committed`: the group's committed offset, else `fallbackMode`. `earliest`: from the start. */
+  mode: 'committed' | 'earliest';
+  fallbackMode?: 'earliest' | 'latest';
+  autocommit: false;
+  maxWaitTime?: number;
+  highWaterMark?: number;
+  sessionTimeout?: number;
+  rebalanceTimeout?: number;
+  heartbeatInterval?: number;
+}
+
+export interface KafkaGroupJoin {
+  groupId: string;
+  memberId: string;
+  generationId?: number;
+  assignments?: Array<{ topic: string; partitions: number[] }>;
 }
 
 export interface KafkaConsumerLike {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  subscribe(subscription: { topics: string[]; fromBeginning?: boolean }): Promise<void>;
-  run(config: {
-    autoCommit?: boolean;
-    eachBatchAutoResolve?: boolean;
-    partitionsConsumedConcurrently?: number;
-    eachBatch?: (payload: KafkaBatchPayload) => Promise<void>;
-  }): Promise<void>;
-  seek(target: { topic: string; partition: number; offset: string }): void;
+  consume(options: KafkaConsumeOptions): Promise<KafkaMessagesStream>;
+  /** End offsets (`timestamp` -1n, the default) or start offsets (-2n), per topic by partition. */
+  listOffsets(options: { topics: string[]; timestamp?: bigint }): Promise<Map<string, bigint[]>>;
+  on(event: 'consumer:group:join', listener: (payload: KafkaGroupJoin) => void): this;
+  /** Leaves the group; `force` closes the streams first. */
+  close(force?: boolean): Promise<void>;
+}
+
+export interface KafkaProducerLike {
+  send(options: { messages: KafkaOutgoingMessage[]; acks?: number }): Promise<unknown>;
+  close(force?: boolean): Promise<void>;
 }
 
 export interface KafkaAdminLike {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
   createTopics(options: {
-    waitForLeaders?: boolean;
-    topics: Array<{
-      topic: string;
-      numPartitions?: number;
-      replicationFactor?: number;
-      configEntries?: Array<{ name: string; value: string }>;
-    }>;
-  }): Promise<boolean>;
-  fetchTopicOffsets(
-    topic: string,
-  ): Promise<Array<{ partition: number; offset: string; high: string; low: string }>>;
-  describeCluster(): Promise<unknown>;
-  deleteGroups(groupIds: string[]): Promise<unknown>;
+    topics: string[];
+    partitions?: number;
+    replicas?: number;
+    configs?: Array<{ name: string; value?: string | null }>;
+  }): Promise<unknown>;
+  /** Cluster metadata; `topics: []` asks for the brokers only. */
+  metadata(options: {
+    topics: string[];
+    forceUpdate?: boolean;
+    retries?: number;
+  }): Promise<unknown>;
+  deleteGroups(options: { groups: string[] }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Chooses a partition for a record; `key` is the serialised key (undefined without a key). */
+export type KafkaPartitioner = (
+  message: { topic: string; key?: unknown },
+  key: Buffer | undefined,
+  context: { metadata: unknown },
+) => number;
+
+export interface KafkaProducerConfig {
+  idempotent: boolean;
+  acks: number;
+  partitioner: KafkaPartitioner;
+  autocreateTopics: boolean;
 }
 
 export interface KafkaConsumerConfig {
   groupId: string;
+  autocommit: false;
   sessionTimeout?: number;
   rebalanceTimeout?: number;
   heartbeatInterval?: number;
-  maxWaitTimeInMs?: number;
-  allowAutoTopicCreation?: boolean;
-  retry?: { restartOnFailure?: (error: Error) => Promise<boolean> };
+  autocreateTopics?: boolean;
 }
 
-export interface KafkaProducerConfig {
-  idempotent?: boolean;
-  maxInFlightRequests?: number;
-  allowAutoTopicCreation?: boolean;
-}
-
-/** The client: a factory of producers, consumers and admin clients sharing one broker list. */
+/**
+ * The client: a factory of producers, consumers and admin clients sharing one broker list and the
+ * connection settings (client id, TLS, SASL, timeouts).
+ */
 export interface KafkaClientLike {
-  producer(config?: KafkaProducerConfig): KafkaProducerLike;
+  producer(config: KafkaProducerConfig): KafkaProducerLike;
   consumer(config: KafkaConsumerConfig): KafkaConsumerLike;
   admin(): KafkaAdminLike;
 }
+
+/** Error codes of the Kafka protocol (`ProtocolError.apiId`), found anywhere in an error chain. */
+export function hasKafkaError(error: unknown, apiId: string, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 5) return false;
+  const e = error as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  if (e.apiId === apiId) return true;
+  if (Array.isArray(e.errors) && e.errors.some((x) => hasKafkaError(x, apiId, depth + 1)))
+    return true;
+  return hasKafkaError(e.cause, apiId, depth + 1);
+}
+
+/** `topic:partition`, the key the client uses in `offsetsToFetch`. */
+export const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;

@@ -1,14 +1,19 @@
 import type { getLogger } from '@infrastructure/monitoring';
 import type { DeadLetterRecord } from './transport.js';
-import type {
-  KafkaAdminLike,
-  KafkaBatchPayload,
-  KafkaClientLike,
-  KafkaConsumerLike,
+import {
+  partitionKey,
+  type KafkaAdminLike,
+  type KafkaClientLike,
+  type KafkaConsumerLike,
+  type KafkaMessage,
+  type KafkaMessagesStream,
 } from './kafka.client.js';
 import { decodeHeaders, HEADER } from './kafka.topology.js';
 
 type Logger = ReturnType<typeof getLogger>;
+
+/** `listOffsets` timestamp for the first offset of each partition. */
+const EARLIEST = -2n;
 
 /**
  * The current content of the compacted dead-letter topic, read from its beginning by a consumer
@@ -19,8 +24,12 @@ type Logger = ReturnType<typeof getLogger>;
  */
 export class KafkaDeadLetterView {
   private consumer?: KafkaConsumerLike;
+  private stream?: KafkaMessagesStream;
   private starting?: Promise<void>;
+  private failure?: Error;
+  private closed = false;
   private readonly letters = new Map<string, DeadLetterRecord>();
+  /** Next offset after the last record seen, by partition. */
   private readonly positions = new Map<number, bigint>();
   private progress: Array<() => void> = [];
 
@@ -45,56 +54,83 @@ export class KafkaDeadLetterView {
   }
 
   async close(): Promise<void> {
-    const consumer = this.consumer;
-    this.consumer = undefined;
+    this.closed = true;
     this.wake();
-    if (!consumer) return;
     await this.starting?.catch(() => undefined);
-    await consumer.disconnect();
+    const started = await this.stop();
     // The group never committed, so the broker drops it on its own; deleting is just tidier.
-    await this.admin.deleteGroups([this.groupId]).catch(() => undefined);
+    if (started) await this.admin.deleteGroups({ groups: [this.groupId] }).catch(() => undefined);
+  }
+
+  private async stop(): Promise<boolean> {
+    const { consumer, stream } = this;
+    this.consumer = undefined;
+    this.stream = undefined;
+    this.starting = undefined;
+    if (!consumer) return false;
+    await stream?.close().catch(() => undefined);
+    await consumer.close(true);
+    return true;
   }
 
   private start(): Promise<void> {
     this.starting ??= (async () => {
+      this.failure = undefined;
       const consumer = this.client.consumer({
         groupId: this.groupId,
-        allowAutoTopicCreation: false,
+        autocommit: false,
+        autocreateTopics: false,
       });
       this.consumer = consumer;
-      await consumer.connect();
-      await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async (payload) => this.onBatch(payload),
+      const stream = await consumer.consume({
+        topics: [this.topic],
+        mode: 'earliest',
+        autocommit: false,
+        maxWaitTime: 500,
       });
-    })().catch((error: unknown) => {
-      this.starting = undefined;
+      this.stream = stream;
+      stream.on('data', (message) => this.onMessage(message));
+      // A fetch that returned only records the stream filters out (control records) still moves
+      // `offsetsToFetch`: look again once it has pushed what it fetched.
+      stream.on('fetch', () => setImmediate(() => this.wake()));
+      stream.on('error', (error) => {
+        this.log.warn({ err: error, topic: this.topic }, 'dead-letter reader failed');
+        this.failure = error;
+        this.wake();
+      });
+    })().catch(async (error: unknown) => {
+      await this.stop().catch(() => undefined);
       throw error;
     });
     return this.starting;
   }
 
-  private async onBatch({ batch }: KafkaBatchPayload): Promise<void> {
-    for (const record of batch.messages) {
-      const id = record.key?.toString('utf8');
-      if (!id) continue;
-      if (record.value === null) {
+  private onMessage(record: KafkaMessage): void {
+    this.positions.set(record.partition, record.offset + 1n);
+    const id = record.key?.toString('utf8');
+    if (id) {
+      if (record.value === undefined) {
         this.letters.delete(id);
-        continue;
+      } else {
+        const { visible, internal } = decodeHeaders(record.headers);
+        this.letters.set(id, {
+          id,
+          type: internal[HEADER.letterType] ?? '',
+          group: internal[HEADER.letterGroup] ?? '',
+          body: record.value.toString('utf8'),
+          headers: visible,
+        });
       }
-      const { visible, internal } = decodeHeaders(record.headers);
-      this.letters.set(id, {
-        id,
-        type: internal[HEADER.letterType] ?? '',
-        group: internal[HEADER.letterGroup] ?? '',
-        body: record.value.toString('utf8'),
-        headers: visible,
-      });
     }
-    // lastOffset() covers records the client filtered out (control records), so the end is reachable.
-    this.positions.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
     this.wake();
+  }
+
+  private position(partition: number): bigint {
+    const seen = this.positions.get(partition) ?? -1n;
+    const stream = this.stream;
+    if (!stream || stream.readableLength > 0) return seen;
+    const fetched = stream.offsetsToFetch.get(partitionKey(this.topic, partition)) ?? -1n;
+    return fetched > seen ? fetched : seen;
   }
 
   private wake(): void {
@@ -104,17 +140,27 @@ export class KafkaDeadLetterView {
   }
 
   private async catchUp(): Promise<void> {
+    if (this.closed) throw new Error('KafkaTransport: closed while reading dead letters');
     await this.start();
-    const ends = await this.admin.fetchTopicOffsets(this.topic);
+    const consumer = this.consumer!;
+    const [ends, starts] = await Promise.all([
+      consumer.listOffsets({ topics: [this.topic] }),
+      consumer.listOffsets({ topics: [this.topic], timestamp: EARLIEST }),
+    ]);
+    const end = ends.get(this.topic) ?? [];
+    const low = starts.get(this.topic) ?? [];
     const behind = () =>
-      ends.some(({ partition, high, low }) => {
-        const end = BigInt(high);
-        if (end <= BigInt(low)) return false;
-        return (this.positions.get(partition) ?? -1n) < end;
-      });
+      end.some(
+        (high, partition) => high > (low[partition] ?? 0n) && this.position(partition) < high,
+      );
     const deadline = Date.now() + this.timeoutMs;
     while (behind()) {
-      if (!this.consumer) throw new Error('KafkaTransport: closed while reading dead letters');
+      if (this.closed) throw new Error('KafkaTransport: closed while reading dead letters');
+      if (this.failure) {
+        const failure = this.failure;
+        await this.stop().catch(() => undefined);
+        throw failure;
+      }
       const left = deadline - Date.now();
       if (left <= 0) {
         this.log.warn({ topic: this.topic }, 'dead-letter topic not read to its end in time');

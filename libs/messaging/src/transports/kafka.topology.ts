@@ -93,6 +93,40 @@ export function topicName(...parts: string[]): string {
   return `${safe.slice(0, 240)}-${hash}`;
 }
 
+/**
+ * Kafka's murmur2 (the Java client's `Utils.murmur2`): with {@link javaPartition} it puts a key on
+ * the partition Java and librdkafka (`murmur2_random`) producers put it on.
+ */
+export function murmur2(data: Buffer): number {
+  const length = data.length;
+  const m = 0x5bd1e995;
+  let h = (0x9747b28c ^ length) | 0;
+  const whole = length & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    let k = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const tail = length & 3;
+  if (tail >= 3) h ^= data[whole + 2]! << 16;
+  if (tail >= 2) h ^= data[whole + 1]! << 8;
+  if (tail >= 1) {
+    h ^= data[whole]!;
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/** The Java client's partition of a keyed record: `toPositive(murmur2(key)) % partitions`. */
+export function javaPartition(key: Buffer, partitions: number): number {
+  return (murmur2(key) & 0x7fffffff) % partitions;
+}
+
 /** Headers the transport adds for itself; never handed to handlers or listed with dead letters. */
 export const HEADER = {
   /** Retry topic: the event type (the retry topic carries every type of one group). */
@@ -108,18 +142,30 @@ export const HEADER = {
 
 const INTERNAL_PREFIX = 'x-kafka-';
 
-/** Header values as strings (Buffers decoded; the last of repeated values), internal ones dropped. */
-export function decodeHeaders(
-  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
-): { visible: Record<string, string>; internal: Record<string, string> } {
+/**
+ * Header values as strings (the last of repeated names), internal ones dropped. The client hands
+ * headers over as a Map of Buffers (its default no-op deserialisers).
+ */
+export function decodeHeaders(headers: Iterable<[Buffer | string, Buffer | string]> | undefined): {
+  visible: Record<string, string>;
+  internal: Record<string, string>;
+} {
   const visible: Record<string, string> = {};
   const internal: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(headers ?? {})) {
-    const value = Array.isArray(raw) ? raw.at(-1) : raw;
-    if (value === undefined) continue;
-    const text = typeof value === 'string' ? value : value.toString('utf8');
+  for (const [rawName, raw] of headers ?? []) {
+    const name = typeof rawName === 'string' ? rawName : rawName.toString('utf8');
+    const text = typeof raw === 'string' ? raw : raw.toString('utf8');
     if (name.startsWith(INTERNAL_PREFIX)) internal[name] = text;
     else visible[name] = text;
   }
   return { visible, internal };
+}
+
+/** Headers as the client sends them (Buffers, UTF-8). */
+export function encodeHeaders(headers: Record<string, string>): Map<Buffer, Buffer> {
+  const out = new Map<Buffer, Buffer>();
+  for (const [name, value] of Object.entries(headers)) {
+    out.set(Buffer.from(name, 'utf8'), Buffer.from(value, 'utf8'));
+  }
+  return out;
 }

@@ -1,22 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaConfig, LogEntry, logLevel as KafkaLogLevel, SASLOptions } from 'kafkajs';
 import { getLogger, withTimeout } from '@infrastructure/monitoring';
 import { loadDriver } from '@infrastructure/persistence';
 import { MessagingConfigError } from '../errors.js';
-import type {
-  KafkaAdminLike,
-  KafkaBatchPayload,
-  KafkaClientLike,
-  KafkaConsumerLike,
-  KafkaOutgoingRecord,
-  KafkaProducerLike,
-  KafkaRecord,
+import {
+  hasKafkaError,
+  partitionKey,
+  type KafkaAdminLike,
+  type KafkaClientLike,
+  type KafkaConsumeOptions,
+  type KafkaConsumerLike,
+  type KafkaGroupJoin,
+  type KafkaMessage,
+  type KafkaMessagesStream,
+  type KafkaOutgoingMessage,
+  type KafkaPartitioner,
+  type KafkaProducerLike,
 } from './kafka.client.js';
 import { KafkaDeadLetterView } from './kafka.dead-letters.js';
 import { OffsetCommitter, PartitionProgress } from './kafka.offsets.js';
 import {
   decodeHeaders,
+  encodeHeaders,
   HEADER,
+  murmur2,
   parseKafkaUrl,
   topicName,
   type KafkaConnection,
@@ -47,7 +53,7 @@ export interface KafkaTransportSettings {
    * published before its first start is missed) or at the end. @default true
    */
   fromBeginning?: boolean;
-  /** How long `ping()` waits for `describeCluster`. @default 2000 */
+  /** How long `ping()` waits for the cluster metadata. @default 2000 */
   pingTimeoutMs?: number;
   /** How long `listDeadLetters` may take to read the dead-letter topic to its end. @default 15000 */
   deadLetterReadTimeoutMs?: number;
@@ -55,7 +61,7 @@ export interface KafkaTransportSettings {
   sessionTimeoutMs?: number;
   /** Longest wait between tries to write a retry record while the broker refuses it. @default 5000 */
   maxRetryBackoffMs?: number;
-  /** A ready client (tests, custom kafkajs settings); the URL is then only used in messages. */
+  /** A ready client (tests, custom client settings); the URL is then only used in messages. */
   client?: KafkaClientLike;
 }
 
@@ -72,8 +78,12 @@ const DEFAULTS: Settings = {
   maxRetryBackoffMs: 5000,
 };
 
-/** Heartbeats sent while a long batch is being handled (kafkajs only beats between batches). */
+/** Consumer heartbeat period (the client beats on its own timer, whatever the handlers do). */
 const HEARTBEAT_MS = 3000;
+/** Longest wait of one fetch request when the partitions have nothing new. */
+const MAX_WAIT_MS = 1000;
+/** `acks: -1`: every in-sync replica has the record. */
+const ACKS_ALL = -1;
 
 /** FIFO counting semaphore: the prefetch of one (type, group) subscription. */
 class Slots {
@@ -107,10 +117,12 @@ interface Group {
   retryTopic: string;
   /** By event type. */
   subs: Map<string, Subscription>;
-  consumer?: KafkaConsumerLike;
+  runner?: GroupRunner;
   /** Serialises (re)starts of the group's consumer. */
   chain: Promise<void>;
   scheduled?: Promise<void>;
+  /** Consecutive failed runs (back-off of automatic restarts). */
+  failures: number;
 }
 
 interface Decoded {
@@ -122,12 +134,131 @@ interface Decoded {
   dueAt: number;
 }
 
+/** One partition of a stream, as this member sees it: records in offset order, started in order. */
+interface Lane {
+  topic: string;
+  partition: number;
+  isRetryTopic: boolean;
+  stream: StreamState;
+  queue: KafkaMessage[];
+  /** Offset after the last record accepted: the client re-fetches from the commit after a rejoin. */
+  next?: bigint;
+  progress: PartitionProgress<KafkaMessage>;
+  committer: OffsetCommitter<KafkaMessage>;
+  draining: boolean;
+  revoked: boolean;
+}
+
+interface StreamState {
+  stream?: KafkaMessagesStream;
+  /** Records received and not started yet (held in lanes). */
+  buffered: number;
+  limit: number;
+  paused: boolean;
+}
+
 /**
- * Kafka transport (kafkajs). Topology, per namespace `ns`:
+ * One run of a group's consumer: its two streams (the type topics, the retry topic: a retry
+ * partition waiting for its due time never holds back the type topics), the lanes of the
+ * partitions assigned to it, and the deliveries it started.
+ */
+class GroupRunner {
+  readonly lanes = new Map<string, Lane>();
+  readonly inFlight = new Set<Promise<void>>();
+  readonly main: StreamState;
+  readonly retry: StreamState;
+  stopping = false;
+  private sleepers = new Set<() => void>();
+  private stopped?: Promise<void>;
+
+  constructor(
+    readonly group: Group,
+    readonly consumer: KafkaConsumerLike,
+    limit: number,
+  ) {
+    this.main = { buffered: 0, limit, paused: false };
+    this.retry = { buffered: 0, limit, paused: false };
+  }
+
+  /** Sleeps up to `ms`; woken early by a rebalance or a stop (the caller looks again). */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  wakeAll(): void {
+    for (const wake of this.sleepers) wake();
+  }
+
+  unbuffer(state: StreamState, count: number): void {
+    state.buffered -= count;
+    if (state.paused && state.buffered < state.limit && !this.stopping) {
+      state.paused = false;
+      state.stream?.resume();
+    }
+  }
+
+  buffer(state: StreamState): void {
+    state.buffered++;
+    if (!state.paused && state.buffered >= state.limit) {
+      state.paused = true;
+      state.stream?.pause();
+    }
+  }
+
+  /** Drops the lanes of partitions this member no longer owns (their queued records too). */
+  onJoin(payload: KafkaGroupJoin): void {
+    const owned = new Set(
+      (payload.assignments ?? []).flatMap((a) => a.partitions.map((p) => partitionKey(a.topic, p))),
+    );
+    for (const [key, lane] of this.lanes) {
+      if (owned.has(key)) continue;
+      this.revoke(lane);
+      this.lanes.delete(key);
+    }
+    this.wakeAll();
+  }
+
+  revoke(lane: Lane): void {
+    lane.revoked = true;
+    const dropped = lane.queue.length;
+    lane.queue = [];
+    this.unbuffer(lane.stream, dropped);
+  }
+
+  /** Stops fetching, drops queued records, waits for started deliveries and their commits. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopping = true;
+      for (const state of [this.main, this.retry]) state.stream?.pause();
+      for (const lane of this.lanes.values()) {
+        lane.queue = [];
+      }
+      this.wakeAll();
+      while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
+      await Promise.allSettled([...this.lanes.values()].map((l) => l.committer.flush()));
+      await Promise.allSettled(
+        [this.main, this.retry].map((s) => s.stream?.close() ?? Promise.resolve()),
+      );
+      await this.consumer.close(true);
+    })();
+    return this.stopped;
+  }
+}
+
+/**
+ * Kafka transport (@platformatic/kafka). Topology, per namespace `ns`:
  * - `ns.<type>`: one topic per event type, keyed by the aggregate id (per-key order);
  * - consumer group id = the messaging group; one consumer per group reads all its types;
  * - `ns.<group>.retry`: the group's retries, with a due-time header; read by that group only,
- *   pausing the partition until the head record is due;
+ *   each partition waiting for its head record to be due;
  * - `ns.dead-letters`: compacted, one partition, keyed by letter id; removal writes a tombstone.
  *
  * Offsets are committed only after the pipeline's outcome (and after a retry record is stored),
@@ -144,7 +275,6 @@ export class KafkaTransport implements Transport {
   private view?: KafkaDeadLetterView;
   private readonly groups = new Map<string, Group>();
   private readonly knownTopics = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
   /** Pending back-off sleeps, woken early by `close()`. */
   private readonly sleepers = new Set<() => void>();
   private readonly deadLetterTopic: string;
@@ -180,16 +310,23 @@ export class KafkaTransport implements Transport {
   async connect(): Promise<void> {
     this.client ??= await this.createClient();
     this.producer = this.client.producer({
+      // Sequence numbers keep publish order through the client's retries (up to 5 in flight).
       idempotent: true,
-      // One request in flight per broker keeps publish order through retries.
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
+      acks: ACKS_ALL,
+      partitioner: javaCompatiblePartitioner(),
+      autocreateTopics: false,
     });
     this.admin = this.client.admin();
-    await Promise.all([this.producer.connect(), this.admin.connect()]);
+    // The client connects lazily: ask for the brokers so a wrong URL fails the boot here.
+    await this.admin.metadata({ topics: [], forceUpdate: true }).catch((error: unknown) => {
+      throw new Error(
+        `KafkaTransport: cannot connect to ${this.connection.display}: ${errorText(error)}`,
+        { cause: error },
+      );
+    });
     await this.ensureTopics([this.deadLetterTopic], {
       numPartitions: 1,
-      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      configs: [{ name: 'cleanup.policy', value: 'compact' }],
     });
     this.view = new KafkaDeadLetterView(
       this.client,
@@ -205,18 +342,14 @@ export class KafkaTransport implements Transport {
   async publish(messages: readonly OutgoingMessage[]): Promise<void> {
     const producer = this.requireOpen();
     if (messages.length === 0) return;
-    const byTopic = new Map<string, KafkaOutgoingRecord[]>();
-    for (const m of messages) {
-      const topic = this.topicOf(m.type);
-      let list = byTopic.get(topic);
-      if (!list) byTopic.set(topic, (list = []));
-      list.push({ key: m.key ?? null, value: m.body, headers: { ...m.headers } });
-    }
-    await this.ensureTopics([...byTopic.keys()]);
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, records]) => ({ topic, messages: records })),
-    });
+    const records: KafkaOutgoingMessage[] = messages.map((m) => ({
+      topic: this.topicOf(m.type),
+      ...(m.key === undefined ? {} : { key: Buffer.from(m.key, 'utf8') }),
+      value: Buffer.from(m.body, 'utf8'),
+      headers: encodeHeaders(m.headers),
+    }));
+    await this.ensureTopics([...new Set(records.map((r) => r.topic))]);
+    await producer.send({ messages: records, acks: ACKS_ALL });
   }
 
   async subscribe(
@@ -233,6 +366,7 @@ export class KafkaTransport implements Transport {
         retryTopic: this.retryTopicOf(group),
         subs: new Map(),
         chain: Promise.resolve(),
+        failures: 0,
       };
       this.groups.set(group, g);
     }
@@ -251,22 +385,18 @@ export class KafkaTransport implements Transport {
 
   async deadLetter(letter: Omit<DeadLetterRecord, 'id'>): Promise<void> {
     const producer = this.requireOpen();
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [
+    await producer.send({
+      acks: ACKS_ALL,
+      messages: [
         {
           topic: this.deadLetterTopic,
-          messages: [
-            {
-              key: randomUUID(),
-              value: letter.body,
-              headers: {
-                ...letter.headers,
-                [HEADER.letterType]: letter.type,
-                [HEADER.letterGroup]: letter.group,
-              },
-            },
-          ],
+          key: Buffer.from(randomUUID(), 'utf8'),
+          value: Buffer.from(letter.body, 'utf8'),
+          headers: encodeHeaders({
+            ...letter.headers,
+            [HEADER.letterType]: letter.type,
+            [HEADER.letterGroup]: letter.group,
+          }),
         },
       ],
     });
@@ -284,14 +414,12 @@ export class KafkaTransport implements Transport {
   async removeDeadLetters(letters: readonly DeadLetterRecord[]): Promise<void> {
     const producer = this.requireOpen();
     if (letters.length === 0) return;
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [
-        {
-          topic: this.deadLetterTopic,
-          messages: letters.map((l) => ({ key: l.id, value: null })),
-        },
-      ],
+    await producer.send({
+      acks: ACKS_ALL,
+      messages: letters.map((l) => ({
+        topic: this.deadLetterTopic,
+        key: Buffer.from(l.id, 'utf8'),
+      })),
     });
     this.view!.forget(letters.map((l) => l.id));
   }
@@ -304,7 +432,7 @@ export class KafkaTransport implements Transport {
   async ping(): Promise<void> {
     if (this.closing || !this.admin) throw new Error('KafkaTransport is not connected');
     await withTimeout(
-      this.admin.describeCluster(),
+      this.admin.metadata({ topics: [], forceUpdate: true, retries: 0 }),
       this.settings.pingTimeoutMs,
       () =>
         `Kafka at ${this.connection.display} did not answer within ${this.settings.pingTimeoutMs} ms`,
@@ -318,20 +446,18 @@ export class KafkaTransport implements Transport {
 
   private async shutdown(): Promise<void> {
     this.closing = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
     for (const wake of this.sleepers) wake();
-    // Disconnecting a consumer waits for its running batch, which waits for its deliveries.
+    // Stopping a runner waits for its started deliveries and commits them.
     await Promise.allSettled(
       [...this.groups.values()].map(async (g) => {
         await g.chain;
-        await g.consumer?.disconnect();
+        await g.runner?.stop();
       }),
     );
     await this.view
       ?.close()
       .catch((error: unknown) => this.log.warn({ err: error }, 'dead-letter reader close failed'));
-    await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()]);
+    await Promise.allSettled([this.producer?.close(), this.admin?.close()]);
     this.log.info('Kafka transport closed');
   }
 
@@ -342,68 +468,78 @@ export class KafkaTransport implements Transport {
   }
 
   private async createClient(): Promise<KafkaClientLike> {
-    const mod = await loadDriver<typeof import('kafkajs') & { default?: typeof import('kafkajs') }>(
-      'kafkajs',
+    const driver = await loadDriver<typeof import('@platformatic/kafka')>(
+      '@platformatic/kafka',
       'MessagingModule transport "kafka"',
     );
-    const driver = mod.default ?? mod;
     const { brokers, ssl, sasl } = this.connection;
-    const config: KafkaConfig = {
+    const base = {
       clientId: this.options.serviceName,
-      brokers,
-      ssl,
-      ...(sasl ? { sasl: saslOptions(sasl) } : {}),
-      logLevel: driver.logLevel.WARN,
-      logCreator: () => (entry: LogEntry) => this.kafkaLog(entry, driver.logLevel),
+      bootstrapBrokers: brokers,
+      ...(ssl ? { tls: {} } : {}),
+      ...(sasl
+        ? {
+            sasl: {
+              mechanism: SASL_MECHANISMS[sasl.mechanism],
+              username: sasl.username,
+              password: sasl.password,
+            },
+          }
+        : {}),
     };
-    const kafka: Kafka = new driver.Kafka(config);
-    return {
-      // The Java-compatible (murmur2) partitioner: the same key lands on the same partition as
-      // with Java/librdkafka producers. Naming it also silences kafkajs' v2 migration warning.
-      producer: (c) =>
-        kafka.producer({ ...c, createPartitioner: driver.Partitioners.DefaultPartitioner }),
-      consumer: (c) => kafka.consumer(c),
-      admin: () => kafka.admin(),
+    // The library's classes must fit the structural types the transport (and the fake) use.
+    const client: KafkaClientLike = {
+      producer: (c): KafkaProducerLike => new driver.Producer({ ...base, ...c }),
+      consumer: (c): KafkaConsumerLike => new driver.Consumer({ ...base, ...c }),
+      admin: (): KafkaAdminLike => new driver.Admin(base),
     };
+    return client;
   }
 
-  private kafkaLog(entry: LogEntry, levels: typeof KafkaLogLevel): void {
-    const { message, ...extra } = entry.log;
-    const fields = { kafka: entry.namespace, ...extra };
-    if (entry.level === levels.ERROR) this.log.error(fields, message);
-    else if (entry.level === levels.WARN) this.log.warn(fields, message);
-    else this.log.debug(fields, message);
-  }
-
+  /** Creates missing topics (one request each: a topic created meanwhile is not an error). */
   private async ensureTopics(
     topics: string[],
-    config: {
-      numPartitions?: number;
-      configEntries?: Array<{ name: string; value: string }>;
-    } = {},
+    config: { numPartitions?: number; configs?: Array<{ name: string; value: string }> } = {},
   ): Promise<void> {
     const missing = topics.filter((t) => !this.knownTopics.has(t));
     if (missing.length === 0 || !this.settings.createTopics) return;
-    await this.admin!.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions: config.numPartitions ?? this.settings.partitions,
-        replicationFactor: this.settings.replicationFactor,
-        ...(config.configEntries ? { configEntries: config.configEntries } : {}),
-      })),
-    });
-    for (const t of missing) this.knownTopics.add(t);
+    await Promise.all(
+      missing.map(async (topic) => {
+        try {
+          await this.admin!.createTopics({
+            topics: [topic],
+            partitions: config.numPartitions ?? this.settings.partitions,
+            replicas: this.settings.replicationFactor,
+            ...(config.configs ? { configs: config.configs } : {}),
+          });
+        } catch (error) {
+          if (!hasKafkaError(error, 'TOPIC_ALREADY_EXISTS')) throw error;
+        }
+        this.knownTopics.add(topic);
+      }),
+    );
   }
 
   /**
    * Starts (or restarts, when a type is added later) the group's consumer. Subscriptions made in
    * the same tick (the runtime subscribes every handler at once) share one start.
    */
-  private scheduleStart(g: Group): Promise<void> {
+  private scheduleStart(g: Group, delayMs = 0): Promise<void> {
     if (!g.scheduled) {
       const run = g.chain
-        .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        .then(
+          () =>
+            new Promise<void>((resolve) => {
+              if (delayMs <= 0) return setImmediate(resolve);
+              const wake = () => {
+                clearTimeout(timer);
+                this.sleepers.delete(wake);
+                resolve();
+              };
+              const timer = setTimeout(wake, delayMs);
+              this.sleepers.add(wake);
+            }),
+        )
         .then(() => {
           g.scheduled = undefined;
           return this.startGroup(g);
@@ -417,119 +553,169 @@ export class KafkaTransport implements Transport {
   private async startGroup(g: Group): Promise<void> {
     if (this.closing) return;
     const subs = [...g.subs.values()];
-    const topics = [...new Set(subs.map((s) => s.topic)), g.retryTopic];
-    await this.ensureTopics(topics);
-    const previous = g.consumer;
-    g.consumer = undefined;
-    await previous?.disconnect();
+    const typeTopics = [...new Set(subs.map((s) => s.topic))];
+    await this.ensureTopics([...typeTopics, g.retryTopic]);
+    const previous = g.runner;
+    g.runner = undefined;
+    await previous?.stop();
+    if (this.closing) return;
+    const group = {
+      sessionTimeout: this.settings.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(this.settings.sessionTimeoutMs, 60_000),
+      heartbeatInterval: Math.min(HEARTBEAT_MS, this.settings.sessionTimeoutMs),
+    };
     const consumer = this.client!.consumer({
       groupId: g.name,
-      sessionTimeout: this.settings.sessionTimeoutMs,
-      heartbeatInterval: HEARTBEAT_MS,
-      allowAutoTopicCreation: false,
-      // kafkajs restarts a crashed consumer (broker gone, coordinator moved) unless we are closing.
-      retry: { restartOnFailure: async () => !this.closing },
+      autocommit: false,
+      autocreateTopics: false,
+      ...group,
     });
-    g.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: this.settings.fromBeginning });
-    const concurrency = subs.reduce((n, s) => n + s.prefetch, 0);
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: Math.min(64, Math.max(1, concurrency)),
-      eachBatch: (payload) => this.onBatch(g, consumer, payload),
+    const prefetch = subs.reduce((n, s) => n + s.prefetch, 0);
+    const runner = new GroupRunner(g, consumer, Math.max(16, 2 * prefetch));
+    g.runner = runner;
+    consumer.on('consumer:group:join', (payload) => runner.onJoin(payload));
+    const options = (topics: string[]): KafkaConsumeOptions => ({
+      topics,
+      mode: 'committed',
+      fallbackMode: this.settings.fromBeginning ? 'earliest' : 'latest',
+      autocommit: false,
+      maxWaitTime: MAX_WAIT_MS,
+      highWaterMark: runner.main.limit,
+      ...group,
     });
-    this.log.debug({ group: g.name, topics }, 'consumer started');
+    try {
+      for (const [state, topics] of [
+        [runner.main, typeTopics],
+        [runner.retry, [g.retryTopic]],
+      ] as const) {
+        const stream = await consumer.consume(options([...topics]));
+        state.stream = stream;
+        stream.on('data', (message) => this.onMessage(runner, state, message));
+        stream.on('error', (error) => this.onStreamFailure(runner, error));
+        stream.on('close', () => this.onStreamFailure(runner, new Error('stream closed')));
+        if (state.paused) stream.pause();
+      }
+    } catch (error) {
+      await runner.stop().catch(() => undefined);
+      if (g.runner === runner) g.runner = undefined;
+      throw error;
+    }
+    g.failures = 0;
+    this.log.debug({ group: g.name, topics: [...typeTopics, g.retryTopic] }, 'consumer started');
+  }
+
+  /** A stream the runner did not close ended (broker gone for good, group fenced): restart. */
+  private onStreamFailure(runner: GroupRunner, error: Error): void {
+    const g = runner.group;
+    if (runner.stopping || this.closing || g.runner !== runner) return;
+    const delay = Math.min(this.settings.maxRetryBackoffMs, 250 * 2 ** g.failures++);
+    this.log.warn(
+      { err: error, group: g.name, retryInMs: delay },
+      'Kafka consumer stopped; restarting it',
+    );
+    void runner.stop().catch(() => undefined);
+    void this.scheduleStart(g, delay).catch((failure: unknown) => {
+      if (!this.closing) this.onStreamFailure(runner, failure as Error);
+    });
+  }
+
+  /** A fetched record: queued on its partition's lane, in offset order, once. */
+  private onMessage(runner: GroupRunner, state: StreamState, message: KafkaMessage): void {
+    if (runner.stopping) return;
+    const key = partitionKey(message.topic, message.partition);
+    let lane = runner.lanes.get(key);
+    if (!lane) {
+      lane = this.createLane(runner, state, message.topic, message.partition);
+      runner.lanes.set(key, lane);
+    }
+    if (lane.next !== undefined && message.offset < lane.next) return; // re-fetched after a rejoin
+    lane.next = message.offset + 1n;
+    lane.queue.push(message);
+    runner.buffer(state);
+    if (!lane.draining) void this.drain(runner, lane);
+  }
+
+  private createLane(
+    runner: GroupRunner,
+    stream: StreamState,
+    topic: string,
+    partition: number,
+  ): Lane {
+    const g = runner.group;
+    return {
+      topic,
+      partition,
+      isRetryTopic: topic === g.retryTopic,
+      stream,
+      queue: [],
+      progress: new PartitionProgress<KafkaMessage>(),
+      committer: new OffsetCommitter<KafkaMessage>(
+        async (message) => {
+          await message.commit();
+        },
+        (error, message) =>
+          this.log.warn(
+            { err: error, group: g.name, topic, partition, offset: String(message.offset + 1n) },
+            'offset commit failed; unfinished records will be redelivered',
+          ),
+      ),
+      draining: false,
+      revoked: false,
+    };
   }
 
   /**
-   * Handles one fetched batch: records start in offset order (up to each subscription's prefetch
-   * at once), the offset advances over the contiguous done prefix only, and the batch returns
-   * once everything it started is done. A retry record not yet due stops the batch: the
-   * partition is sought back to it and paused until it is due (the record stays in Kafka, so a
+   * Starts a lane's records in offset order, up to each subscription's prefetch at once. A retry
+   * record not yet due holds the lane until it is (the record stays uncommitted in Kafka, so a
    * crash loses nothing: the partition's next owner waits for it the same way).
    */
-  private async onBatch(
-    g: Group,
-    consumer: KafkaConsumerLike,
-    payload: KafkaBatchPayload,
-  ): Promise<void> {
-    const { batch } = payload;
-    const isRetryTopic = batch.topic === g.retryTopic;
-    const progress = new PartitionProgress();
-    const committer = new OffsetCommitter(
-      (offset) =>
-        payload.commitOffsetsIfNecessary({
-          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }],
-        }),
-      (error, offset) =>
-        this.log.warn(
-          { err: error, group: g.name, topic: batch.topic, partition: batch.partition, offset },
-          'offset commit failed; unfinished records will be redelivered',
-        ),
-    );
-    const advance = () => {
-      const last = progress.resolved;
-      const next = progress.committable;
-      if (last === undefined || next === undefined) return;
-      payload.resolveOffset(last);
-      void committer.request(next);
-    };
-    const started: Promise<void>[] = [];
-    const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), HEARTBEAT_MS);
-    let waitFor: { offset: string; dueAt: number } | undefined;
+  private async drain(runner: GroupRunner, lane: Lane): Promise<void> {
+    const g = runner.group;
+    lane.draining = true;
     try {
-      for (const record of batch.messages) {
-        if (this.closing || !payload.isRunning() || payload.isStale()) break;
-        const d = this.decode(g, batch.topic, isRetryTopic, record);
-        if (d.dueAt > Date.now()) {
-          waitFor = { offset: record.offset, dueAt: d.dueAt };
-          break;
+      while (!lane.revoked && !runner.stopping && lane.queue.length > 0) {
+        const message = lane.queue[0]!;
+        const d = this.decode(g, lane, message);
+        const wait = d.dueAt - Date.now();
+        if (wait > 0) {
+          await runner.sleep(wait);
+          continue;
         }
         const sub = d.type === undefined ? undefined : g.subs.get(d.type);
         if (sub) {
           await sub.slots.acquire();
-          if (this.closing || !payload.isRunning() || payload.isStale()) {
+          if (lane.revoked || runner.stopping) {
             sub.slots.release();
             break;
           }
         }
-        progress.start(record.offset);
-        const work = (sub ? this.deliver(g, sub, d) : this.unroutable(g, batch.topic, d))
+        lane.queue.shift();
+        runner.unbuffer(lane.stream, 1);
+        lane.progress.start(message.offset, message);
+        const work = (sub ? this.deliver(g, sub, d) : this.unroutable(g, lane.topic, d))
           .finally(() => sub?.slots.release())
           .then((done) => {
-            if (done && progress.finish(record.offset)) advance();
-          });
-        started.push(work);
+            if (!done || !lane.progress.finish(message.offset) || lane.revoked) return;
+            const committable = lane.progress.committable;
+            if (committable) void lane.committer.request(committable);
+          })
+          .catch((error: unknown) =>
+            this.log.error({ err: error, group: g.name }, 'Kafka delivery failed'),
+          )
+          .finally(() => runner.inFlight.delete(work));
+        runner.inFlight.add(work);
       }
-      await Promise.all(started);
-      advance();
-      await committer.flush();
     } finally {
-      clearInterval(beat);
-    }
-    if (waitFor && !this.closing && payload.isRunning()) {
-      const { offset, dueAt } = waitFor;
-      consumer.seek({ topic: batch.topic, partition: batch.partition, offset });
-      const resume = payload.pause();
-      const timer = setTimeout(
-        () => {
-          this.timers.delete(timer);
-          resume();
-        },
-        Math.max(0, dueAt - Date.now()),
-      );
-      this.timers.add(timer);
+      lane.draining = false;
     }
   }
 
-  private decode(g: Group, topic: string, isRetryTopic: boolean, record: KafkaRecord): Decoded {
-    const { visible, internal } = decodeHeaders(record.headers);
-    const body = record.value?.toString('utf8') ?? '';
-    const key = record.key?.toString('utf8');
-    if (!isRetryTopic) {
-      const type = [...g.subs.values()].find((s) => s.topic === topic)?.type;
+  private decode(g: Group, lane: Lane, message: KafkaMessage): Decoded {
+    const { visible, internal } = decodeHeaders(message.headers);
+    const body = message.value?.toString('utf8') ?? '';
+    const key = message.key?.toString('utf8');
+    if (!lane.isRetryTopic) {
+      const type = [...g.subs.values()].find((s) => s.topic === lane.topic)?.type;
       return { type, key, body, headers: visible, attempt: 1, dueAt: 0 };
     }
     return {
@@ -633,45 +819,54 @@ export class KafkaTransport implements Transport {
   ): Promise<void> {
     const topic = this.retryTopicOf(group);
     await this.ensureTopics([topic]);
-    await this.producer!.sendBatch({
-      acks: -1,
-      topicMessages: [
+    await this.producer!.send({
+      acks: ACKS_ALL,
+      messages: [
         {
           topic,
-          messages: [
-            {
-              key: key ?? null,
-              value: body,
-              headers: {
-                ...headers,
-                [HEADER.type]: type,
-                [HEADER.attempt]: String(attempt),
-                [HEADER.dueAt]: String(Date.now() + Math.max(0, delayMs)),
-              },
-            },
-          ],
+          ...(key === undefined ? {} : { key: Buffer.from(key, 'utf8') }),
+          value: Buffer.from(body, 'utf8'),
+          headers: encodeHeaders({
+            ...headers,
+            [HEADER.type]: type,
+            [HEADER.attempt]: String(attempt),
+            [HEADER.dueAt]: String(Date.now() + Math.max(0, delayMs)),
+          }),
         },
       ],
     });
   }
 }
 
-function saslOptions({
-  mechanism,
-  username,
-  password,
-}: NonNullable<KafkaConnection['sasl']>): SASLOptions {
-  switch (mechanism) {
-    case 'plain':
-      return { mechanism, username, password };
-    case 'scram-sha-256':
-      return { mechanism, username, password };
-    case 'scram-sha-512':
-      return { mechanism, username, password };
-  }
+const SASL_MECHANISMS = {
+  plain: 'PLAIN',
+  'scram-sha-256': 'SCRAM-SHA-256',
+  'scram-sha-512': 'SCRAM-SHA-512',
+} as const;
+
+/**
+ * The Java client's partitioner: a keyed record goes to `toPositive(murmur2(key)) % partitions`
+ * (what Java and librdkafka's `murmur2_random` producers do); a record without a key goes round
+ * robin. @platformatic/kafka's own default differs for keys whose hash has the top bit set (it
+ * takes `murmur2 >>> 0`), so it is not used.
+ */
+export function javaCompatiblePartitioner(): KafkaPartitioner {
+  let next = 0;
+  return (_message, key) => (key === undefined ? next++ & 0x7fffffff : murmur2(key) & 0x7fffffff);
 }
 
-/** Builds the Kafka transport (kafkajs is loaded on `connect`). */
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const nested = (error as Error & { errors?: unknown[] }).errors;
+  const inner = Array.isArray(nested)
+    ? nested
+        .map((e) => (e instanceof Error ? e.message : String(e)))
+        .filter((m) => m && m !== error.message)
+    : [];
+  return [...new Set([error.message, ...inner])].map((m) => m.replace(/\.$/, '')).join(': ');
+}
+
+/** Builds the Kafka transport (@platformatic/kafka is loaded on `connect`). */
 export async function createKafkaTransport(
   options: TransportOptions,
   settings?: KafkaTransportSettings,

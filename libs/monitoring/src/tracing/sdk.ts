@@ -34,7 +34,7 @@ async function instrumentations(): Promise<Instrumentation[]> {
     }),
   );
   // Each instrumentation is loaded only when the library it instruments is installed.
-  const optional: Array<[string, () => Promise<Instrumentation>]> = [
+  const optional: Array<[string | string[], () => Promise<Instrumentation>]> = [
     [
       'express',
       async () =>
@@ -64,13 +64,13 @@ async function instrumentations(): Promise<Instrumentation[]> {
         new (await import('@opentelemetry/instrumentation-amqplib')).AmqplibInstrumentation(),
     ],
     [
-      'kafkajs',
-      async () =>
-        new (await import('@opentelemetry/instrumentation-kafkajs')).KafkaJsInstrumentation(),
+      // Diagnostics-channel based (no module patching): producer send spans, client API metrics.
+      ['@platformatic/kafka', '@platformatic/kafka-opentelemetry'],
+      async () => new (await import('@platformatic/kafka-opentelemetry')).KafkaInstrumentation(),
     ],
   ];
-  for (const [pkg, create] of optional) {
-    if (installed(pkg)) list.push(await create());
+  for (const [pkgs, create] of optional) {
+    if ([pkgs].flat().every(installed)) list.push(await create());
   }
   return list;
 }
