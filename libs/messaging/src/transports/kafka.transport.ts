@@ -27,6 +27,7 @@ import {
   topicName,
   type KafkaConnection,
 } from './kafka.topology.js';
+import { wakeableSleep } from './wakeable-sleep.js';
 import type {
   DeadLetterRecord,
   DeliveryHandler,
@@ -182,15 +183,7 @@ class GroupRunner {
 
   /** Sleeps up to `ms`; woken early by a rebalance or a stop (the caller looks again). */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
+    return wakeableSleep(ms, this.sleepers);
   }
 
   wakeAll(): void {
@@ -529,16 +522,9 @@ export class KafkaTransport implements Transport {
       const run = g.chain
         .then(
           () =>
-            new Promise<void>((resolve) => {
-              if (delayMs <= 0) return setImmediate(resolve);
-              const wake = () => {
-                clearTimeout(timer);
-                this.sleepers.delete(wake);
-                resolve();
-              };
-              const timer = setTimeout(wake, delayMs);
-              this.sleepers.add(wake);
-            }),
+            delayMs <= 0
+              ? new Promise<void>((resolve) => setImmediate(resolve))
+              : wakeableSleep(delayMs, this.sleepers),
         )
         .then(() => {
           g.scheduled = undefined;

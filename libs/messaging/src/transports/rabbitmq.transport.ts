@@ -13,6 +13,7 @@ import { maskUrlPassword } from '@infrastructure/configuration';
 import { getLogger } from '@infrastructure/monitoring';
 import { loadDriver } from '@infrastructure/persistence';
 import { MessagingConfigError } from '../errors.js';
+import { wakeableSleep } from './wakeable-sleep.js';
 import type {
   DeadLetterRecord,
   DeliveryHandler,
@@ -453,15 +454,7 @@ export class RabbitMqTransport implements Transport {
           `RabbitMQ transport: no connection to ${this.safeUrl} within ${this.settings.publishTimeoutMs} ms`,
         );
       }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.publisherWaiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, left);
-        this.publisherWaiters.add(wake);
-      });
+      await wakeableSleep(left, this.publisherWaiters);
     }
   }
 
