@@ -520,11 +520,10 @@ export class KafkaTransport implements Transport {
   private scheduleStart(g: Group, delayMs = 0): Promise<void> {
     if (!g.scheduled) {
       const run = g.chain
-        .then(
-          () =>
-            delayMs <= 0
-              ? new Promise<void>((resolve) => setImmediate(resolve))
-              : wakeableSleep(delayMs, this.sleepers),
+        .then(() =>
+          delayMs <= 0
+            ? new Promise<void>((resolve) => setImmediate(resolve))
+            : wakeableSleep(delayMs, this.sleepers),
         )
         .then(() => {
           g.scheduled = undefined;
