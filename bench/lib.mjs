@@ -20,11 +20,24 @@ export function buildSampleApi() {
 }
 
 /**
+ * The node that runs the measured servers: this one, or `BENCH_SERVER_NODE` (a path) to compare
+ * runtimes on the same box in one sitting (e.g. the machine's Node 20 against the project's 24; only
+ * what still loads on that runtime, such as the bare Nest apps, can run there).
+ */
+export const serverNode = process.env.BENCH_SERVER_NODE || process.execPath;
+
+/** The version of {@link serverNode}, for the bench headers. */
+export const serverNodeVersion =
+  serverNode === process.execPath
+    ? process.version
+    : execFileSync(serverNode, ['--version'], { encoding: 'utf8' }).trim();
+
+/**
  * Starts `script` (relative to the root) as a child process and resolves once it prints
  * `ready <port>`: `{ child, port }`. `env` is added to this process's environment.
  */
 export async function startServerProcess(script, env = {}, label = script) {
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(serverNode, [script], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -4,7 +4,7 @@
 // autocannon drives it from this one. Same run, same box: read the ratios, not the absolutes.
 import { once } from 'node:events';
 import autocannon from 'autocannon';
-import { buildSampleApi, cpuMs, startServerProcess } from '../lib.mjs';
+import { buildSampleApi, cpuMs, serverNodeVersion, startServerProcess } from '../lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -45,7 +45,7 @@ async function measure(mode, adapter) {
 
 buildSampleApi();
 console.log(
-  `\nmonitoring-overhead: ${CONNECTIONS} connections, ${DURATION} s per variant, node ${process.version}`,
+  `\nmonitoring-overhead: ${CONNECTIONS} connections, ${DURATION} s per variant, servers on node ${serverNodeVersion}`,
 );
 for (const adapter of adapters) {
   const bare = await measure('bare', adapter);

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
-import { buildSampleApi, root } from '../lib.mjs';
+import { buildSampleApi, root, serverNode, serverNodeVersion } from '../lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -24,7 +24,7 @@ function rssMb(pid) {
 async function measure(args, env = {}) {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, args, {
+  const child = spawn(serverNode, args, {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -73,10 +73,12 @@ buildSampleApi();
 
 const plain = `require('node:http').createServer((q,s)=>s.end('{"status":"ok"}')).listen(+process.env.PORT,'127.0.0.1')`;
 console.log(
-  `\nstartup: median of ${RUNS} cold starts to first 200 on /health/live (node ${process.version})`,
+  `\nstartup: median of ${RUNS} cold starts to first 200 on /health/live (node ${serverNodeVersion})`,
 );
 const base = await series('plain node:http', ['-e', plain]);
 const nest = await series('bare Nest 12 (express)', ['bench/startup/bare-nest.mjs']);
+// BENCH_BARE_ONLY=1: the baselines only (a runtime the sample no longer loads on, say).
+if (process.env.BENCH_BARE_ONLY === '1') process.exit(0);
 const sample = await series(
   'sample-api (express, defaults)',
   ['dist/apps/sample-api/src/main.js'],
