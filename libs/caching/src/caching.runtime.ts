@@ -1,3 +1,4 @@
+import { maskUrlPassword, openRedis } from '@infrastructure/core';
 import { HealthRegistry, MetricsService, getLogger } from '@infrastructure/monitoring';
 import type { UnitOfWork } from '@infrastructure/persistence';
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
@@ -6,10 +7,10 @@ import { Keyv } from 'keyv';
 import type { Redis } from 'ioredis';
 import type { ResolvedCachingOptions } from './caching.options.js';
 import { INVALIDATION_CHANNEL } from './caching.constants.js';
+import { CachingConfigError } from './errors.js';
 import { InvalidationBus } from './invalidation/invalidation-bus.js';
 import { LockService, MemoryLockService, RedisLockService } from './lock/lock.service.js';
 import { CacheMetrics } from './metrics/cache.metrics.js';
-import { openRedis, redactRedisUrl } from './redis/redis-connection.js';
 import { TaggedJsonSerializer } from './serialization/cache-serializer.js';
 import { FailOpenStore } from './stores/fail-open.store.js';
 import { MemoryKeyvStore } from './stores/memory.store.js';
@@ -66,11 +67,14 @@ export class CachingRuntime implements OnModuleInit, OnApplicationShutdown {
         url: options.redis.url,
         connectTimeoutMs: options.redis.connectTimeoutMs,
         name: `${options.keyPrefix}${options.name}`,
+        owner: 'CachingModule',
+        source: 'options.redis.url (REDIS_URL)',
+        configError: CachingConfigError,
       });
       client = opened.client;
       if (!opened.reachable) {
         logger.warn(
-          { url: redactRedisUrl(options.redis.url), err: opened.error?.message },
+          { url: maskUrlPassword(options.redis.url), err: opened.error?.message },
           'cache: Redis is not reachable at boot; starting degraded (reads go to the loaders) and reconnecting in the background',
         );
       }

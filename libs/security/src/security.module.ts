@@ -1,4 +1,3 @@
-import { extendModule } from '@infrastructure/configuration';
 import {
   ConfigurableModuleBuilder,
   Controller,
@@ -20,7 +19,8 @@ import {
 } from '@nestjs/throttler';
 import { decodeJwt } from 'jose';
 import type { DataSource } from 'typeorm';
-import { loadDriver, UnitOfWork } from '@infrastructure/persistence';
+import { extendModule, loadDriver } from '@infrastructure/core';
+import { UnitOfWork } from '@infrastructure/persistence';
 import { MetricsService } from '@infrastructure/monitoring';
 import { AuditActions } from './audit/audit-actions.js';
 import { AuditLogger } from './audit/audit-logger.js';

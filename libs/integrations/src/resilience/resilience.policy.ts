@@ -1,4 +1,3 @@
-import { validateModuleOptions } from '@infrastructure/configuration';
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
@@ -18,6 +17,7 @@ import {
   type CircuitBreakerPolicy,
   type IPolicy,
 } from 'cockatiel';
+import { validateModuleOptions } from '@infrastructure/core';
 import {
   BulkheadFullError,
   CircuitOpenError,

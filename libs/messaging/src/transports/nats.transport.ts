@@ -11,9 +11,8 @@ import type {
 } from '@nats-io/jetstream';
 import type * as NatsNode from '@nats-io/transport-node';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
-import { maskUrlPassword } from '@infrastructure/configuration';
-import { getLogger, withTimeout } from '@infrastructure/monitoring';
-import { loadDriver } from '@infrastructure/persistence';
+import { maskUrlPassword, withTimeout, loadDriver } from '@infrastructure/core';
+import { getLogger } from '@infrastructure/monitoring';
 import { MessagingConfigError } from '../errors.js';
 import {
   consumerName,

@@ -2,9 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type * as IORedis from 'ioredis';
 import type { Redis as RedisClient } from 'ioredis';
-import { maskUrlPassword } from '@infrastructure/configuration';
-import { getLogger, withTimeout } from '@infrastructure/monitoring';
-import { loadDriver } from '@infrastructure/persistence';
+import { maskUrlPassword, withTimeout, loadDriver } from '@infrastructure/core';
+import { getLogger } from '@infrastructure/monitoring';
 import {
   attemptOf,
   decodeDeadLetter,

@@ -1,4 +1,4 @@
-import { loadDriver } from '@infrastructure/persistence';
+import { loadDriver } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type {
@@ -21,7 +21,7 @@ type SmtpPool = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
 
 /**
  * Loads nodemailer only when SMTP is configured (apps on the memory or log transport never load
- * it). Missing → `MissingDependencyError` with the install line (persistence's `loadDriver`).
+ * it). Missing → `MissingDependencyError` with the install line (core's `loadDriver`).
  */
 export async function loadNodemailer(
   importer?: (pkg: string) => Promise<unknown>,
