@@ -10,6 +10,9 @@ export { extendModule } from './extend-module.js';
 export { validateModuleOptions } from './validate-options.js';
 export { PUBLIC_ROUTE, PublicRoute } from './public-route.js';
 
+// Errors
+export { errorTraits, traitOf, type ErrorTraits } from './error-traits.js';
+
 // URLs and Redis
 export { maskUrlPassword } from './mask-url.js';
 export {

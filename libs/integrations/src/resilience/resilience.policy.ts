@@ -17,7 +17,7 @@ import {
   type CircuitBreakerPolicy,
   type IPolicy,
 } from 'cockatiel';
-import { validateModuleOptions } from '@infrastructure/core';
+import { traitOf, validateModuleOptions } from '@infrastructure/core';
 import {
   BulkheadFullError,
   CircuitOpenError,
@@ -130,13 +130,13 @@ async function withAttemptTimeout<T>(
 /** Whether an error may be retried: anything but errors saying `retryable: false` and aborts. */
 export function isRetryableError(error: unknown): boolean {
   if ((error as { name?: unknown } | null)?.name === 'AbortError') return false;
-  return (error as { retryable?: unknown } | null)?.retryable !== false;
+  return traitOf(error, 'retryable') !== false;
 }
 
 /** Whether the breaker counts an error: anything but errors saying `countsAsFailure: false` and aborts. */
 export function countsAsFailure(error: unknown): boolean {
   if ((error as { name?: unknown } | null)?.name === 'AbortError') return false;
-  return (error as { countsAsFailure?: unknown } | null)?.countsAsFailure !== false;
+  return traitOf(error, 'countsAsFailure') !== false;
 }
 
 /**
