@@ -1,8 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type * as IORedis from 'ioredis';
 import type { Redis as RedisClient } from 'ioredis';
-import { maskUrlPassword, withTimeout, loadDriver } from '@infrastructure/core';
+import { createRedisClient, maskUrlPassword, withTimeout } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
 import {
   attemptOf,
@@ -163,14 +162,14 @@ export class RedisTransport implements Transport {
 
   async connect(): Promise<void> {
     if (this.redis) return;
-    const { Redis } = await loadDriver<typeof IORedis>('ioredis', 'Redis transport');
-    const redis = new Redis(this.url, {
-      lazyConnect: true,
-      // RESP2 keeps XREADGROUP replies as [[stream, entries]] (RESP3 makes them maps); ioredis 5
-      // has no `protocol` option (RESP2 only), 6 defaults to RESP3.
-      ...({ protocol: 2 } as object),
-      connectionName: this.connectionName('cmd'),
-    });
+    // RESP2 (createRedisClient pins it) keeps XREADGROUP replies as [[stream, entries]]; the
+    // subscribers' duplicate() inherits it. ioredis defaults otherwise: commands queue while
+    // reconnecting, and no command timeout (the blocking reads must not have one).
+    const redis = await createRedisClient(
+      this.url,
+      { lazyConnect: true, connectionName: this.connectionName('cmd') },
+      { owner: 'RedisTransport', source: 'options.url', feature: 'Redis transport' },
+    );
     this.watch(redis, 'command');
     try {
       await redis.connect();
