@@ -1,4 +1,4 @@
-import { maskUrlPassword, openRedis } from '@infrastructure/core';
+import { maskUrlPassword, openRedis, withTimeout } from '@infrastructure/core';
 import { HealthRegistry, MetricsService, getLogger } from '@infrastructure/monitoring';
 import type { UnitOfWork } from '@infrastructure/persistence';
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
@@ -138,24 +138,13 @@ export class CachingRuntime implements OnModuleInit, OnApplicationShutdown {
       'redis',
       async () => {
         const started = performance.now();
-        let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([
-            client.ping(),
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(
-                () => reject(new Error(`PING timed out after ${timeoutMs} ms`)),
-                timeoutMs,
-              );
-            }),
-          ]);
+          await withTimeout(client.ping(), timeoutMs, `PING timed out after ${timeoutMs} ms`);
         } catch (error) {
           throw new Error(
             `Redis unavailable (cache serving from loaders): ${(error as Error).message}`,
             { cause: error },
           );
-        } finally {
-          clearTimeout(timer);
         }
         // Redis answers: no need to wait for cache traffic to probe the circuit.
         this.store.circuit.reset();

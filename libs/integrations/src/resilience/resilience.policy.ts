@@ -119,6 +119,8 @@ async function withAttemptTimeout<T>(
   if (parent?.aborted) onParentAbort();
   else parent?.addEventListener('abort', onParentAbort, { once: true });
   try {
+    // Not withTimeout: the race also ends on the caller's abort, and both end with cockatiel's
+    // TaskCancelledError, which the policy's translation expects.
     return await Promise.race([fn(ctrl.signal), cancelled]);
   } finally {
     parent?.removeEventListener('abort', onParentAbort);
@@ -279,6 +281,8 @@ export class ResiliencePolicy {
         );
       }
       run.catch(() => undefined); // a loser of the race must not reject unhandled
+      // Not withTimeout: the total deadline aborts the run's signal with its own error, and the
+      // caller's signal races too.
       return await Promise.race(racers);
     } catch (error) {
       const translated = this.translate(error, deadline?.signal, opts.signal, total, makeTimeout);

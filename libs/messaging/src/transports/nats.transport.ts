@@ -524,12 +524,7 @@ export class NatsTransport implements Transport {
     const nc = this.nc;
     if (!nc || nc.isClosed()) return;
     // Acks are buffered writes: flush them (bounded, the server may be gone) before closing.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      nc.flush().catch(() => {}),
-      new Promise<void>((r) => (timer = setTimeout(r, this.settings.closeFlushTimeoutMs))),
-    ]);
-    clearTimeout(timer);
+    await withTimeout(nc.flush(), this.settings.closeFlushTimeoutMs, 'flush').catch(() => {});
     await nc.close().catch(() => {});
     this.log.info({ url: this.safeUrl }, 'NATS transport closed');
   }

@@ -321,7 +321,8 @@ export class RedisTransport implements Transport {
       // Cuts the blocked read; entries it may have taken stay pending and are taken over later.
       sub.conn.disconnect();
     }
-    await Promise.race([Promise.allSettled(this.loops), delay(this.settings.blockMs)]);
+    const loopsDone = Promise.allSettled(this.loops);
+    await withTimeout(loopsDone, this.settings.blockMs, 'loops').catch(() => {});
     // Deliveries already read (queued or running) finish and are acked.
     while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
     if (!this.redis) return;
@@ -330,7 +331,7 @@ export class RedisTransport implements Transport {
         await Promise.allSettled([...this.subs.values()].map((sub) => this.forgetConsumer(sub)));
         await this.redis?.quit();
       };
-      await Promise.race([goodbye().catch(() => undefined), delay(this.settings.pingTimeoutMs)]);
+      await withTimeout(goodbye(), this.settings.pingTimeoutMs, 'goodbye').catch(() => {});
     }
     this.redis.disconnect();
     this.log.debug({ namespace: this.options.namespace }, 'closed');
