@@ -19,14 +19,15 @@ function withNodeSh(script: string, env: Record<string, string> = {}): string {
   }).trim();
 }
 
+/** `y` when node.sh's infra_version_ge says `a` >= `b`, else `n`. */
+const ge = (a: string, b: string) => withNodeSh(`infra_version_ge ${a} ${b} && echo y || echo n`);
+
 describe('scripts/node.sh', () => {
   it('reads its floor from engines.node', () => {
     expect(`>=${withNodeSh('infra_node_floor')}`).toBe(engines);
   });
 
   it('compares versions numerically, not as text', () => {
-    const ge = (a: string, b: string) =>
-      withNodeSh(`infra_version_ge ${a} ${b} && echo y || echo n`);
     expect(ge('22.22.0', '22.22.0')).toBe('y');
     expect(ge('22.100.1', '22.22.0')).toBe('y');
     expect(ge('24.1.0', '22.22.0')).toBe('y');

@@ -122,6 +122,7 @@ describe('README.md', () => {
     const libs = [
       'caching',
       'configuration',
+      'core',
       'event-sourcing',
       'integrations',
       'messaging',

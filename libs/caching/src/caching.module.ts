@@ -1,6 +1,6 @@
-import { extendModule } from '@infrastructure/configuration';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { extendModule } from '@infrastructure/core';
 import { CacheStore } from './cache-store.js';
 import { CACHING_OPTIONS, CACHING_STORE } from './caching.constants.js';
 import {

@@ -1,5 +1,5 @@
-import { maskUrlPassword, validateModuleOptions } from '@infrastructure/configuration';
 import { z } from 'zod';
+import { maskUrlPassword, validateModuleOptions } from '@infrastructure/core';
 import { CachingConfigError } from './errors.js';
 import type { CacheSerializer } from './serialization/cache-serializer.js';
 

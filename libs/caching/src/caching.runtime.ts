@@ -1,3 +1,4 @@
+import { maskUrlPassword, openRedis, withTimeout } from '@infrastructure/core';
 import { HealthRegistry, MetricsService, getLogger } from '@infrastructure/monitoring';
 import type { UnitOfWork } from '@infrastructure/persistence';
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
@@ -6,10 +7,10 @@ import { Keyv } from 'keyv';
 import type { Redis } from 'ioredis';
 import type { ResolvedCachingOptions } from './caching.options.js';
 import { INVALIDATION_CHANNEL } from './caching.constants.js';
+import { CachingConfigError } from './errors.js';
 import { InvalidationBus } from './invalidation/invalidation-bus.js';
 import { LockService, MemoryLockService, RedisLockService } from './lock/lock.service.js';
 import { CacheMetrics } from './metrics/cache.metrics.js';
-import { openRedis, redactRedisUrl } from './redis/redis-connection.js';
 import { TaggedJsonSerializer } from './serialization/cache-serializer.js';
 import { FailOpenStore } from './stores/fail-open.store.js';
 import { MemoryKeyvStore } from './stores/memory.store.js';
@@ -66,11 +67,14 @@ export class CachingRuntime implements OnModuleInit, OnApplicationShutdown {
         url: options.redis.url,
         connectTimeoutMs: options.redis.connectTimeoutMs,
         name: `${options.keyPrefix}${options.name}`,
+        owner: 'CachingModule',
+        source: 'options.redis.url (REDIS_URL)',
+        configError: CachingConfigError,
       });
       client = opened.client;
       if (!opened.reachable) {
         logger.warn(
-          { url: redactRedisUrl(options.redis.url), err: opened.error?.message },
+          { url: maskUrlPassword(options.redis.url), err: opened.error?.message },
           'cache: Redis is not reachable at boot; starting degraded (reads go to the loaders) and reconnecting in the background',
         );
       }
@@ -134,24 +138,13 @@ export class CachingRuntime implements OnModuleInit, OnApplicationShutdown {
       'redis',
       async () => {
         const started = performance.now();
-        let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([
-            client.ping(),
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(
-                () => reject(new Error(`PING timed out after ${timeoutMs} ms`)),
-                timeoutMs,
-              );
-            }),
-          ]);
+          await withTimeout(client.ping(), timeoutMs, `PING timed out after ${timeoutMs} ms`);
         } catch (error) {
           throw new Error(
             `Redis unavailable (cache serving from loaders): ${(error as Error).message}`,
             { cause: error },
           );
-        } finally {
-          clearTimeout(timer);
         }
         // Redis answers: no need to wait for cache traffic to probe the circuit.
         this.store.circuit.reset();

@@ -1,4 +1,5 @@
-export { MissingDependencyError } from '@infrastructure/persistence';
+// Moved to @infrastructure/core; re-exported for callers that catch it.
+export { MissingDependencyError } from '@infrastructure/core';
 
 /** Bad caching configuration; the message names the option or variable (e.g. `REDIS_URL`). */
 export class CachingConfigError extends Error {

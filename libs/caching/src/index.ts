@@ -45,4 +45,3 @@ export {
   LockUnavailableError,
   MissingDependencyError,
 } from './errors.js';
-export { openRedis, type RedisConnectionSettings } from './redis/redis-connection.js';

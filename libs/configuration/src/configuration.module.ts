@@ -1,6 +1,6 @@
-import { extendModule } from './extend-module.js';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { extendModule } from '@infrastructure/core';
 import type { ConfigDefinition } from './config-definition.js';
 import { LOADED_CONFIGURATION } from './configuration.constants.js';
 import {

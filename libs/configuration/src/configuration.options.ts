@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { validateModuleOptions } from './validate-options.js';
+import { validateModuleOptions } from '@infrastructure/core';
 import type { ConfigDefinition } from './config-definition.js';
 
 /** Options of `ConfigurationModule.forRoot` / the factory of `forRootAsync`. */

@@ -22,7 +22,6 @@ export {
   ENCRYPTION_KEY_ENV,
   LoadedConfiguration,
   loadConfiguration,
-  maskUrlPassword,
   type ConfigEntry,
   type LoadOptions,
 } from './load-configuration.js';
@@ -44,5 +43,5 @@ export {
   type ConfigProblem,
 } from './errors.js';
 export { appConfig, httpConfig } from './standard-config.js';
-export { validateModuleOptions } from './validate-options.js';
-export { extendModule } from './extend-module.js';
+// Moved to @infrastructure/core; re-exported for callers that mask URLs in their own logs.
+export { maskUrlPassword } from '@infrastructure/core';

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cfg, defineConfig } from './config-definition.js';
 import { encryptValue } from './encryption.js';
 import { ConfigValidationError } from './errors.js';
-import { loadConfiguration, maskUrlPassword } from './load-configuration.js';
+import { loadConfiguration } from './load-configuration.js';
 
 const KEY = Buffer.alloc(32, 7);
 const KEY_B64 = KEY.toString('base64');
@@ -258,14 +258,6 @@ describe('masking', () => {
       database: { url: 'postgres://app:***@db:5432/app', password: '***' },
     });
     expect(JSON.stringify(c.toSafeJSON())).not.toContain('hunter2');
-  });
-
-  it('masks only the password part of URLs', () => {
-    expect(maskUrlPassword('redis://:pw@localhost:6379')).toBe('redis://:***@localhost:6379');
-    expect(maskUrlPassword('redis://localhost:6379')).toBe('redis://localhost:6379');
-    expect(maskUrlPassword('amqp://guest:guest@127.0.0.1:5672/vhost')).toBe(
-      'amqp://guest:***@127.0.0.1:5672/vhost',
-    );
   });
 
   it('validates an extra namespace on demand (forFeature)', () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { maskUrlPassword } from '@infrastructure/core';
 import {
   assertDistinct,
   type ConfigDefinition,
@@ -30,11 +31,6 @@ export interface ConfigEntry {
 export type LoadOptions = SourceOptions;
 
 const MASK = '***';
-
-/** Masks the password of a URL: `postgres://app:***@db:5432/app`. Non-URLs are returned as they are. */
-export function maskUrlPassword(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, `$1${MASK}@`);
-}
 
 function describeReceived(value: string, secret: boolean): string {
   if (secret) return `"${MASK}"`;

@@ -1,4 +1,3 @@
-import { extendModule } from '@infrastructure/configuration';
 import {
   ConfigurableModuleBuilder,
   Module,
@@ -8,6 +7,7 @@ import {
 import { DiscoveryModule } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { extendModule } from '@infrastructure/core';
 import { EventBus } from '@infrastructure/messaging';
 import { UnitOfWork } from '@infrastructure/persistence';
 import { CheckpointStore, MemoryCheckpointStore, SqlCheckpointStore } from './checkpoint-store.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { validateModuleOptions } from '@infrastructure/configuration';
+import { validateModuleOptions } from '@infrastructure/core';
 import { EventSourcingError } from './errors.js';
 
 export const EVENT_SOURCING_OPTIONS = 'EVENT_SOURCING:OPTIONS';

@@ -1,3 +1,5 @@
+import { traitOf } from '@infrastructure/core';
+
 /** Bad `IntegrationsModule` options; the message names the key (`options.clients.payments.timeoutMs`). */
 export class IntegrationsConfigError extends Error {
   override readonly name: string = 'IntegrationsConfigError';
@@ -150,7 +152,7 @@ export class HttpClientNetworkError extends Error {
     this.method = info.method;
     this.url = info.url;
     if (typeof code === 'string') this.code = code;
-    this.retryable = (cause as { retryable?: unknown } | null)?.retryable !== false;
+    this.retryable = traitOf(cause, 'retryable') !== false;
     this.countsAsFailure = this.retryable;
   }
 }

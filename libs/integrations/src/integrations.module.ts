@@ -1,5 +1,5 @@
-import { extendModule } from '@infrastructure/configuration';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { extendModule } from '@infrastructure/core';
 import { HttpClients } from './http/http-clients.js';
 import { httpClientToken, INTEGRATIONS_OPTIONS } from './integrations.constants.js';
 import {

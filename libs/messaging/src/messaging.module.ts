@@ -1,6 +1,6 @@
-import { extendModule } from '@infrastructure/configuration';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { extendModule } from '@infrastructure/core';
 import { DeadLetters } from './dead-letters.js';
 import { EventBus } from './event-bus.js';
 import {

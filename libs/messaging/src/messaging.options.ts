@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { validateModuleOptions } from '@infrastructure/configuration';
+import { validateModuleOptions } from '@infrastructure/core';
 import type { RetryPolicy } from './event-handler.decorator.js';
 import { MessagingConfigError } from './errors.js';
 import type { Transport } from './transports/transport.js';

@@ -75,6 +75,5 @@ export { createValidationPipe } from './http/validation.pipe.js';
 
 // Configuration
 export { monitoringConfig, monitoringOptionsFrom } from './monitoring.config.js';
-export { replaceMethod } from './util/replace-method.js';
-export { PUBLIC_ROUTE, PublicRoute } from './http/public-route.js';
-export { TimeoutError, withTimeout } from './util/with-timeout.js';
+// Moved to @infrastructure/core; re-exported for callers that bound calls or catch TimeoutError.
+export { TimeoutError, withTimeout } from '@infrastructure/core';

@@ -1,4 +1,3 @@
-import { extendModule } from '@infrastructure/configuration';
 import {
   Inject,
   Module,
@@ -16,6 +15,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ClsService, ClsServiceManager } from 'nestjs-cls';
 import { Logger as PinoNestLogger, LoggerModule } from 'nestjs-pino';
+import { extendModule } from '@infrastructure/core';
 import { RequestContext } from './context/request-context.js';
 import { registerBuiltinIndicators } from './health/builtin-indicators.js';
 import { createHealthController } from './health/health.controller.js';

@@ -1,7 +1,7 @@
 import type { DestinationStream, Level } from 'pino';
-import { validateModuleOptions } from '@infrastructure/configuration';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { validateModuleOptions } from '@infrastructure/core';
 import { MonitoringOptionsError } from './errors.js';
 
 /** Logging settings. */

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { loadDriver } from '@infrastructure/core';
 import { parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
-import { loadDriver } from './drivers.js';
 import { SlowQueryLogger } from './instrumentation.js';
 import { DatabaseUnavailableError } from './errors.js';
 import type { ResolvedPersistenceOptions } from './persistence.options.js';

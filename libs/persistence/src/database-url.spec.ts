@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDatabaseUrl, redactUrl } from './database-url.js';
-import { loadDriver } from './drivers.js';
-import { MissingDependencyError, PersistenceConfigError } from './errors.js';
+import { parseDatabaseUrl } from './database-url.js';
+import { PersistenceConfigError } from './errors.js';
 import { resolvePersistenceOptions } from './persistence.options.js';
 
 describe('parseDatabaseUrl', () => {
@@ -40,33 +39,6 @@ describe('parseDatabaseUrl', () => {
     expect(() => parseDatabaseUrl('mongodb://u:pw@h/db')).toThrow('got "mongodb://u:***@h/db"');
     expect(() => parseDatabaseUrl('postgres://h')).toThrow('DATABASE_URL names no database');
     expect(() => parseDatabaseUrl('sqlite:')).toThrow('DATABASE_URL names no SQLite file');
-    expect(redactUrl('mysql://root:pw@h/db')).toBe('mysql://root:***@h/db');
-  });
-});
-
-const missing = async (): Promise<never> => {
-  throw Object.assign(new Error("Cannot find package 'pg' imported from x"), {
-    code: 'ERR_MODULE_NOT_FOUND',
-  });
-};
-const broken = async (): Promise<never> => {
-  throw new Error('native binding failed');
-};
-
-describe('optional drivers', () => {
-  it('throws the exact npm install line when a driver is missing', async () => {
-    await expect(
-      loadDriver('pg', 'PersistenceModule (DATABASE_URL postgres)', missing),
-    ).rejects.toThrow(
-      new MissingDependencyError('pg', 'PersistenceModule (DATABASE_URL postgres)'),
-    );
-    await expect(loadDriver('pg', 'x', missing)).rejects.toThrow('Run: npm install pg');
-  });
-
-  it('rethrows a driver that is installed but broken', async () => {
-    await expect(loadDriver('better-sqlite3', 'x', broken)).rejects.toThrow(
-      'native binding failed',
-    );
   });
 });
 

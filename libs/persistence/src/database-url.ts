@@ -1,3 +1,4 @@
+import { maskUrlPassword } from '@infrastructure/core';
 import { PersistenceConfigError } from './errors.js';
 
 /** The database kinds a URL can name. */
@@ -31,11 +32,6 @@ export const ACCEPTED_SCHEMES = [
   'mariadb://',
 ] as const;
 
-/** The URL with its password replaced by `***`. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
-}
-
 /**
  * Parses `sqlite:<file>`, `sqlite::memory:`, `postgres://…` (`?schema=` supported),
  * `mysql://…` or `mariadb://…`.
@@ -44,7 +40,7 @@ export function redactUrl(url: string): string {
 export function parseDatabaseUrl(url: string, setting = 'DATABASE_URL'): DatabaseTarget {
   const bad = (why: string) =>
     new PersistenceConfigError(
-      `${setting} ${why}; expected a URL starting with ${ACCEPTED_SCHEMES.join(', ')}, got "${redactUrl(url)}"`,
+      `${setting} ${why}; expected a URL starting with ${ACCEPTED_SCHEMES.join(', ')}, got "${maskUrlPassword(url)}"`,
     );
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'sqlite') {

@@ -3,17 +3,6 @@ export class PersistenceConfigError extends Error {
   override readonly name = 'PersistenceConfigError';
 }
 
-/** An optional database driver is not installed; the message has the exact `npm install` line. */
-export class MissingDependencyError extends Error {
-  override readonly name = 'MissingDependencyError';
-  constructor(
-    readonly packageName: string,
-    feature: string,
-  ) {
-    super(`${feature} needs "${packageName}". Run: npm install ${packageName}`);
-  }
-}
-
 /**
  * The database cannot be reached (at boot after every retry, or for a query at run time).
  * Carries `httpStatus: 503` so the problem-details filter answers 503, not 500.

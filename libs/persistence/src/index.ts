@@ -14,16 +14,15 @@ export { resolvePersistenceOptions } from './persistence.options.js';
 export {
   ACCEPTED_SCHEMES,
   parseDatabaseUrl,
-  redactUrl,
   type DatabaseKind,
   type DatabaseTarget,
 } from './database-url.js';
+// Moved to @infrastructure/core (redactUrl is its maskUrlPassword); re-exported for callers.
+export { maskUrlPassword as redactUrl, MissingDependencyError } from '@infrastructure/core';
 export { connectDataSource, dataSourceOptions } from './data-source.js';
-export { loadDriver } from './drivers.js';
 export {
   ConcurrencyError,
   DatabaseUnavailableError,
-  MissingDependencyError,
   PersistenceConfigError,
   UnsupportedPropagationError,
 } from './errors.js';

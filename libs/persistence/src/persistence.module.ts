@@ -1,8 +1,8 @@
-import { extendModule } from '@infrastructure/configuration';
 import { Logger, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken, getEntityManagerToken } from '@nestjs/typeorm';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { extendModule } from '@infrastructure/core';
 import { HealthRegistry, MetricsService } from '@infrastructure/monitoring';
 import { ClsModule } from 'nestjs-cls';
 import type { DataSource } from 'typeorm';

@@ -1,6 +1,6 @@
 import type { EntitySchema, MixedList } from 'typeorm';
-import { validateModuleOptions } from '@infrastructure/configuration';
 import { z } from 'zod';
+import { validateModuleOptions } from '@infrastructure/core';
 import { PersistenceConfigError } from './errors.js';
 
 /** Options of `PersistenceModule.forRoot` / the factory of `forRootAsync`. */

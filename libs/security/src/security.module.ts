@@ -1,4 +1,3 @@
-import { extendModule } from '@infrastructure/configuration';
 import {
   ConfigurableModuleBuilder,
   Controller,
@@ -20,7 +19,8 @@ import {
 } from '@nestjs/throttler';
 import { decodeJwt } from 'jose';
 import type { DataSource } from 'typeorm';
-import { loadDriver, UnitOfWork } from '@infrastructure/persistence';
+import { createRedisClient, extendModule } from '@infrastructure/core';
+import { UnitOfWork } from '@infrastructure/persistence';
 import { MetricsService } from '@infrastructure/monitoring';
 import { AuditActions } from './audit/audit-actions.js';
 import { AuditLogger } from './audit/audit-logger.js';
@@ -128,13 +128,16 @@ function withSecurity(module: DynamicModule): DynamicModule {
       provide: REDIS,
       useFactory: async (o: SecurityOptions) => {
         if (!o.redis) return undefined;
-        const { Redis } = await loadDriver<typeof import('ioredis')>('ioredis', 'Security (Redis)');
-        return new Redis(o.redis.url, {
-          lazyConnect: false,
-          maxRetriesPerRequest: 1,
-          enableOfflineQueue: false,
-          connectionName: 'security',
-        });
+        return createRedisClient(
+          o.redis.url,
+          {
+            lazyConnect: false,
+            maxRetriesPerRequest: 1,
+            enableOfflineQueue: false,
+            connectionName: 'security',
+          },
+          { owner: 'SecurityModule', source: 'options.redis.url', feature: 'Security (Redis)' },
+        );
       },
       inject: [SECURITY_OPTIONS],
     },

@@ -1,4 +1,4 @@
-import { replaceMethod } from '@infrastructure/monitoring';
+import { replaceMethod } from '@infrastructure/core';
 import { afterCommit, injectRuntime, runtimeOf } from './decorator-runtime.js';
 
 /** Options of {@link CacheEvict}: what to evict, from the call's arguments and result. */

@@ -1,4 +1,4 @@
-import { replaceMethod } from '@infrastructure/monitoring';
+import { replaceMethod } from '@infrastructure/core';
 import type { CacheSetOptions } from '../cache-store.js';
 import { afterCommit, injectRuntime, runtimeOf } from './decorator-runtime.js';
 

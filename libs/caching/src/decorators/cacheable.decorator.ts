@@ -1,4 +1,4 @@
-import { replaceMethod } from '@infrastructure/monitoring';
+import { replaceMethod } from '@infrastructure/core';
 import type { GetOrSetOptions } from '../cache-store.js';
 import { injectRuntime, runtimeOf } from './decorator-runtime.js';
 

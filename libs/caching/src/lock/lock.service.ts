@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { withTimeout } from '@infrastructure/core';
 import { LockNotAcquiredError, LockUnavailableError } from '../errors.js';
 
 /** A held lock. */
@@ -170,17 +171,8 @@ export class RedisLockService extends LockService {
   }
 
   private async call<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        fn(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${this.timeoutMs} ms`)),
-            this.timeoutMs,
-          );
-        }),
-      ]);
+      return await withTimeout(fn(), this.timeoutMs, `no answer within ${this.timeoutMs} ms`);
     } catch (error) {
       throw new LockUnavailableError(
         `lock "${key}": Redis unavailable: ${(error as Error).message}`,
@@ -188,8 +180,6 @@ export class RedisLockService extends LockService {
           cause: error,
         },
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -77,7 +77,11 @@ export class FailOpenStore extends EventEmitter implements KeyvStoreAdapter {
     await this.inner.disconnect?.();
   }
 
-  /** Runs `fn` under the timeout and the circuit. */
+  /**
+   * Runs `fn` under the timeout and the circuit. Hand-rolled rather than core's `withTimeout`:
+   * it runs on every cache operation (one promise and one timer, no race), and the timeout must
+   * also count against the circuit.
+   */
   guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
     if (!this.circuit.allow()) {
       const error = new CircuitOpenError(this.circuit.retryAt);

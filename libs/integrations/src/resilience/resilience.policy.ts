@@ -1,4 +1,3 @@
-import { validateModuleOptions } from '@infrastructure/configuration';
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
@@ -18,6 +17,7 @@ import {
   type CircuitBreakerPolicy,
   type IPolicy,
 } from 'cockatiel';
+import { traitOf, validateModuleOptions } from '@infrastructure/core';
 import {
   BulkheadFullError,
   CircuitOpenError,
@@ -119,6 +119,8 @@ async function withAttemptTimeout<T>(
   if (parent?.aborted) onParentAbort();
   else parent?.addEventListener('abort', onParentAbort, { once: true });
   try {
+    // Not withTimeout: the race also ends on the caller's abort, and both end with cockatiel's
+    // TaskCancelledError, which the policy's translation expects.
     return await Promise.race([fn(ctrl.signal), cancelled]);
   } finally {
     parent?.removeEventListener('abort', onParentAbort);
@@ -130,13 +132,13 @@ async function withAttemptTimeout<T>(
 /** Whether an error may be retried: anything but errors saying `retryable: false` and aborts. */
 export function isRetryableError(error: unknown): boolean {
   if ((error as { name?: unknown } | null)?.name === 'AbortError') return false;
-  return (error as { retryable?: unknown } | null)?.retryable !== false;
+  return traitOf(error, 'retryable') !== false;
 }
 
 /** Whether the breaker counts an error: anything but errors saying `countsAsFailure: false` and aborts. */
 export function countsAsFailure(error: unknown): boolean {
   if ((error as { name?: unknown } | null)?.name === 'AbortError') return false;
-  return (error as { countsAsFailure?: unknown } | null)?.countsAsFailure !== false;
+  return traitOf(error, 'countsAsFailure') !== false;
 }
 
 /**
@@ -279,6 +281,8 @@ export class ResiliencePolicy {
         );
       }
       run.catch(() => undefined); // a loser of the race must not reject unhandled
+      // Not withTimeout: the total deadline aborts the run's signal with its own error, and the
+      // caller's signal races too.
       return await Promise.race(racers);
     } catch (error) {
       const translated = this.translate(error, deadline?.signal, opts.signal, total, makeTimeout);

@@ -1,6 +1,6 @@
-import { extendModule } from '@infrastructure/configuration';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { extendModule } from '@infrastructure/core';
 import { WebhookDispatcher } from './webhook-dispatcher.service.js';
 import { WebhookEndpointsCheck } from './webhook-endpoints.check.js';
 import { WebhookReplayStore } from './webhook-replay.store.js';

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { validateModuleOptions } from '@infrastructure/configuration';
+import { validateModuleOptions } from '@infrastructure/core';
 import type { RetryPolicy } from '@infrastructure/messaging';
 import { z } from 'zod';
 import type { CircuitBreakerOptions } from '../resilience/resilience.options.js';

@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Inject, Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { replaceMethod } from '@infrastructure/monitoring';
 import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
+import { replaceMethod } from '@infrastructure/core';
 import type { RetryPolicy } from '../event-handler.decorator.js';
 
 /** Metadata key @EventPattern sets on the method (`microservices:pattern`). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { getLogger, withTimeout } from '@infrastructure/monitoring';
-import { loadDriver } from '@infrastructure/persistence';
+import { withTimeout, loadDriver } from '@infrastructure/core';
+import { getLogger } from '@infrastructure/monitoring';
 import { MessagingConfigError } from '../errors.js';
 import {
   hasKafkaError,

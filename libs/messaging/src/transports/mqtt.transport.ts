@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type * as Mqtt from 'mqtt';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
-import { maskUrlPassword } from '@infrastructure/configuration';
-import { getLogger, withTimeout as boundedBy } from '@infrastructure/monitoring';
-import { loadDriver } from '@infrastructure/persistence';
+import { maskUrlPassword, withTimeout as boundedBy, loadDriver } from '@infrastructure/core';
+import { getLogger } from '@infrastructure/monitoring';
 import { MessagingConfigError } from '../errors.js';
 import {
   clientIdOf,

@@ -11,9 +11,8 @@ import type {
 } from '@nats-io/jetstream';
 import type * as NatsNode from '@nats-io/transport-node';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
-import { maskUrlPassword } from '@infrastructure/configuration';
-import { getLogger, withTimeout } from '@infrastructure/monitoring';
-import { loadDriver } from '@infrastructure/persistence';
+import { maskUrlPassword, withTimeout, loadDriver } from '@infrastructure/core';
+import { getLogger } from '@infrastructure/monitoring';
 import { MessagingConfigError } from '../errors.js';
 import {
   consumerName,
@@ -525,12 +524,7 @@ export class NatsTransport implements Transport {
     const nc = this.nc;
     if (!nc || nc.isClosed()) return;
     // Acks are buffered writes: flush them (bounded, the server may be gone) before closing.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      nc.flush().catch(() => {}),
-      new Promise<void>((r) => (timer = setTimeout(r, this.settings.closeFlushTimeoutMs))),
-    ]);
-    clearTimeout(timer);
+    await withTimeout(nc.flush(), this.settings.closeFlushTimeoutMs, 'flush').catch(() => {});
     await nc.close().catch(() => {});
     this.log.info({ url: this.safeUrl }, 'NATS transport closed');
   }

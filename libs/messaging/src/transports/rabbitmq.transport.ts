@@ -9,9 +9,8 @@ import type {
   Options,
   RecoveringChannelModel,
 } from 'amqplib';
-import { maskUrlPassword } from '@infrastructure/configuration';
+import { maskUrlPassword, loadDriver } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
-import { loadDriver } from '@infrastructure/persistence';
 import { MessagingConfigError } from '../errors.js';
 import { wakeableSleep } from './wakeable-sleep.js';
 import type {

@@ -1,10 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type * as IORedis from 'ioredis';
 import type { Redis as RedisClient } from 'ioredis';
-import { maskUrlPassword } from '@infrastructure/configuration';
-import { getLogger, withTimeout } from '@infrastructure/monitoring';
-import { loadDriver } from '@infrastructure/persistence';
+import { createRedisClient, maskUrlPassword, withTimeout } from '@infrastructure/core';
+import { getLogger } from '@infrastructure/monitoring';
 import {
   attemptOf,
   decodeDeadLetter,
@@ -164,14 +162,14 @@ export class RedisTransport implements Transport {
 
   async connect(): Promise<void> {
     if (this.redis) return;
-    const { Redis } = await loadDriver<typeof IORedis>('ioredis', 'Redis transport');
-    const redis = new Redis(this.url, {
-      lazyConnect: true,
-      // RESP2 keeps XREADGROUP replies as [[stream, entries]] (RESP3 makes them maps); ioredis 5
-      // has no `protocol` option (RESP2 only), 6 defaults to RESP3.
-      ...({ protocol: 2 } as object),
-      connectionName: this.connectionName('cmd'),
-    });
+    // RESP2 (createRedisClient pins it) keeps XREADGROUP replies as [[stream, entries]]; the
+    // subscribers' duplicate() inherits it. ioredis defaults otherwise: commands queue while
+    // reconnecting, and no command timeout (the blocking reads must not have one).
+    const redis = await createRedisClient(
+      this.url,
+      { lazyConnect: true, connectionName: this.connectionName('cmd') },
+      { owner: 'RedisTransport', source: 'options.url', feature: 'Redis transport' },
+    );
     this.watch(redis, 'command');
     try {
       await redis.connect();
@@ -323,7 +321,8 @@ export class RedisTransport implements Transport {
       // Cuts the blocked read; entries it may have taken stay pending and are taken over later.
       sub.conn.disconnect();
     }
-    await Promise.race([Promise.allSettled(this.loops), delay(this.settings.blockMs)]);
+    const loopsDone = Promise.allSettled(this.loops);
+    await withTimeout(loopsDone, this.settings.blockMs, 'loops').catch(() => {});
     // Deliveries already read (queued or running) finish and are acked.
     while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
     if (!this.redis) return;
@@ -332,7 +331,7 @@ export class RedisTransport implements Transport {
         await Promise.allSettled([...this.subs.values()].map((sub) => this.forgetConsumer(sub)));
         await this.redis?.quit();
       };
-      await Promise.race([goodbye().catch(() => undefined), delay(this.settings.pingTimeoutMs)]);
+      await withTimeout(goodbye(), this.settings.pingTimeoutMs, 'goodbye').catch(() => {});
     }
     this.redis.disconnect();
     this.log.debug({ namespace: this.options.namespace }, 'closed');

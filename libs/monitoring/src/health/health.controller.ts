@@ -7,10 +7,10 @@ import {
   type HealthCheckResult,
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
+import { PublicRoute } from '@infrastructure/core';
 import { getLogger } from '../logging/root-logger.js';
 import { ShutdownService } from '../shutdown/shutdown.service.js';
 import { HealthRegistry } from './health.registry.js';
-import { PublicRoute } from '../http/public-route.js';
 
 interface StatusSettable {
   status(code: number): unknown;

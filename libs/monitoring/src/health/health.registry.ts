@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { TimeoutError, withTimeout } from '@infrastructure/core';
 
 /** What a check may return: extra details to show (e.g. `{ latencyMs: 3 }`). Throw to report failure. */
 export type HealthDetails = Record<string, unknown>;
@@ -94,18 +95,17 @@ export class HealthRegistry {
     const session = this.indicators.check(c.name);
     const timeoutMs = c.timeoutMs ?? this.defaultTimeoutMs;
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
     const started = performance.now();
     try {
-      const details = await Promise.race([
+      const details = await withTimeout(
         Promise.resolve().then(() => c.check({ signal: controller.signal })),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            controller.abort();
-            reject(new Error(`timed out after ${timeoutMs} ms`));
-          }, timeoutMs);
-        }),
-      ]);
+        timeoutMs,
+        `timed out after ${timeoutMs} ms`,
+      ).catch((error: unknown) => {
+        // Tell a check that is still running to stop (it may watch the signal).
+        if (error instanceof TimeoutError) controller.abort();
+        throw error;
+      });
       return session.up({
         ...details,
         responseTimeMs: Math.round(performance.now() - started),
@@ -117,8 +117,6 @@ export class HealthRegistry {
         return session.degraded({ ...extra, reason, critical: c.critical });
       }
       return session.down({ reason, critical: true });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -7,6 +7,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { traitOf } from '@infrastructure/core';
 import {
   problem,
   PROBLEM_CONTENT_TYPE,
@@ -23,13 +24,13 @@ function clientErrorStatus(error: unknown): number | undefined {
 }
 
 /**
- * Errors from other libs may declare their HTTP meaning without depending on Nest:
- * `httpStatus` (400-599) and an optional `publicMessage` safe to show (e.g. the persistence lib's
- * DatabaseUnavailableError → 503). The error's own message is never sent.
+ * Errors from other libs may declare their HTTP meaning without depending on Nest (core's
+ * `ErrorTraits`): `httpStatus` (400-599) and an optional `publicMessage` safe to show (e.g. the
+ * persistence lib's DatabaseUnavailableError → 503). The error's own message is never sent.
  */
 function declaredStatus(error: unknown): number | undefined {
-  const status = (error as { httpStatus?: unknown } | null)?.httpStatus;
-  return typeof status === 'number' && status >= 400 && status <= 599 ? status : undefined;
+  const status = traitOf(error, 'httpStatus');
+  return status !== undefined && status >= 400 && status <= 599 ? status : undefined;
 }
 
 /**
@@ -37,9 +38,9 @@ function declaredStatus(error: unknown): number | undefined {
  * the security lib. Only string values of well-formed header names are used.
  */
 function declaredHeaders(error: unknown): Array<[string, string]> {
-  const headers = (error as { httpHeaders?: unknown } | null)?.httpHeaders;
-  if (typeof headers !== 'object' || headers === null) return [];
-  return Object.entries(headers).filter(
+  const headers = traitOf(error, 'httpHeaders');
+  if (!headers) return [];
+  return Object.entries(headers as Record<string, unknown>).filter(
     (entry): entry is [string, string] =>
       /^[A-Za-z0-9-]{1,64}$/.test(entry[0]) &&
       typeof entry[1] === 'string' &&
@@ -105,8 +106,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     const declared = declaredStatus(exception);
     if (declared) {
-      const detail = (exception as { publicMessage?: unknown }).publicMessage;
-      return problem(declared, { ...base, ...(typeof detail === 'string' ? { detail } : {}) });
+      const detail = traitOf(exception, 'publicMessage');
+      return problem(declared, { ...base, ...(detail !== undefined ? { detail } : {}) });
     }
     const clientStatus = clientErrorStatus(exception);
     if (clientStatus) {

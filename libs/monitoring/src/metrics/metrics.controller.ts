@@ -2,8 +2,8 @@ import { Controller, Get, Inject, NotFoundException, Req, Res, type Type } from 
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { IncomingHttpHeaders } from 'node:http';
+import { PublicRoute } from '@infrastructure/core';
 import { PROBLEM_CONTENT_TYPE, problem } from '../http/problem-details.js';
-import { PublicRoute } from '../http/public-route.js';
 import { MONITORING_OPTIONS } from '../monitoring.constants.js';
 import type { ResolvedMonitoringOptions } from '../monitoring.options.js';
 import { metricsAuthorized, metricsChallenge, wantsOpenMetrics } from './metrics-auth.js';

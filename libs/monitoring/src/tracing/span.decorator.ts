@@ -1,6 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
+import { replaceMethod } from '@infrastructure/core';
 import { currentContext } from '../context/request-context.js';
-import { replaceMethod } from '../util/replace-method.js';
 import { recordError, tracer } from './tracer.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { replaceMethod } from '@infrastructure/monitoring';
+import { replaceMethod } from '@infrastructure/core';
 import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js';
 
 const UOW = Symbol('unitOfWork');

@@ -6,8 +6,8 @@ import {
   type ScryptOptions,
 } from 'node:crypto';
 import type * as Argon2 from 'argon2';
+import { loadDriver } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
-import { loadDriver } from '@infrastructure/persistence';
 import { PasswordHashingError } from './errors.js';
 
 /** The password hashing algorithms {@link PasswordHasher} writes. */

@@ -7,10 +7,11 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Counter } from 'prom-client';
+import { PUBLIC_ROUTE } from '@infrastructure/core';
 import { getLogger, MetricsService, RequestContext } from '@infrastructure/monitoring';
 import { ApiKeys } from './api-keys.js';
 import { AccessDeniedError, AuthenticationError } from './auth-errors.js';
-import { IS_PUBLIC, REQUIRED_ROLES, REQUIRED_SCOPES } from './decorators.js';
+import { REQUIRED_ROLES, REQUIRED_SCOPES } from './decorators.js';
 import type { Principal, TokenVerifier } from './principal.js';
 
 export const TOKEN_VERIFIERS = 'SECURITY:TOKEN_VERIFIERS';
@@ -73,7 +74,7 @@ export class AuthGuard implements CanActivate {
     if (ctx.getType() !== 'http' || this.options?.authGuard === false) return true;
     const request = ctx.switchToHttp().getRequest<HttpRequest>();
     const targets = [ctx.getHandler(), ctx.getClass()];
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) ?? false;
+    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) ?? false;
     if (isPublic) return true;
     try {
       const principal = await this.authenticate(request);

@@ -1,9 +1,7 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
-import { PUBLIC_ROUTE, PublicRoute } from '@infrastructure/monitoring';
+import { PublicRoute } from '@infrastructure/core';
 import type { Principal } from './principal.js';
 
-/** The shared "no authentication" key (the monitoring lib's health/metrics routes carry it too). */
-export const IS_PUBLIC = PUBLIC_ROUTE;
 export const REQUIRED_SCOPES = 'security:scopes';
 export const REQUIRED_ROLES = 'security:roles';
 

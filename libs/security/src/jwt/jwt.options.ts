@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { validateModuleOptions } from '@infrastructure/configuration';
+import { validateModuleOptions } from '@infrastructure/core';
 import type { MetricsService } from '@infrastructure/monitoring';
 import type { Duration } from './duration.js';
 import { JwtConfigError } from './errors.js';

@@ -1,7 +1,8 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
-import { getLogger, TimeoutError, withTimeout } from '@infrastructure/monitoring';
+import { TimeoutError, withTimeout } from '@infrastructure/core';
+import { getLogger } from '@infrastructure/monitoring';
 
 interface ThrottlerStorageRecord {
   totalHits: number;

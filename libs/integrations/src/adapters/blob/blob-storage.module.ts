@@ -1,5 +1,5 @@
-import { extendModule } from '@infrastructure/configuration';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { extendModule } from '@infrastructure/core';
 import { BLOB_STORAGE_OPTIONS } from './blob-storage.constants.js';
 import {
   ASYNC_OPTIONS_TYPE,

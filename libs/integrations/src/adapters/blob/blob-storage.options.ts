@@ -1,5 +1,5 @@
-import { validateModuleOptions } from '@infrastructure/configuration';
 import { z } from 'zod';
+import { validateModuleOptions } from '@infrastructure/core';
 import { BlobStorageConfigError } from './blob.errors.js';
 import {
   resolveS3BlobStoreOptions,

@@ -1,5 +1,5 @@
-import { validateModuleOptions } from '@infrastructure/configuration';
 import { z } from 'zod';
+import { validateModuleOptions } from '@infrastructure/core';
 import type { ResilienceOptions } from '../../resilience/resilience.options.js';
 import {
   resilienceSchemaShape,

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { MissingDependencyError } from '@infrastructure/persistence';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MissingDependencyError } from '@infrastructure/core';
 import { BlobStorageConfigError, InvalidBlobKeyError } from './blob.errors.js';
 import { S3BlobStore } from './s3-blob.store.js';
 

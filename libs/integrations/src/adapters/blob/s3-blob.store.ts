@@ -1,6 +1,6 @@
 import type * as S3 from '@aws-sdk/client-s3';
+import { loadDriver } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
-import { loadDriver } from '@infrastructure/persistence';
 import { inspect } from 'node:util';
 import { addAbortSignal, type Readable } from 'node:stream';
 import {

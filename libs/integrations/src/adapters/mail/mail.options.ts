@@ -1,5 +1,5 @@
-import { validateModuleOptions } from '@infrastructure/configuration';
 import { z } from 'zod';
+import { validateModuleOptions } from '@infrastructure/core';
 import { IntegrationsConfigError } from '../../errors.js';
 import { maskUrl } from '../../http/mask-url.js';
 import {

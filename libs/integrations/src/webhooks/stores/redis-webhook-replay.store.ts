@@ -1,5 +1,4 @@
-import { openRedis } from '@infrastructure/caching';
-import { maskUrlPassword } from '@infrastructure/configuration';
+import { openRedis, maskUrlPassword } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
 import type { Redis } from 'ioredis';
 import { WebhookReplayStoreUnavailableError, WebhooksConfigError } from '../errors.js';

@@ -1,4 +1,5 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisClient, TimeoutError, withTimeout } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
 import { RevocationStoreUnavailableError } from '../errors.js';
 import { RevocationStore } from '../revocation-store.js';
@@ -73,15 +74,17 @@ export class RedisRevocationStore extends RevocationStore {
   }
 
   private connect(): Promise<Redis> {
-    this.client ??= import('ioredis').then(({ Redis: RedisClient }) => {
-      const options: RedisOptions = {
-        // Commands wait for a (re)connection at most this long, then fail: the race below
+    this.client ??= createRedisClient(
+      this.options.url!,
+      {
+        // Commands wait for a (re)connection at most this long, then fail: the deadline below
         // bounds them anyway, this keeps the offline queue from growing while Redis is down.
         commandTimeout: this.timeoutMs,
         maxRetriesPerRequest: 1,
         connectTimeout: Math.max(1000, this.timeoutMs * 4),
-      };
-      const client = new RedisClient(this.options.url!, options);
+      },
+      { owner: 'RedisRevocationStore', source: 'options.url' },
+    ).then((client) => {
       // Connection errors are also answered per operation; this only keeps them out of stderr
       // and logs them (at most every 30 s; the URL, which may hold a password, is never logged).
       client.on('error', (e: Error) => {
@@ -96,28 +99,18 @@ export class RedisRevocationStore extends RevocationStore {
   }
 
   private async run<T>(op: string, command: (client: Redis) => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new RevocationStoreUnavailableError(
-              `RedisRevocationStore: ${op} got no answer within ${this.timeoutMs} ms`,
-            ),
-          ),
-        this.timeoutMs,
-      );
-    });
     try {
-      return await Promise.race([this.connect().then(command), deadline]);
+      return await withTimeout(
+        this.connect().then(command),
+        this.timeoutMs,
+        () => `RedisRevocationStore: ${op} got no answer within ${this.timeoutMs} ms`,
+      );
     } catch (e) {
-      if (e instanceof RevocationStoreUnavailableError) throw e;
+      if (e instanceof TimeoutError) throw new RevocationStoreUnavailableError(e.message);
       throw new RevocationStoreUnavailableError(
         `RedisRevocationStore: ${op} failed: ${(e as Error).message}`,
         { cause: e },
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { loadDriver } from '@infrastructure/persistence';
+import { loadDriver, withTimeout } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type {
@@ -21,7 +21,7 @@ type SmtpPool = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
 
 /**
  * Loads nodemailer only when SMTP is configured (apps on the memory or log transport never load
- * it). Missing → `MissingDependencyError` with the install line (persistence's `loadDriver`).
+ * it). Missing → `MissingDependencyError` with the install line (core's `loadDriver`).
  */
 export async function loadNodemailer(
   importer?: (pkg: string) => Promise<unknown>,
@@ -228,15 +228,8 @@ export class SmtpMailSender extends MailSender implements OnApplicationShutdown 
   }
 
   private async drainAndClose(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
     if (this.inflight.size > 0) {
-      await Promise.race([
-        Promise.allSettled(this.inflight),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, CLOSE_DRAIN_MS);
-        }),
-      ]);
-      clearTimeout(timer);
+      await withTimeout(Promise.allSettled(this.inflight), CLOSE_DRAIN_MS, 'drain').catch(() => {});
     }
     this.unsubscribe();
     this.#transport.close();

@@ -1,4 +1,13 @@
-import { MissingDependencyError } from './errors.js';
+/** An optional driver is not installed; the message has the exact `npm install` line. */
+export class MissingDependencyError extends Error {
+  override readonly name = 'MissingDependencyError';
+  constructor(
+    readonly packageName: string,
+    feature: string,
+  ) {
+    super(`${feature} needs "${packageName}". Run: npm install ${packageName}`);
+  }
+}
 
 function isModuleNotFound(error: unknown, pkg: string): boolean {
   const e = error as { code?: string; message?: string };

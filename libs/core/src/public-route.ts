@@ -3,7 +3,7 @@ import { SetMetadata } from '@nestjs/common';
 /**
  * Metadata key of routes that need no authentication, shared by the libs: the monitoring lib's
  * health and metrics endpoints carry it, the security lib's `@Public()` sets it and its AuthGuard
- * honours it. A string key so libs agree on it without importing each other's decorators.
+ * honours it. It lives here, on the ground floor, so neither lib imports the other for it.
  */
 export const PUBLIC_ROUTE = 'infrastructure:public';
 

@@ -1,24 +1,62 @@
-import { maskUrlPassword } from '@infrastructure/configuration';
-import { withTimeout } from '@infrastructure/monitoring';
-import { loadDriver } from '@infrastructure/persistence';
 import type * as IORedis from 'ioredis';
-import type { Redis } from 'ioredis';
-import { CachingConfigError } from '../errors.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { loadDriver } from './drivers.js';
+import { maskUrlPassword } from './mask-url.js';
+import { withTimeout } from './with-timeout.js';
+
+/**
+ * ioredis 6 speaks RESP3 unless told otherwise; 5 (the line typeorm's peer range allows) only
+ * speaks RESP2 and has no `protocol` option. Spread in, it pins RESP2 on both: plain replies
+ * (MGET arrays, XREADGROUP `[[stream, entries]]`, pub/sub messages) on every server version.
+ */
+export const RESP2: object = { protocol: 2 };
+
+/** Who opens a Redis connection, for its errors. */
+export interface RedisClientOwner {
+  /** Who opens it, in errors: `CachingModule`, `RedisTransport`... */
+  owner: string;
+  /** The option (and variable) the URL came from, in errors. @default 'the Redis URL' */
+  source?: string;
+  /** The feature named by a missing `ioredis` ({@link MissingDependencyError}). @default `${owner} Redis` */
+  feature?: string;
+  /** The error class of an unusable URL or a refused password. @default TypeError */
+  configError?: new (message: string, options?: ErrorOptions) => Error;
+}
+
+/**
+ * A new ioredis client (ioredis loaded on demand through `loadDriver`: it is an optional driver)
+ * with `options` over {@link RESP2}. Nothing else is set: the caller chooses its queueing,
+ * retries and timeouts (e.g. a blocking reader wants no command timeout). A URL ioredis cannot use
+ * fails with `configError` naming `source` and the URL without its password.
+ */
+export async function createRedisClient(
+  url: string,
+  options: RedisOptions,
+  who: RedisClientOwner,
+): Promise<Redis> {
+  const { Redis } = await loadDriver<typeof IORedis>(
+    'ioredis',
+    who.feature ?? `${who.owner} Redis`,
+  );
+  try {
+    return new Redis(url, { ...RESP2, ...options });
+  } catch (error) {
+    const ConfigError = who.configError ?? TypeError;
+    throw new ConfigError(
+      `${who.owner}: ${who.source ?? 'the Redis URL'} is not usable (${maskUrlPassword(url)}): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
 
 /** Settings of a Redis connection opened by {@link openRedis}. */
-export interface RedisConnectionSettings {
+export interface RedisConnectionSettings extends RedisClientOwner {
   url: string;
   connectTimeoutMs: number;
   /** Connection name shown by `CLIENT LIST`. */
   name: string;
   /** Bound of each command (ioredis `commandTimeout`). @default none */
   commandTimeoutMs?: number;
-  /** Who opens it, in errors. @default 'CachingModule' */
-  owner?: string;
-  /** The option (and variable) the URL came from, in errors. @default 'options.redis.url (REDIS_URL)' */
-  source?: string;
-  /** The error class of an unusable URL or a refused password. @default CachingConfigError */
-  configError?: new (message: string, options?: ErrorOptions) => Error;
 }
 
 const AUTH_ERROR = /WRONGPASS|NOAUTH|invalid password|invalid username/i;
@@ -33,22 +71,15 @@ const AUTH_ERROR = /WRONGPASS|NOAUTH|invalid password|invalid username/i;
  * a server that is merely unreachable does not (the user starts degraded and recovers when Redis
  * comes back): `reachable` tells which.
  */
-/**
- * ioredis 6 speaks RESP3 unless told otherwise; 5 (the line typeorm's peer range allows) only
- * speaks RESP2 and has no `protocol` option. Spread in, it pins RESP2 on both.
- */
-export const RESP2: object = { protocol: 2 };
-
 export async function openRedis(
   settings: RedisConnectionSettings,
 ): Promise<{ client: Redis; reachable: boolean; error?: Error }> {
-  const owner = settings.owner ?? 'CachingModule';
-  const source = settings.source ?? 'options.redis.url (REDIS_URL)';
-  const ConfigError = settings.configError ?? CachingConfigError;
-  const { Redis } = await loadDriver<typeof IORedis>('ioredis', `${owner} Redis`);
-  let client: Redis;
-  try {
-    client = new Redis(settings.url, {
+  const { owner } = settings;
+  const source = settings.source ?? 'the Redis URL';
+  const ConfigError = settings.configError ?? TypeError;
+  const client = await createRedisClient(
+    settings.url,
+    {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -56,15 +87,9 @@ export async function openRedis(
       connectionName: settings.name,
       ...(settings.commandTimeoutMs ? { commandTimeout: settings.commandTimeoutMs } : {}),
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
-      // RESP2: plain replies (MGET arrays, pub/sub messages) on every server version.
-      ...RESP2,
-    });
-  } catch (error) {
-    throw new ConfigError(
-      `${owner}: ${source} is not usable (${maskUrlPassword(settings.url)}): ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
+    },
+    settings,
+  );
   // The reason (WRONGPASS, ECONNREFUSED...) arrives as an 'error' event; connect() only says
   // "Connection is closed".
   let lastError: Error | undefined;
@@ -91,13 +116,8 @@ export async function openRedis(
         { cause: error },
       );
     }
-    // Unreachable: keep the client (it reconnects in the background); the cache runs degraded.
+    // Unreachable: keep the client (it reconnects in the background); the caller runs degraded.
     if (client.status === 'wait') client.connect().catch(() => {});
     return { client, reachable: false, error };
   }
-}
-
-/** `redis://user:***@host:port/db` for logs. */
-export function redactRedisUrl(url: string): string {
-  return maskUrlPassword(url);
 }

@@ -1,0 +1,24 @@
+// Optional drivers
+export { loadDriver, MissingDependencyError } from './drivers.js';
+
+// Deadlines
+export { TimeoutError, withTimeout } from './with-timeout.js';
+
+// Decorators and modules
+export { replaceMethod } from './replace-method.js';
+export { extendModule } from './extend-module.js';
+export { validateModuleOptions } from './validate-options.js';
+export { PUBLIC_ROUTE, PublicRoute } from './public-route.js';
+
+// Errors
+export { errorTraits, traitOf, type ErrorTraits } from './error-traits.js';
+
+// URLs and Redis
+export { maskUrlPassword } from './mask-url.js';
+export {
+  createRedisClient,
+  openRedis,
+  RESP2,
+  type RedisClientOwner,
+  type RedisConnectionSettings,
+} from './redis.js';
