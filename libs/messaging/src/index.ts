@@ -39,33 +39,33 @@ export {
 } from './event-handler.decorator.js';
 export { DeadLetters, type DeadLetter } from './dead-letters.js';
 export { MessagingConfigError, PoisonMessageError } from './errors.js';
-export { MemoryTransport } from './transports/memory.transport.js';
+export { MemoryTransport } from './transports/memory/memory.transport.js';
 export { createTransport } from './transports/create-transport.js';
 export {
   RedisTransport,
   createRedisTransport,
   type RedisTransportOptions,
-} from './transports/redis.transport.js';
+} from './transports/redis/redis.transport.js';
 export {
   RabbitMqTransport,
   createRabbitMqTransport,
   type RabbitMqTransportOptions,
-} from './transports/rabbitmq.transport.js';
+} from './transports/rabbitmq/rabbitmq.transport.js';
 export {
   NatsTransport,
   createNatsTransport,
   type NatsTransportOptions,
-} from './transports/nats.transport.js';
+} from './transports/nats/nats.transport.js';
 export {
   MqttTransport,
   createMqttTransport,
   type MqttTransportOptions,
-} from './transports/mqtt.transport.js';
+} from './transports/mqtt/mqtt.transport.js';
 export {
   KafkaTransport,
   createKafkaTransport,
   type KafkaTransportSettings,
-} from './transports/kafka.transport.js';
+} from './transports/kafka/kafka.transport.js';
 export type {
   DeadLetterRecord,
   DeliveryHandler,

@@ -15,7 +15,7 @@ import {
   type KafkaOutgoingMessage,
   type KafkaProducerConfig,
   type KafkaProducerLike,
-} from '../src/transports/kafka.client.js';
+} from '../src/transports/kafka/kafka.client.js';
 
 // ---------------------------------------------------------------------------------------------
 // An in-memory Kafka that speaks the @platformatic/kafka API the transport uses, with its

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { KafkaTransport } from '../src/transports/kafka.transport.js';
+import { KafkaTransport } from '../src/transports/kafka/kafka.transport.js';
 import { describeTransportContract } from './contract/transport-contract.js';
 import { FakeKafka } from './kafka-fake.js';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connectAsync } from 'mqtt';
 import { TcpProxy } from '@infrastructure/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MqttTransport } from '../src/transports/mqtt.transport.js';
+import { MqttTransport } from '../src/transports/mqtt/mqtt.transport.js';
 import type { DeliveryHandler, TransportMessage } from '../src/transports/transport.js';
 import { describeTransportContract, Recorder } from './contract/transport-contract.js';
 

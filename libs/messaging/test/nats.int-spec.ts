@@ -3,7 +3,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { TcpProxy } from '@infrastructure/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsTransport } from '../src/transports/nats.transport.js';
+import { NatsTransport } from '../src/transports/nats/nats.transport.js';
 import type { DeliveryHandler, TransportMessage } from '../src/transports/transport.js';
 import { describeTransportContract, Recorder } from './contract/transport-contract.js';
 

@@ -9,7 +9,7 @@ import {
   type RabbitMqConnectionEvent,
   type RabbitMqTransport,
   type RabbitMqTransportOptions,
-} from '../src/transports/rabbitmq.transport.js';
+} from '../src/transports/rabbitmq/rabbitmq.transport.js';
 import { describeTransportContract, Recorder } from './contract/transport-contract.js';
 
 const run = promisify(execFile);

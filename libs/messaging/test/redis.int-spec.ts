@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisTransport, type RedisTransportOptions } from '../src/transports/redis.transport.js';
+import {
+  RedisTransport,
+  type RedisTransportOptions,
+} from '../src/transports/redis/redis.transport.js';
 import type { DeliveryHandler, TransportMessage } from '../src/transports/transport.js';
 import { describeTransportContract, Recorder } from './contract/transport-contract.js';
 

@@ -1,6 +1,6 @@
 import { MessagingConfigError } from '../errors.js';
 import type { ResolvedMessagingOptions, TransportName } from '../messaging.options.js';
-import { MemoryTransport } from './memory.transport.js';
+import { MemoryTransport } from './memory/memory.transport.js';
 import type { Transport, TransportOptions } from './transport.js';
 
 type Factory = (options: TransportOptions, settings: never) => Promise<Transport>;
@@ -8,12 +8,12 @@ type Factory = (options: TransportOptions, settings: never) => Promise<Transport
 /** Each broker transport is loaded on demand, so its driver is only needed when it is used. */
 const FACTORIES: Record<TransportName, Factory | undefined> = {
   memory: async () => new MemoryTransport(),
-  redis: (o, s) => import('./redis.transport.js').then((m) => m.createRedisTransport(o, s)),
+  redis: (o, s) => import('./redis/redis.transport.js').then((m) => m.createRedisTransport(o, s)),
   rabbitmq: (o, s) =>
-    import('./rabbitmq.transport.js').then((m) => m.createRabbitMqTransport(o, s)),
-  kafka: (o, s) => import('./kafka.transport.js').then((m) => m.createKafkaTransport(o, s)),
-  nats: (o, s) => import('./nats.transport.js').then((m) => m.createNatsTransport(o, s)),
-  mqtt: (o, s) => import('./mqtt.transport.js').then((m) => m.createMqttTransport(o, s)),
+    import('./rabbitmq/rabbitmq.transport.js').then((m) => m.createRabbitMqTransport(o, s)),
+  kafka: (o, s) => import('./kafka/kafka.transport.js').then((m) => m.createKafkaTransport(o, s)),
+  nats: (o, s) => import('./nats/nats.transport.js').then((m) => m.createNatsTransport(o, s)),
+  mqtt: (o, s) => import('./mqtt/mqtt.transport.js').then((m) => m.createMqttTransport(o, s)),
 };
 
 /** Builds the transport the options name (or returns the instance they carry). */

@@ -1,5 +1,5 @@
 import type { getLogger } from '@infrastructure/monitoring';
-import type { DeadLetterRecord } from './transport.js';
+import type { DeadLetterRecord } from '../transport.js';
 import {
   partitionKey,
   type KafkaAdminLike,

@@ -13,7 +13,7 @@ import type * as NatsNode from '@nats-io/transport-node';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { maskUrlPassword, withTimeout, loadDriver } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
-import { MessagingConfigError } from '../errors.js';
+import { MessagingConfigError } from '../../errors.js';
 import {
   consumerName,
   decodeHeaderValue,
@@ -30,7 +30,7 @@ import type {
   SubscribeOptions,
   Transport,
   TransportOptions,
-} from './transport.js';
+} from '../transport.js';
 
 /** Knobs of the NATS JetStream transport beyond {@link TransportOptions}. */
 export interface NatsTransportOptions {

@@ -5,7 +5,7 @@ import type {
   SubscribeOptions,
   Transport,
   TransportMessage,
-} from './transport.js';
+} from '../transport.js';
 
 interface Delivery {
   message: OutgoingMessage;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { withTimeout, loadDriver } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
-import { MessagingConfigError } from '../errors.js';
+import { MessagingConfigError } from '../../errors.js';
 import {
   hasKafkaError,
   partitionKey,
@@ -27,7 +27,7 @@ import {
   topicName,
   type KafkaConnection,
 } from './kafka.topology.js';
-import { wakeableSleep } from './wakeable-sleep.js';
+import { wakeableSleep } from '../wakeable-sleep.js';
 import type {
   DeadLetterRecord,
   DeliveryHandler,
@@ -36,7 +36,7 @@ import type {
   Transport,
   TransportMessage,
   TransportOptions,
-} from './transport.js';
+} from '../transport.js';
 
 /** Kafka-specific knobs (the second argument of {@link createKafkaTransport}). */
 export interface KafkaTransportSettings {

@@ -1,4 +1,4 @@
-import type { DeadLetterRecord, OutgoingMessage } from './transport.js';
+import type { DeadLetterRecord, OutgoingMessage } from '../transport.js';
 
 /** Stream field names. Headers travel as `h:<name>` fields so they never clash with ours. */
 const BODY = 'body';

@@ -4,7 +4,7 @@ import type * as Mqtt from 'mqtt';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { maskUrlPassword, withTimeout as boundedBy, loadDriver } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
-import { MessagingConfigError } from '../errors.js';
+import { MessagingConfigError } from '../../errors.js';
 import {
   clientIdOf,
   decodeLevel,
@@ -21,7 +21,7 @@ import type {
   SubscribeOptions,
   Transport,
   TransportOptions,
-} from './transport.js';
+} from '../transport.js';
 
 /** Knobs of the MQTT transport beyond {@link TransportOptions}. */
 export interface MqttTransportOptions {

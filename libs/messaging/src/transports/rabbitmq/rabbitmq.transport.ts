@@ -11,8 +11,8 @@ import type {
 } from 'amqplib';
 import { maskUrlPassword, loadDriver } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
-import { MessagingConfigError } from '../errors.js';
-import { wakeableSleep } from './wakeable-sleep.js';
+import { MessagingConfigError } from '../../errors.js';
+import { wakeableSleep } from '../wakeable-sleep.js';
 import type {
   DeadLetterRecord,
   DeliveryHandler,
@@ -21,7 +21,7 @@ import type {
   Transport,
   TransportMessage,
   TransportOptions,
-} from './transport.js';
+} from '../transport.js';
 
 type Amqp = typeof import('amqplib');
 

@@ -27,7 +27,7 @@ import type {
   SubscribeOptions,
   Transport,
   TransportOptions,
-} from './transport.js';
+} from '../transport.js';
 
 /** Knobs of the Redis transport beyond {@link TransportOptions}. */
 export interface RedisTransportOptions {

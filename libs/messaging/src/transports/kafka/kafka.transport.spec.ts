@@ -1,11 +1,11 @@
 import { compatibilityPartitioner } from '@platformatic/kafka';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeBroker, FakeKafka, type StoredRecord } from '../../test/kafka-fake.js';
+import { FakeBroker, FakeKafka, type StoredRecord } from '../../../test/kafka-fake.js';
 import type { KafkaMessage } from './kafka.client.js';
 import { OffsetCommitter, PartitionProgress } from './kafka.offsets.js';
 import { javaPartition, murmur2, parseKafkaUrl, topicName } from './kafka.topology.js';
 import { javaCompatiblePartitioner, KafkaTransport } from './kafka.transport.js';
-import type { DeliveryHandler, HandlingOutcome, TransportMessage } from './transport.js';
+import type { DeliveryHandler, HandlingOutcome, TransportMessage } from '../transport.js';
 
 /** Resolves when a condition over recorded items holds (no sleeps). */
 class Log<T> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MessagingConfigError } from '../errors.js';
+import { MessagingConfigError } from '../../errors.js';
 
 /** Where and how to connect, parsed from `options.url`. */
 export interface KafkaConnection {
