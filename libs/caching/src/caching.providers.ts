@@ -1,5 +1,5 @@
+import { AfterCommit } from '@infrastructure/core';
 import { HealthRegistry, MetricsService } from '@infrastructure/monitoring';
-import { UnitOfWork } from '@infrastructure/persistence';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Provider } from '@nestjs/common';
 import { CacheStore } from './cache-store.js';
@@ -31,13 +31,14 @@ export function runtimeProvider(): Provider {
       o: ResolvedCachingOptions,
       metrics?: MetricsService,
       health?: HealthRegistry,
-      uow?: UnitOfWork,
-    ) => CachingRuntime.create(o, metrics, health, uow),
+      afterCommit?: AfterCommit,
+    ) => CachingRuntime.create(o, metrics, health, afterCommit),
     inject: [
       CACHING_OPTIONS,
       { token: MetricsService, optional: true },
       { token: HealthRegistry, optional: true },
-      { token: UnitOfWork, optional: true },
+      // Persistence's unit of work when the app has one: write-through waits for the commit.
+      { token: AfterCommit, optional: true },
     ],
   };
 }

@@ -1,6 +1,5 @@
-import { maskUrlPassword, openRedis, withTimeout } from '@infrastructure/core';
+import { maskUrlPassword, openRedis, withTimeout, type AfterCommit } from '@infrastructure/core';
 import { HealthRegistry, MetricsService, getLogger } from '@infrastructure/monitoring';
-import type { UnitOfWork } from '@infrastructure/persistence';
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createCache, type Cache } from 'cache-manager';
 import { Keyv } from 'keyv';
@@ -48,7 +47,7 @@ export class CachingRuntime implements OnModuleInit, OnApplicationShutdown {
     readonly store: FailOpenStore,
     readonly bus: InvalidationBus,
     readonly metrics: CacheMetrics,
-    readonly uow: UnitOfWork | undefined,
+    readonly afterCommit: AfterCommit | undefined,
     private readonly health: HealthRegistry | undefined,
     readonly client: Redis | undefined,
   ) {}
@@ -57,7 +56,7 @@ export class CachingRuntime implements OnModuleInit, OnApplicationShutdown {
     options: ResolvedCachingOptions,
     metricsService: MetricsService | undefined,
     health: HealthRegistry | undefined,
-    uow: UnitOfWork | undefined,
+    afterCommit: AfterCommit | undefined,
   ): Promise<CachingRuntime> {
     const logger = getLogger('Caching');
     let client: Redis | undefined;
@@ -121,7 +120,7 @@ export class CachingRuntime implements OnModuleInit, OnApplicationShutdown {
       store,
       bus,
       metrics,
-      uow,
+      afterCommit,
       health,
       client,
     );

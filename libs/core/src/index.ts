@@ -10,6 +10,9 @@ export { extendModule } from './extend-module.js';
 export { validateModuleOptions } from './validate-options.js';
 export { PUBLIC_ROUTE, PublicRoute } from './public-route.js';
 
+// Transactions (provided by persistence, used by libs that may run inside one)
+export { AfterCommit } from './after-commit.js';
+
 // Errors
 export { errorTraits, traitOf, type ErrorTraits } from './error-traits.js';
 

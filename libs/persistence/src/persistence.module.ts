@@ -2,7 +2,7 @@ import { Logger, Module, type DynamicModule, type Provider } from '@nestjs/commo
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken, getEntityManagerToken } from '@nestjs/typeorm';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
-import { extendModule } from '@infrastructure/core';
+import { AfterCommit, extendModule } from '@infrastructure/core';
 import { HealthRegistry, MetricsService } from '@infrastructure/monitoring';
 import { ClsModule } from 'nestjs-cls';
 import type { DataSource } from 'typeorm';
@@ -113,7 +113,7 @@ function withPersistence(module: DynamicModule, name: string): DynamicModule {
         new ConnectionLifecycle(name, ds, o, ref),
       inject: [dataSourceToken, optionsToken, ModuleRef],
     },
-    ...(connection ? [] : [UnitOfWork]),
+    ...(connection ? [] : [UnitOfWork, { provide: AfterCommit, useExisting: UnitOfWork }]),
   ];
   return extendModule(module, {
     imports: [
@@ -130,7 +130,7 @@ function withPersistence(module: DynamicModule, name: string): DynamicModule {
       targetToken,
       dataSourceToken,
       getEntityManagerToken(connection),
-      ...(connection ? [] : [UnitOfWork]),
+      ...(connection ? [] : [UnitOfWork, AfterCommit]),
       ClsModule,
     ],
   });

@@ -45,6 +45,6 @@ export async function afterCommit(
         'cache: cache update after the write failed',
       ),
     );
-  if (runtime.uow) await runtime.uow.afterCommit(run);
+  if (runtime.afterCommit) await runtime.afterCommit.afterCommit(run);
   else await run();
 }

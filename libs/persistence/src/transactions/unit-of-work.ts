@@ -10,6 +10,7 @@ import type { DatabaseTarget } from '../database-url.js';
 import { UnsupportedPropagationError } from '../errors.js';
 import { PERSISTENCE_TARGET } from '../persistence.constants.js';
 import { AFTER_COMMIT, type AfterCommitHooks } from './after-commit-adapter.js';
+import type { AfterCommit as AfterCommitPort } from '@infrastructure/core';
 
 /** How a unit of work relates to one already running. */
 export type TransactionPropagation =
@@ -42,7 +43,7 @@ const PROPAGATION: Record<TransactionPropagation, Propagation> = {
  * until the outermost transaction has committed.
  */
 @Injectable()
-export class UnitOfWork {
+export class UnitOfWork implements AfterCommitPort {
   constructor(
     private readonly host: TransactionHost<TransactionalAdapterTypeOrm>,
     @Inject(PERSISTENCE_TARGET) private readonly target: DatabaseTarget,
