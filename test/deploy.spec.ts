@@ -120,16 +120,19 @@ describe('README.md', () => {
 
   it('links every lib README', () => {
     const libs = [
+      'blob-storage',
       'caching',
       'configuration',
       'core',
       'event-sourcing',
-      'integrations',
+      'http-client',
+      'mail',
       'messaging',
       'monitoring',
       'persistence',
       'security',
       'testing',
+      'webhooks',
     ];
     for (const lib of libs) expect(readme).toContain(`(libs/${lib}/README.md)`);
   });

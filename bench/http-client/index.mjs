@@ -2,8 +2,8 @@
 // number of calls in flight, for a fixed time per variant:
 //  - raw undici `Agent.request()` + `body.json()` (the baseline), same connection count;
 //  - our HttpClient built outside Nest with every stage off (no pipeline, metrics, propagation);
-//  - our HttpClient from IntegrationsModule + MonitoringModule, pipeline off (metrics + context);
-//  - our HttpClient from IntegrationsModule + MonitoringModule with the default pipeline (bulkhead
+//  - our HttpClient from HttpClientModule + MonitoringModule, pipeline off (metrics + context);
+//  - our HttpClient from HttpClientModule + MonitoringModule with the default pipeline (bulkhead
 //    50/100 → closed consecutive breaker → retry 2 → 3 s attempt timeout, 10 s total), metrics and
 //    traceparent / x-correlation-id propagation.
 // The server runs in its own process: on this 2-core box it gets one core and the client the
@@ -33,8 +33,8 @@ const ONLY = process.env.BENCH_ONLY?.split(','); // e.g. BENCH_ONLY=raw,full (pr
 const DELAY_MS = Number(process.env.BENCH_SERVER_DELAY_MS ?? 0); // upstream latency to simulate
 
 buildSampleApi();
-const { HttpClients, IntegrationsModule, resolveIntegrationsOptions } =
-  await import('../../dist/libs/integrations/src/index.js');
+const { HttpClients, HttpClientModule, resolveHttpClientModuleOptions } =
+  await import('../../dist/libs/http-client/src/index.js');
 const { MonitoringModule } = await import('../../dist/libs/monitoring/src/index.js');
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
@@ -84,7 +84,7 @@ const pipelineOff = {
   timeoutMs: false,
   attemptTimeoutMs: false,
 };
-// Our client as a user gets it: IntegrationsModule (and MonitoringModule for metrics) in a Nest app.
+// Our client as a user gets it: HttpClientModule (and MonitoringModule for metrics) in a Nest app.
 class BenchModule {}
 Module({
   imports: [
@@ -93,7 +93,7 @@ Module({
       logging: { level: 'warn', pretty: false },
       shutdown: { handleSignals: false, exitProcess: false },
     }),
-    IntegrationsModule.forRoot({
+    HttpClientModule.forRoot({
       clients: {
         payments: { baseUrl: `${origin}/api`, connections: CONNECTIONS }, // defaults: full pipeline
         lean: { baseUrl: `${origin}/api`, connections: CONNECTIONS, ...pipelineOff },
@@ -106,7 +106,7 @@ const full = app.get(HttpClients).get('payments');
 const lean = app.get(HttpClients).get('lean');
 // And outside Nest with everything off: the floor of our client (URL, headers, body handling).
 const bareClients = new HttpClients(
-  resolveIntegrationsOptions({
+  resolveHttpClientModuleOptions({
     clients: {
       bare: {
         baseUrl: `${origin}/api`,

@@ -27,13 +27,8 @@ import {
   securityOptionsFrom,
 } from '@infrastructure/security';
 import { AuthController } from './auth/auth.controller.js';
-import {
-  httpClientOptionsFrom,
-  IntegrationsModule,
-  WebhooksModule,
-  webhooksConfig,
-  webhooksOptionsFrom,
-} from '@infrastructure/integrations';
+import { httpClientOptionsFrom, HttpClientModule } from '@infrastructure/http-client';
+import { WebhooksModule, webhooksConfig, webhooksOptionsFrom } from '@infrastructure/webhooks';
 import { definitions, orderWebhooksConfig, paymentsConfig } from './config.js';
 import { PAYMENTS_BASE_URL, PaymentsEndpointModule } from './payments/payments.module.js';
 import { InfoController } from './info.controller.js';
@@ -105,7 +100,7 @@ export class AppModule {
             ),
         }),
         // Outbound HTTP: the payment provider (breaker state in /health and /metrics from boot).
-        IntegrationsModule.forRootAsync({
+        HttpClientModule.forRootAsync({
           clientNames: ['payments'],
           imports: [PaymentsEndpointModule],
           inject: [paymentsConfig.KEY, PAYMENTS_BASE_URL],

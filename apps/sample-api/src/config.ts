@@ -4,7 +4,8 @@ import { databaseConfig } from '@infrastructure/persistence';
 import { cachingConfig } from '@infrastructure/caching';
 import { jwtConfig, oidcConfig, securityConfig } from '@infrastructure/security';
 import { messagingConfig } from '@infrastructure/messaging';
-import { integrationClientConfig, webhooksConfig } from '@infrastructure/integrations';
+import { httpClientConfig } from '@infrastructure/http-client';
+import { webhooksConfig } from '@infrastructure/webhooks';
 
 // Namespaces owned by libs that are still to come live here until their lib exports them.
 
@@ -23,7 +24,7 @@ export const authClientsConfig = defineConfig('authClients', {
 });
 
 /** The payment provider called when an order is placed (PAYMENTS_URL unset: an in-process fake). */
-export const paymentsConfig = integrationClientConfig('payments', 'PAYMENTS');
+export const paymentsConfig = httpClientConfig('payments', 'PAYMENTS');
 
 /** Where order webhooks go (signed with WEBHOOK_SECRET); unset: none are sent. */
 export const orderWebhooksConfig = defineConfig('orderWebhooks', {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateWebhookSecret, verifyWebhook } from '@infrastructure/integrations';
+import { generateWebhookSecret, verifyWebhook } from '@infrastructure/webhooks';
 import { createTestApp, type TestApp } from '@infrastructure/testing';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';

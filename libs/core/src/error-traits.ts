@@ -20,7 +20,7 @@ export interface ErrorTraits {
    */
   httpHeaders?: Record<string, string>;
   /**
-   * `false`: the resilience pipeline (integrations' retry policy) must not retry this call: a
+   * `false`: the resilience pipeline (the http-client lib's retry policy) must not retry this call: a
    * retry would fail the same way (a 4xx, a refused address, a missing object). Absent or `true`:
    * retried when the policy allows. It says nothing about a message: it is not "poison" (a message
    * that can never be handled and goes straight to dead letters); a consumer may still redeliver.

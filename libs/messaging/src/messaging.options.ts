@@ -204,7 +204,7 @@ export function backoffMs(policy: Required<RetryPolicy>, attempt: number): numbe
 
 /**
  * The delay before redelivering after `error`: the backoff, or longer when the error asks for it
- * with `retryAfterMs` (an upstream's `Retry-After`, as the integrations lib's `HttpClientError`
+ * with `retryAfterMs` (an upstream's `Retry-After`, as the http-client lib's `HttpClientError`
  * carries), capped at `maxDelayMs`.
  */
 export function retryDelayMs(

@@ -10,3 +10,4 @@ export { MessagingTestHarness } from './messaging-test-harness.js';
 export { testMonitoringOptions } from './test-monitoring.js';
 export { TcpProxy } from './tcp-proxy.js';
 export { LogCapture } from './log-capture.js';
+export { TestHttpServer, type SeenRequest } from './test-http-server.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { HttpClient, InjectHttpClient } from '@infrastructure/integrations';
+import { HttpClient, InjectHttpClient } from '@infrastructure/http-client';
 import { EventHandler } from '@infrastructure/messaging';
 import { getLogger } from '@infrastructure/monitoring';
 import { OrderPlaced } from '../orders/order-placed.event.js';

@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import type { ConfigOf } from '@infrastructure/configuration';
-import { WebhookSender } from '@infrastructure/integrations';
+import { WebhookSender } from '@infrastructure/webhooks';
 import { EventHandler } from '@infrastructure/messaging';
 import { OrderCancelled, OrderPaymentRecorded, OrderPlaced } from '../orders/order-placed.event.js';
 
@@ -10,7 +10,7 @@ import { orderWebhooksConfig } from '../config.js';
  * Turns order events into webhooks to `ORDER_WEBHOOK_URL` in its own consumer group. Each send
  * joins the handler's inbox transaction, so it is an outbox row committed with the inbox row:
  * the webhook is requested exactly once per event, then delivered (signed, retried, dead-lettered
- * at worst) by the integrations lib's dispatcher. The webhook id is the event id, stable across
+ * at worst) by the webhooks lib's dispatcher. The webhook id is the event id, stable across
  * redeliveries, so receivers can dedupe. Registered only when `ORDER_WEBHOOK_URL` is set
  * ({@link orderWebhooksProvider}): otherwise its consumer groups do not exist at all.
  */

@@ -1,0 +1,15 @@
+// Object storage: the BlobStore port, file system and S3 adapters, BlobStorageModule
+export { BlobStorageModule } from './blob-storage.module.js';
+export type { BlobStorageOptions } from './blob-storage.options.js';
+export { blobStorageConfig, blobStorageOptionsFrom } from './blob-storage.config.js';
+export { BlobStore } from './blob-store.js';
+export { FileSystemBlobStore } from './fs-blob.store.js';
+export { S3BlobStore } from './s3-blob.store.js';
+export {
+  BlobNotFoundError,
+  BlobStorageConfigError,
+  BlobStoreError,
+  InvalidBlobKeyError,
+  InvalidBlobMetadataError,
+  UnsupportedBlobOperationError,
+} from './blob.errors.js';

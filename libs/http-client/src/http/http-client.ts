@@ -1,0 +1,480 @@
+import type { Readable } from 'node:stream';
+import { CONTEXT_HEADERS, getLogger, injectContext } from '@infrastructure/monitoring';
+import { Agent, type Dispatcher } from 'undici';
+import type { ZodType } from 'zod';
+import {
+  BulkheadFullError,
+  CircuitOpenError,
+  HttpClientError,
+  HttpClientNetworkError,
+  HttpClientResponseValidationError,
+  HttpClientTimeoutError,
+  OperationTimeoutError,
+  type HttpCallInfo,
+} from '../errors.js';
+import type { ResolvedHttpClientOptions } from '../http-client.options.js';
+import type { HttpClientMetrics, HttpClientOutcome } from '../metrics/http-client.metrics.js';
+import { ResiliencePolicy, type CircuitStateName } from '../resilience/resilience.policy.js';
+import { parseRetryAfter } from '../resilience/retry-after.js';
+import {
+  IDEMPOTENT_METHODS,
+  type HttpMethod,
+  type HttpResponse,
+  type QueryParams,
+  type RequestOptions,
+} from './http-client.types.js';
+import { maskUrl } from './mask-url.js';
+import { isPrivateAddress, PrivateAddressError, publicOnlyLookup } from './private-network.js';
+
+/** Error answers are read up to this many bytes (enough for a problem document), the rest dropped. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const PROPAGATED = [
+  CONTEXT_HEADERS.traceparent,
+  CONTEXT_HEADERS.tracestate,
+  CONTEXT_HEADERS.correlationId,
+];
+const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:|^\/\//i;
+
+/** A body beyond its size limit (the call fails with `HttpClientResponseValidationError`). */
+export class BodyTooLarge extends Error {}
+
+/** Whether retrying may help after this status: 408, 429 and 5xx except 501. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status !== 501);
+}
+
+/** Whether a `content-type` is JSON: `application/json`, `application/problem+json`, `…+json`. */
+export function isJson(contentType: string | string[] | undefined): boolean {
+  const ct = (Array.isArray(contentType) ? contentType[0] : contentType)?.toLowerCase() ?? '';
+  return /^application\/(([\w.-]+\+)?json)\b/.test(ct) || ct.startsWith('application/json');
+}
+
+/** Reads a body up to `limit` bytes; beyond, the socket is dropped and `BodyTooLarge` thrown (or the text cut, `truncate`). */
+export async function readBody(body: Readable, limit: number, truncate: boolean): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      if (size > limit) {
+        if (truncate) break;
+        throw new BodyTooLarge(`body larger than ${limit} bytes`);
+      }
+      chunks.push(buf);
+    }
+  } finally {
+    // Leaving the loop early (break, throw) already destroys the stream; this covers the rest.
+    if (!body.destroyed && size > limit) body.destroy();
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The URL of `path` under `basePath` on `origin`, with `query` appended (`undefined` values left
+ * out, arrays repeat the key). Absolute URLs (`https://…`, `//host`, `mailto:`) are refused: a
+ * client only talks to its own `baseUrl`.
+ */
+export function requestUrl(
+  client: string,
+  origin: string,
+  basePath: string,
+  path: string,
+  query: QueryParams | undefined,
+): URL {
+  if (ABSOLUTE_URL.test(path)) {
+    throw new TypeError(
+      `HttpClient ${client}: path must be relative to baseUrl, got an absolute URL`,
+    );
+  }
+  const url = new URL(`${basePath}${path.startsWith('/') ? '' : '/'}${path}`, origin);
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(v));
+  }
+  return url;
+}
+
+/**
+ * The headers of one call, names lower-cased, later ones winning: `accept`, the client's
+ * `headers`, the context (`traceparent`, `tracestate`, `x-correlation-id` only), the auth header
+ * (`token`: what the bearer `tokenProvider` returned), the call's `headers`, its `idempotencyKey`.
+ */
+export function requestHeaders(
+  options: Pick<ResolvedHttpClientOptions, 'headers' | 'propagateContext' | 'auth'>,
+  call: Pick<RequestOptions<unknown>, 'headers' | 'idempotencyKey'>,
+  token?: string,
+): Record<string, string> {
+  const headers: Record<string, string> = { accept: 'application/json, */*;q=0.5' };
+  for (const [k, v] of Object.entries(options.headers)) headers[k.toLowerCase()] = v;
+  if (options.propagateContext) {
+    const ctx = injectContext({} as Record<string, string>);
+    for (const key of PROPAGATED) if (ctx[key]) headers[key] = ctx[key];
+  }
+  const auth = options.auth;
+  if (auth?.type === 'bearer') {
+    headers.authorization = `Bearer ${token}`;
+  } else if (auth?.type === 'forward') {
+    const forwarded = auth.from();
+    if (forwarded) {
+      headers.authorization = /^bearer\s/i.test(forwarded) ? forwarded : `Bearer ${forwarded}`;
+    }
+  }
+  for (const [k, v] of Object.entries(call.headers ?? {})) headers[k.toLowerCase()] = v;
+  if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
+  return headers;
+}
+
+/** Whether a call may be retried: an idempotent method, or an `idempotency-key` header. */
+export function isIdempotent(method: string, headers: Record<string, string>): boolean {
+  return IDEMPOTENT_METHODS.has(method) || headers['idempotency-key'] !== undefined;
+}
+
+/** The body to send: JSON (`content-type` set unless given), strings and bytes as they are. */
+export function encodeBody(
+  body: unknown,
+  headers: Record<string, string>,
+): string | Uint8Array | undefined {
+  if (body === undefined) return undefined;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  headers['content-type'] ??= 'application/json';
+  return JSON.stringify(body);
+}
+
+/**
+ * What the errors of one call carry; the URL is masked when first read (most calls never are):
+ * secret query parameters, or (`redactPaths`) everything after the origin.
+ */
+export function callInfo(
+  client: string,
+  method: string,
+  url: URL,
+  redactPaths = false,
+): HttpCallInfo {
+  let masked: string | undefined;
+  return {
+    client,
+    method,
+    get url() {
+      return (masked ??= redactPaths ? `${url.origin}/…` : maskUrl(url));
+    },
+  };
+}
+
+/**
+ * The answer of a read response: a 2xx with its body parsed (JSON content types) or as text
+ * (`undefined` when empty); otherwise `HttpClientError` (with the parsed problem, whether a
+ * retry may help, whether the breaker counts it, `Retry-After`). Invalid JSON in a 2xx fails with
+ * `HttpClientResponseValidationError`.
+ */
+export function responseOf(
+  info: HttpCallInfo,
+  status: number,
+  headers: HttpResponse['headers'],
+  text: string,
+): HttpResponse<unknown> {
+  const json = isJson(headers['content-type']);
+  if (status < 200 || status >= 300) {
+    let problem: unknown;
+    if (json && text) {
+      try {
+        problem = JSON.parse(text);
+      } catch {
+        problem = undefined; // a cut or broken error body: the status says enough
+      }
+    }
+    throw new HttpClientError(
+      info,
+      status,
+      problem,
+      isRetryableStatus(status),
+      status >= 500,
+      parseRetryAfter(headers['retry-after']),
+    );
+  }
+  let parsed: unknown = text === '' ? undefined : text;
+  if (json && text !== '') {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new HttpClientResponseValidationError(info, status, [
+        { path: '', message: 'is not valid JSON although content-type says so' },
+      ]);
+    }
+  }
+  return { status, headers, body: parsed };
+}
+
+/** `res` with its body checked by `schema`; failure lists paths and messages, never values. */
+export function validateBody<T>(
+  res: HttpResponse<unknown>,
+  schema: ZodType<T>,
+  info: HttpCallInfo,
+): HttpResponse<T> {
+  const result = schema.safeParse(res.body);
+  if (result.success) return { ...res, body: result.data };
+  throw new HttpClientResponseValidationError(
+    info,
+    res.status,
+    result.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+  );
+}
+
+/** The `outcome` label of a failed call. */
+export function outcomeOf(error: unknown): HttpClientOutcome {
+  if (error instanceof CircuitOpenError) return 'circuit_open';
+  if (error instanceof BulkheadFullError) return 'rejected';
+  if (error instanceof OperationTimeoutError) return 'timeout';
+  return 'error';
+}
+
+/**
+ * A resilient HTTP client for one upstream: keep-alive connection pool (undici `Agent`), the
+ * resilience pipeline (bulkhead → circuit breaker → retry → per-attempt timeout, bounded by
+ * `timeoutMs`), context propagation, optional bearer token, typed errors, metrics.
+ * Get one with `@InjectHttpClient('payments')` or `HttpClients.get('payments')`.
+ */
+export class HttpClient {
+  readonly name: string;
+  /** The client's pipeline (its breaker and bulkhead are this client's state). */
+  readonly policy: ResiliencePolicy;
+  private readonly agent: Agent;
+  private readonly origin: string;
+  private readonly basePath: string;
+  private readonly logger = getLogger('HttpClient');
+  private readonly unsubscribe: () => void;
+  /** Set when `blockPrivateNetworks` and `baseUrl` is a private IP literal (no lookup to guard). */
+  private readonly refusedOrigin?: PrivateAddressError;
+
+  constructor(
+    readonly options: ResolvedHttpClientOptions,
+    private readonly metrics?: HttpClientMetrics,
+  ) {
+    this.name = options.name;
+    this.policy = new ResiliencePolicy(options.resilience);
+    const backstop = options.resilience.timeoutMs || 300_000;
+    this.agent = new Agent({
+      connections: options.connections,
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      connect: {
+        timeout: options.connectTimeoutMs,
+        ...(options.blockPrivateNetworks ? { lookup: publicOnlyLookup } : {}),
+      },
+      // Our signals bound each attempt; these only stop a socket that outlives them all.
+      headersTimeout: backstop,
+      bodyTimeout: backstop,
+    });
+    this.origin = options.baseUrl.origin;
+    const host = options.baseUrl.hostname;
+    if (options.blockPrivateNetworks && isPrivateAddress(host)) {
+      this.refusedOrigin = new PrivateAddressError(host, host);
+    }
+    this.basePath = options.baseUrl.pathname.replace(/\/+$/, '');
+    metrics?.circuit(this.policy.circuitState);
+    this.unsubscribe = this.policy.subscribe({
+      onCircuitStateChange: (state) => {
+        metrics?.circuit(state);
+        if (state === 'open') {
+          this.logger.warn(
+            { client: this.name, circuit: state },
+            `http client ${this.name}: circuit open, calls fail fast until a probe succeeds`,
+          );
+        } else {
+          this.logger.info(
+            { client: this.name, circuit: state },
+            `http client ${this.name}: circuit ${state}`,
+          );
+        }
+      },
+    });
+  }
+
+  /** The breaker's state. */
+  get circuitState(): CircuitStateName {
+    return this.policy.circuitState;
+  }
+
+  get<T = unknown>(path: string, options?: Omit<RequestOptions<T>, 'method' | 'body'>) {
+    return this.request<T>(path, { ...options, method: 'GET' });
+  }
+
+  post<T = unknown>(path: string, options?: Omit<RequestOptions<T>, 'method'>) {
+    return this.request<T>(path, { ...options, method: 'POST' });
+  }
+
+  put<T = unknown>(path: string, options?: Omit<RequestOptions<T>, 'method'>) {
+    return this.request<T>(path, { ...options, method: 'PUT' });
+  }
+
+  patch<T = unknown>(path: string, options?: Omit<RequestOptions<T>, 'method'>) {
+    return this.request<T>(path, { ...options, method: 'PATCH' });
+  }
+
+  delete<T = unknown>(path: string, options?: Omit<RequestOptions<T>, 'method'>) {
+    return this.request<T>(path, { ...options, method: 'DELETE' });
+  }
+
+  /**
+   * Sends `method path` (relative to `baseUrl`) through the pipeline. Retried only when the
+   * method is idempotent or an `Idempotency-Key` is set. Non-2xx → `HttpClientError`.
+   */
+  async request<T = unknown>(
+    path: string,
+    options: RequestOptions<T> = {},
+  ): Promise<HttpResponse<T>> {
+    const method = options.method ?? 'GET';
+    const url = requestUrl(this.name, this.origin, this.basePath, path, options.query);
+    const info = callInfo(this.name, method, url, this.options.redactPaths);
+    const started = performance.now();
+    let status: number | undefined;
+    try {
+      let res: HttpResponse<unknown>;
+      try {
+        res = await this.callOnce(url, method, options, info, false);
+      } catch (error) {
+        const auth = this.options.auth;
+        if (!(error instanceof HttpClientError && error.status === 401)) throw error;
+        if (auth?.type !== 'bearer' || !auth.onUnauthorized) throw error;
+        // The token was refused: drop it, and send once more with a fresh one.
+        await auth.onUnauthorized();
+        res = await this.callOnce(url, method, options, info, true);
+      }
+      status = res.status;
+      const parsed = options.schema
+        ? validateBody(res, options.schema, info)
+        : (res as HttpResponse<T>);
+      this.metrics?.record(method, status, 'success', started);
+      return parsed;
+    } catch (error) {
+      status ??= (error as { status?: number }).status;
+      this.metrics?.record(method, status, outcomeOf(error), started);
+      if (this.options.fallback) {
+        return (await this.options.fallback(error, { method, path })) as HttpResponse<T>;
+      }
+      throw error;
+    }
+  }
+
+  /** One call through the pipeline, with a token fetched now (`refreshed`: after a 401). */
+  private async callOnce(
+    url: URL,
+    method: HttpMethod,
+    options: RequestOptions<unknown>,
+    info: HttpCallInfo,
+    refreshed: boolean,
+  ): Promise<HttpResponse<unknown>> {
+    const auth = this.options.auth;
+    const token = auth?.type === 'bearer' ? await auth.tokenProvider() : undefined;
+    const headers = requestHeaders(this.options, options, token);
+    const body = encodeBody(options.body, headers);
+    if (refreshed) this.logger.debug({ client: this.name, method }, 'retrying with a fresh token');
+    return this.policy.execute(
+      ({ signal, attempt }) => this.attempt(url, method, headers, body, signal, attempt, info),
+      {
+        signal: options.signal,
+        retry: isIdempotent(method, headers),
+        timeoutMs: options.timeoutMs,
+        timeoutError: (kind, ms) => new HttpClientTimeoutError(info, kind, ms),
+        abortOnReturn: false, // an attempt returns once the body is read: nothing left to stop
+      },
+    );
+  }
+
+  /** Health probe: `healthUrl` answers below 400 within `healthTimeoutMs` (bypasses the pipeline). */
+  async ping(signal?: AbortSignal): Promise<{ status: number }> {
+    const target = this.options.healthUrl;
+    if (!target) return { status: 0 };
+    const timeout = AbortSignal.timeout(this.options.healthTimeoutMs);
+    const res = await this.agent.request({
+      origin: target.origin,
+      path: `${target.pathname}${target.search}`,
+      method: 'GET',
+      headers: this.options.headers,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
+    await res.body.dump();
+    if (res.statusCode >= 400) {
+      throw new Error(`${maskUrl(target)} answered ${res.statusCode}`);
+    }
+    return { status: res.statusCode };
+  }
+
+  /** Closes the pooled connections (module shutdown). */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await this.agent.close();
+  }
+
+  private async attempt(
+    url: URL,
+    method: HttpMethod,
+    headers: Record<string, string>,
+    body: string | Uint8Array | undefined,
+    signal: AbortSignal,
+    attempt: number,
+    info: HttpCallInfo,
+  ): Promise<HttpResponse<unknown>> {
+    try {
+      return await this.send(url, method, headers, body, signal, info);
+    } catch (error) {
+      this.logger.debug(
+        {
+          client: this.name,
+          method,
+          url: info.url,
+          attempt,
+          status: (error as { status?: number }).status,
+          code: (error as { code?: string }).code,
+        },
+        `http client ${this.name}: attempt ${attempt + 1} failed`,
+      );
+      throw error;
+    }
+  }
+
+  private async send(
+    url: URL,
+    method: HttpMethod,
+    headers: Record<string, string>,
+    body: string | Uint8Array | undefined,
+    signal: AbortSignal,
+    info: HttpCallInfo,
+  ): Promise<HttpResponse<unknown>> {
+    if (this.refusedOrigin) throw new HttpClientNetworkError(info, this.refusedOrigin);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.agent.request({
+        origin: this.origin,
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers,
+        body,
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) throw error; // a timeout or the caller: the policy names it
+      throw new HttpClientNetworkError(info, error);
+    }
+    const status = res.statusCode;
+    const ok = status >= 200 && status < 300;
+    const limit = ok ? this.options.maxResponseBytes : MAX_ERROR_BODY_BYTES;
+    let text: string;
+    try {
+      // A declared length within the limit (the parser enforces it): undici's own consumer,
+      // several times cheaper than iterating the stream. Otherwise read chunk by chunk, bounded.
+      text =
+        Number(res.headers['content-length']) <= limit
+          ? await res.body.text()
+          : await readBody(res.body, limit, !ok);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        throw new HttpClientResponseValidationError(info, status, [
+          { path: '', message: error.message },
+        ]);
+      }
+      if (signal.aborted) throw error;
+      throw new HttpClientNetworkError(info, error);
+    }
+    return responseOf(info, status, res.headers, text);
+  }
+}
