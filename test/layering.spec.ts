@@ -6,8 +6,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * Which lib's sources may import which (docs/architecture.md, "Package graph"). Layers from the
- * ground up: core → configuration → monitoring → persistence, caching → messaging, security →
- * event-sourcing, integrations → testing. A lib imports only libs below it; a new lib takes its
+ * ground up: core → configuration → monitoring → persistence, caching, http-client → messaging,
+ * security, mail, blob-storage → event-sourcing, webhooks → testing. A lib imports only libs below it; a new lib takes its
  * place here first.
  */
 const ALLOWED: Record<string, readonly string[]> = {
@@ -19,7 +19,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   messaging: ['core', 'configuration', 'monitoring', 'persistence'],
   security: ['core', 'configuration', 'monitoring', 'persistence'],
   'event-sourcing': ['core', 'configuration', 'monitoring', 'persistence', 'messaging'],
-  integrations: ['core', 'configuration', 'monitoring', 'persistence', 'messaging'],
+  'http-client': ['core', 'configuration', 'monitoring'],
+  mail: ['core', 'configuration', 'monitoring', 'http-client'],
+  'blob-storage': ['core', 'configuration', 'monitoring', 'http-client'],
+  webhooks: ['core', 'configuration', 'monitoring', 'persistence', 'messaging', 'http-client'],
   testing: ['core', 'configuration', 'monitoring', 'persistence', 'messaging'],
 };
 
@@ -54,5 +57,6 @@ describe('package graph', () => {
     const line = "import { UnitOfWork } from '@infrastructure/persistence';";
     expect([...line.matchAll(IMPORT)].map((m) => m[1])).toEqual(['persistence']);
     expect(ALLOWED.caching).not.toContain('persistence');
+    expect(ALLOWED['http-client']).not.toContain('messaging');
   });
 });
