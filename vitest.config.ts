@@ -13,12 +13,22 @@ const plugins = [
   }),
 ];
 
-// Vite resolves the @infrastructure/* tsconfig paths itself (resolve.tsconfigPaths).
-const resolve = { tsconfigPaths: true };
+// Tests run on the sources: each package's exports map has an "@infrastructure/source" entry
+// (./src/*.ts) next to the built "import" one (./dist/*.js); users never set that condition.
+const resolve = {
+  conditions: ['@infrastructure/source', 'module', 'node', 'development|production'],
+};
+const ssr = {
+  resolve: {
+    conditions: ['@infrastructure/source', 'node', 'development|production'],
+    externalConditions: [],
+  },
+};
 
 export default defineConfig({
   plugins,
   resolve,
+  ssr,
   test: {
     // The JSON report feeds .ci/run's closing "N passed, M failed" line.
     reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
@@ -50,6 +60,19 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          // A user's app outside the repo, from `npm pack` tarballs and a plain npm install
+          // (test/consumer). The packages are built first (tsc -b).
+          name: 'consumer',
+          include: ['test/consumer/**/*.consumer-spec.ts'],
+          globalSetup: ['test/setup/build-packages.ts'],
+          environment: 'node',
+          sequence: { groupOrder: 0 },
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
         },
       },
       {

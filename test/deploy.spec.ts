@@ -84,7 +84,7 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*\/health\/live/m);
     expect(dockerfile).toContain('dist/apps/sample-api/src/main.js');
-    expect(dockerfile).toContain('./dist/libs/monitoring/src/tracing/register.js');
+    expect(dockerfile).toContain('@infrastructure/monitoring/tracing/register');
   });
 });
 

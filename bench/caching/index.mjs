@@ -19,8 +19,7 @@ const L1_OPS = Number(process.env.BENCH_L1_OPS ?? 2_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 buildSampleApi();
-const { CachingModule, CacheStore, Cacheable } =
-  await import('../../dist/libs/caching/src/index.js');
+const { CachingModule, CacheStore, Cacheable } = await import('@infrastructure/caching');
 
 const prefix = `bench-cache-${randomBytes(4).toString('hex')}:`;
 const fmt = (n) => Math.round(n).toLocaleString('en-US');

@@ -18,11 +18,10 @@ const AGGREGATE_EVENTS = 100;
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 8);
 
 buildSampleApi();
-const { DomainEvent, DomainEventType, MessagingModule } =
-  await import('../../dist/libs/messaging/src/index.js');
-const { MonitoringModule } = await import('../../dist/libs/monitoring/src/index.js');
-const { PersistenceModule } = await import('../../dist/libs/persistence/src/index.js');
-const es = await import('../../dist/libs/event-sourcing/src/index.js');
+const { DomainEvent, DomainEventType, MessagingModule } = await import('@infrastructure/messaging');
+const { MonitoringModule } = await import('@infrastructure/monitoring');
+const { PersistenceModule } = await import('@infrastructure/persistence');
+const es = await import('@infrastructure/event-sourcing');
 
 class Ticked extends DomainEvent {
   constructor(counterId, by) {

@@ -34,8 +34,8 @@ const DELAY_MS = Number(process.env.BENCH_SERVER_DELAY_MS ?? 0); // upstream lat
 
 buildSampleApi();
 const { HttpClients, HttpClientModule, resolveHttpClientModuleOptions } =
-  await import('../../dist/libs/http-client/src/index.js');
-const { MonitoringModule } = await import('../../dist/libs/monitoring/src/index.js');
+  await import('@infrastructure/http-client');
+const { MonitoringModule } = await import('@infrastructure/monitoring');
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -21,9 +21,9 @@ const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const only = (process.env.BENCH_ONLY ?? 'memory,rabbitmq,redis').split(',');
 
 buildSampleApi();
-const messaging = await import('../../dist/libs/messaging/src/index.js');
-const { MonitoringModule } = await import('../../dist/libs/monitoring/src/index.js');
-const { PersistenceModule } = await import('../../dist/libs/persistence/src/index.js');
+const messaging = await import('@infrastructure/messaging');
+const { MonitoringModule } = await import('@infrastructure/monitoring');
+const { PersistenceModule } = await import('@infrastructure/persistence');
 const {
   DomainEvent,
   DomainEventType,
@@ -155,7 +155,7 @@ async function relayDrain(transport, url, label, raw) {
     ]);
     const uow = writer.get(messaging.MessagingRuntime);
     const events = Array.from({ length: N }, (_, i) => new Tick(i, `k${i % 512}`));
-    const { UnitOfWork } = await import('../../dist/libs/persistence/src/index.js');
+    const { UnitOfWork } = await import('@infrastructure/persistence');
     const unit = writer.get(UnitOfWork);
     for (let i = 0; i < N; i += 5000) {
       await unit.run(() => uow.publish(events.slice(i, i + 5000)));

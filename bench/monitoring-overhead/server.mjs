@@ -47,7 +47,7 @@ Get('hello')(
 const imports = [];
 if (mode === 'monitoring' || mode === 'tracing') {
   const { pino } = await import('pino');
-  const { MonitoringModule } = await import('../../dist/libs/monitoring/src/index.js');
+  const { MonitoringModule } = await import('@infrastructure/monitoring');
   imports.push(
     MonitoringModule.forRoot({
       environment: 'production',
@@ -70,7 +70,7 @@ const adapter =
     : new (await import('@nestjs/platform-express')).ExpressAdapter();
 const app = await NestFactory.create(AppModule, adapter, { logger: false });
 if (mode === 'monitoring' || mode === 'tracing') {
-  const { setupMonitoring } = await import('../../dist/libs/monitoring/src/index.js');
+  const { setupMonitoring } = await import('@infrastructure/monitoring');
   setupMonitoring(app);
 }
 await app.listen(0, '127.0.0.1');

@@ -16,7 +16,7 @@ const CHUNK = 500;
 
 buildSampleApi();
 const { PersistenceModule, TypeOrmRepository, UnitOfWork } =
-  await import('../../dist/libs/persistence/src/index.js');
+  await import('@infrastructure/persistence');
 
 const schema = `bench_${randomBytes(4).toString('hex')}`;
 const admin = new Pool({ connectionString: URL_BASE, max: 2 });

@@ -14,8 +14,8 @@ const VERIFY_ROUNDS = Number(process.env.BENCH_VERIFY ?? 5_000);
 const ENCRYPT_MB = Number(process.env.BENCH_ENCRYPT_MB ?? 64);
 
 buildSampleApi();
-const security = await import('../../dist/libs/security/src/index.js');
-const { RequestContext } = await import('../../dist/libs/monitoring/src/index.js');
+const security = await import('@infrastructure/security');
+const { RequestContext } = await import('@infrastructure/monitoring');
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 

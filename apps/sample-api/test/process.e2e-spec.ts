@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const main = 'dist/apps/sample-api/src/main.js';
-const tracing = './dist/libs/monitoring/src/tracing/register.js';
+const tracing = '@infrastructure/monitoring/tracing/register';
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');

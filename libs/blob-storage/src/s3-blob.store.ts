@@ -32,7 +32,7 @@ import {
 } from './s3-blob.options.js';
 
 /** The `@aws-sdk/client-s3` module (an optional peer, loaded on first use). */
-export type S3Sdk = typeof S3;
+type S3Sdk = typeof S3;
 
 /** How `S3BlobStore.create` loads the SDK; tests pass an importer that fails. */
 export interface S3BlobStoreDeps {
@@ -129,8 +129,8 @@ export class S3BlobStore extends BlobStore {
     return new S3BlobStore(resolved, sdk);
   }
 
-  /** @internal use {@link S3BlobStore.create} */
-  constructor(
+  /** Use {@link S3BlobStore.create}. Private: its declaration would name the optional SDK's types. */
+  private constructor(
     options: ResolvedS3BlobStoreOptions,
     private readonly sdk: S3Sdk,
   ) {

@@ -1,4 +1,5 @@
-import { maskUrlPassword, openRedis, withTimeout, type AfterCommit } from '@infrastructure/core';
+import { maskUrlPassword, withTimeout, type AfterCommit } from '@infrastructure/core';
+import { openRedis } from '@infrastructure/core/redis';
 import { HealthRegistry, MetricsService, getLogger } from '@infrastructure/monitoring';
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createCache, type Cache } from 'cache-manager';
@@ -49,7 +50,7 @@ export class CachingRuntime implements OnModuleInit, OnApplicationShutdown {
     readonly metrics: CacheMetrics,
     readonly afterCommit: AfterCommit | undefined,
     private readonly health: HealthRegistry | undefined,
-    readonly client: Redis | undefined,
+    private readonly client: Redis | undefined,
   ) {}
 
   static async create(

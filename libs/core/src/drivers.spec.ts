@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadDriver, MissingDependencyError } from './drivers.js';
+import { loadDriver, loadOptional, MissingDependencyError } from './drivers.js';
 
 const missing = async (): Promise<never> => {
   throw Object.assign(new Error("Cannot find package 'pg' imported from x"), {
@@ -24,5 +24,11 @@ describe('optional drivers', () => {
     await expect(loadDriver('better-sqlite3', 'x', broken)).rejects.toThrow(
       'native binding failed',
     );
+  });
+
+  it('loadOptional: undefined when the package is missing, its module when present, broken rethrows', async () => {
+    await expect(loadOptional('pg', missing)).resolves.toBeUndefined();
+    await expect(loadOptional('node:path')).resolves.toHaveProperty('join');
+    await expect(loadOptional('better-sqlite3', broken)).rejects.toThrow('native binding failed');
   });
 });

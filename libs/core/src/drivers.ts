@@ -34,3 +34,20 @@ export async function loadDriver<T = unknown>(
     throw error;
   }
 }
+
+/**
+ * Loads an optional integration that only adds to a feature (e.g. OpenAPI decorators when the app
+ * has `@nestjs/swagger`): `undefined` when it is not installed. One that is installed but broken
+ * rethrows its own error.
+ */
+export async function loadOptional<T = unknown>(
+  pkg: string,
+  importer: (pkg: string) => Promise<unknown> = (p) => import(p),
+): Promise<T | undefined> {
+  try {
+    return (await importer(pkg)) as T;
+  } catch (error) {
+    if (isModuleNotFound(error, pkg)) return undefined;
+    throw error;
+  }
+}

@@ -1,5 +1,5 @@
 // Optional drivers
-export { loadDriver, MissingDependencyError } from './drivers.js';
+export { loadDriver, loadOptional, MissingDependencyError } from './drivers.js';
 
 // Deadlines
 export { TimeoutError, withTimeout } from './with-timeout.js';
@@ -16,12 +16,7 @@ export { AfterCommit } from './after-commit.js';
 // Errors
 export { errorTraits, traitOf, type ErrorTraits } from './error-traits.js';
 
-// URLs and Redis
+// URLs and Redis (the ioredis helpers are the `@infrastructure/core/redis` entry: their
+// declarations name ioredis types, and ioredis is an optional peer)
 export { maskUrlPassword } from './mask-url.js';
-export {
-  createRedisClient,
-  openRedis,
-  RESP2,
-  type RedisClientOwner,
-  type RedisConnectionSettings,
-} from './redis.js';
+export type { RedisClient } from './redis-client.js';

@@ -15,7 +15,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ClsService, ClsServiceManager } from 'nestjs-cls';
 import { Logger as PinoNestLogger, LoggerModule } from 'nestjs-pino';
-import { extendModule } from '@infrastructure/core';
+import { extendModule, loadDriver, loadOptional } from '@infrastructure/core';
 import { RequestContext } from './context/request-context.js';
 import { registerBuiltinIndicators } from './health/builtin-indicators.js';
 import { createHealthController } from './health/health.controller.js';
@@ -48,13 +48,21 @@ import { TracingInterceptor } from './tracing/tracing.interceptor.js';
 import { shutdownTracing } from './tracing/sdk.js';
 import { tracingActive } from './tracing/tracer.js';
 
+type PinoPretty = { default: typeof import('pino-pretty') };
+
 async function resolveAndApply(options: MonitoringOptions): Promise<ResolvedMonitoringOptions> {
   const resolved = resolveMonitoringOptions(options);
   const { logging } = resolved;
   let destination = logging.destination;
   if (!destination && logging.pretty) {
-    const { default: pretty } = await import('pino-pretty');
-    destination = pretty({
+    // pino-pretty is an optional peer: asked for explicitly it must be there; under 'auto'
+    // (development, a TTY) the lines stay JSON without it.
+    const pretty =
+      options.logging?.pretty === true
+        ? (await loadDriver<PinoPretty>('pino-pretty', 'MonitoringModule (logging.pretty: true)'))
+            .default
+        : (await loadOptional<PinoPretty>('pino-pretty'))?.default;
+    destination = pretty?.({
       colorize: process.stdout.isTTY === true,
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid',

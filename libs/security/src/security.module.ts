@@ -19,7 +19,8 @@ import {
 } from '@nestjs/throttler';
 import { decodeJwt } from 'jose';
 import type { DataSource } from 'typeorm';
-import { createRedisClient, extendModule } from '@infrastructure/core';
+import { extendModule } from '@infrastructure/core';
+import { createRedisClient } from '@infrastructure/core/redis';
 import { UnitOfWork } from '@infrastructure/persistence';
 import { MetricsService } from '@infrastructure/monitoring';
 import { AuditActions } from './audit/audit-actions.js';

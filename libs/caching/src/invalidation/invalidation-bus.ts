@@ -1,3 +1,4 @@
+import type { RedisClient } from '@infrastructure/core';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
@@ -26,10 +27,14 @@ export class InvalidationBus {
   private connectedOnce = false;
   private subscribed: Promise<void> = Promise.resolve();
 
+  private readonly publisher: Redis | undefined;
+
   constructor(
-    private readonly publisher: Redis | undefined,
+    publisher: RedisClient | undefined,
     private readonly channel: string,
-  ) {}
+  ) {
+    this.publisher = publisher as Redis | undefined;
+  }
 
   /** Subscribes (store 'redis'); memory stores only notify local listeners. */
   async start(): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { withTimeout } from '@infrastructure/core';
+import { withTimeout, type RedisClient } from '@infrastructure/core';
 import { LockNotAcquiredError, LockUnavailableError } from '../errors.js';
 
 /** A held lock. */
@@ -120,11 +120,12 @@ export class RedisLockService extends LockService {
   private readonly redis: LockCommands;
 
   constructor(
-    client: Redis,
+    redisClient: RedisClient,
     private readonly prefix: string,
     private readonly timeoutMs = 1000,
   ) {
     super();
+    const client = redisClient as Redis;
     const c = client as LockCommands;
     if (typeof c.cacheLockAcquire !== 'function') {
       client.defineCommand('cacheLockAcquire', { numberOfKeys: 2, lua: ACQUIRE });

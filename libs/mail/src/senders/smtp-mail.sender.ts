@@ -26,9 +26,7 @@ type SmtpPool = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
  * Loads nodemailer only when SMTP is configured (apps on the memory or log transport never load
  * it). Missing → `MissingDependencyError` with the install line (core's `loadDriver`).
  */
-export async function loadNodemailer(
-  importer?: (pkg: string) => Promise<unknown>,
-): Promise<Nodemailer> {
+async function loadNodemailer(importer?: (pkg: string) => Promise<unknown>): Promise<Nodemailer> {
   const mod = await loadDriver<{ default?: Nodemailer } & Nodemailer>(
     'nodemailer',
     'MailModule transport "smtp"',
@@ -38,7 +36,7 @@ export async function loadNodemailer(
 }
 
 /** The nodemailer pool options of resolved SMTP options. */
-export function poolOptionsOf(o: ResolvedSmtpOptions): SMTPPoolOptions & { pool: true } {
+function poolOptionsOf(o: ResolvedSmtpOptions): SMTPPoolOptions & { pool: true } {
   return {
     pool: true,
     host: o.host,
@@ -122,7 +120,8 @@ export class SmtpMailSender extends MailSender implements OnApplicationShutdown 
     );
   }
 
-  constructor(
+  // Private: its declaration would name nodemailer's types, and nodemailer is an optional peer.
+  private constructor(
     readonly options: ResolvedSmtpOptions,
     transport: SmtpPool,
     private readonly from?: string,

@@ -1,5 +1,5 @@
 import { Controller, Get, Res, ServiceUnavailableException, type Type } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '../openapi.js';
 import {
   HealthCheck,
   HealthCheckService,

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, NotFoundException, Req, Res, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiExcludeController } from '../openapi.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { PublicRoute } from '@infrastructure/core';
 import { PROBLEM_CONTENT_TYPE, problem } from '../http/problem-details.js';

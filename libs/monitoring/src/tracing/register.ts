@@ -1,5 +1,5 @@
 /**
- * Load first: `node --import ./dist/libs/monitoring/src/tracing/register.js dist/main.js`.
+ * Load first: `node --import @infrastructure/monitoring/tracing/register dist/main.js`.
  * Starts OpenTelemetry when an OTLP endpoint is configured (`OTEL_EXPORTER_OTLP_ENDPOINT`);
  * otherwise returns at once and loads nothing.
  */

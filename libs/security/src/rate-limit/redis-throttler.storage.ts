@@ -1,7 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
-import { TimeoutError, withTimeout } from '@infrastructure/core';
+import { TimeoutError, withTimeout, type RedisClient } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
 
 interface ThrottlerStorageRecord {
@@ -72,10 +72,11 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private lastWarning = 0;
 
   constructor(
-    redis: Redis,
+    client: RedisClient,
     options: RedisThrottlerStorageOptions = {},
     private readonly errors?: Counter<'reason'>,
   ) {
+    const redis = client as Redis;
     if (!('securityThrottle' in redis)) {
       redis.defineCommand('securityThrottle', { numberOfKeys: 2, lua: SCRIPT });
     }

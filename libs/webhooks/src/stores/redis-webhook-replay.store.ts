@@ -1,4 +1,5 @@
-import { openRedis, maskUrlPassword } from '@infrastructure/core';
+import { maskUrlPassword } from '@infrastructure/core';
+import { openRedis } from '@infrastructure/core/redis';
 import { getLogger } from '@infrastructure/monitoring';
 import type { Redis } from 'ioredis';
 import { WebhookReplayStoreUnavailableError, WebhooksConfigError } from '../errors.js';

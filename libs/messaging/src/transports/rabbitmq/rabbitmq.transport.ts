@@ -156,7 +156,17 @@ export class RabbitMqTransport implements Transport {
   private closed = false;
   private closing?: Promise<void>;
 
-  constructor(
+  /** Loads amqplib (an optional peer) and builds the transport; see {@link createRabbitMqTransport}. */
+  static async create(
+    options: TransportOptions,
+    settings: RabbitMqTransportOptions = {},
+  ): Promise<RabbitMqTransport> {
+    const amqp = await loadDriver<Amqp>('amqplib', 'RabbitMQ transport');
+    return new RabbitMqTransport(amqp, options, settings);
+  }
+
+  // Private: its declaration would name amqplib's types, and amqplib is an optional peer.
+  private constructor(
     private readonly amqp: Amqp,
     private readonly options: TransportOptions,
     settings: RabbitMqTransportOptions = {},
@@ -903,6 +913,5 @@ export async function createRabbitMqTransport(
   options: TransportOptions,
   settings: RabbitMqTransportOptions = {},
 ): Promise<RabbitMqTransport> {
-  const amqp = await loadDriver<Amqp>('amqplib', 'RabbitMQ transport');
-  return new RabbitMqTransport(amqp, options, settings);
+  return RabbitMqTransport.create(options, settings);
 }

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis as RedisClient } from 'ioredis';
-import { createRedisClient, maskUrlPassword, withTimeout } from '@infrastructure/core';
+import { maskUrlPassword, withTimeout } from '@infrastructure/core';
+import { createRedisClient } from '@infrastructure/core/redis';
 import { getLogger } from '@infrastructure/monitoring';
 import {
   attemptOf,

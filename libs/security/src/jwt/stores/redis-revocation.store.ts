@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { createRedisClient, TimeoutError, withTimeout } from '@infrastructure/core';
+import { TimeoutError, withTimeout, type RedisClient } from '@infrastructure/core';
+import { createRedisClient } from '@infrastructure/core/redis';
 import { getLogger } from '@infrastructure/monitoring';
 import { RevocationStoreUnavailableError } from '../errors.js';
 import { RevocationStore } from '../revocation-store.js';
@@ -7,7 +8,7 @@ import { RevocationStore } from '../revocation-store.js';
 /** Options of {@link RedisRevocationStore}: a client, or a URL to open one. */
 export interface RedisRevocationStoreOptions {
   /** A connected ioredis client (shared with the caching lib); not closed by `close()`. */
-  client?: Redis;
+  client?: RedisClient;
   /** `redis://` / `rediss://` URL; the store opens (and closes) its own client. */
   url?: string;
   /** Prefix of every key. @default 'security:revoked:' */
@@ -47,7 +48,7 @@ export class RedisRevocationStore extends RevocationStore {
       throw new TypeError('RedisRevocationStore: options.url must be a redis:// or rediss:// URL');
     }
     this.owned = !options.client;
-    if (options.client) this.client = Promise.resolve(options.client);
+    if (options.client) this.client = Promise.resolve(options.client as Redis);
     this.prefix = options.keyPrefix ?? 'security:revoked:';
     this.timeoutMs = options.opTimeoutMs ?? 250;
   }
