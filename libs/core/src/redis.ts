@@ -17,7 +17,7 @@ export interface RedisClientOwner {
   owner: string;
   /** The option (and variable) the URL came from, in errors. @default 'the Redis URL' */
   source?: string;
-  /** The feature named by a missing `ioredis` ({@link MissingDependencyError}). @default `${owner} Redis` */
+  /** The feature named by a missing `ioredis` (`MissingDependencyError`). @default `${owner} Redis` */
   feature?: string;
   /** The error class of an unusable URL or a refused password. @default TypeError */
   configError?: new (message: string, options?: ErrorOptions) => Error;
