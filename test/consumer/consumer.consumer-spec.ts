@@ -35,10 +35,12 @@ console.log(\`ready \${address.port}\`);
 /** Runs `node dist/main.js` and resolves with its port once it prints `ready <port>`, or with its exit. */
 async function start(
   app: ConsumerApp,
+  nodeArgs: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<{ port?: number; code?: number | null; output: string }> {
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
     cwd: app.dir,
-    env: { ...process.env, PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info' },
+    env: { ...process.env, PORT: '0', NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -93,8 +95,9 @@ import { PersistenceModule } from '@infrastructure/persistence';`,
     await expect(app.npm(['exec', '--', 'tsc', '-p', '.'])).resolves.toBeDefined();
   });
 
-  it('boots: /health/ready answers 200 and /metrics has the HTTP series', async () => {
-    const { port, output } = await start(app);
+  it('boots with the tracing entry loaded first: /health/ready 200, HTTP series on /metrics', async () => {
+    const tracing = ['--import', '@infrastructure/monitoring/tracing/register'];
+    const { port, output } = await start(app, tracing);
     expect({ ready: (port ?? 0) > 0, output }).toMatchObject({ ready: true });
     const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
     expect(ready.status).toBe(200);
@@ -106,6 +109,15 @@ import { PersistenceModule } from '@infrastructure/persistence';`,
     expect(metrics).toContain(
       'http_server_requests_total{method="GET",route="/health/ready",status_code="200"} 1',
     );
+  });
+
+  it('with an OTLP endpoint but no OpenTelemetry packages, fails naming the npm install', async () => {
+    const tracing = ['--import', '@infrastructure/monitoring/tracing/register'];
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+    const { port, code, output } = await start(app, tracing, endpoint);
+    expect({ port, output }).toMatchObject({ port: undefined });
+    expect(code).not.toBe(0);
+    expect(output).toContain('Run: npm install @opentelemetry/instrumentation');
   });
 });
 

@@ -1,4 +1,5 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { loadDriver } from '@infrastructure/core';
 
 const SDK_KEY = Symbol.for('infrastructure.otel.sdk');
 
@@ -22,44 +23,53 @@ function installed(pkg: string): boolean {
   }
 }
 
+/** The feature a missing OpenTelemetry package is named for. */
+export const TRACING = 'Tracing (an OTLP endpoint is set)';
+
 /** Paths whose server spans are not worth recording. */
 const IGNORED_PATHS = /^\/(health(\/|$)|metrics$)/;
 
 async function instrumentations(): Promise<Instrumentation[]> {
   const list: Instrumentation[] = [];
-  const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
+  const { HttpInstrumentation } = await loadDriver<
+    typeof import('@opentelemetry/instrumentation-http')
+  >('@opentelemetry/instrumentation-http', TRACING);
   list.push(
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (req) => IGNORED_PATHS.test((req.url ?? '').split('?')[0] ?? ''),
     }),
   );
-  // Each instrumentation is loaded only when the library it instruments is installed.
-  const optional: Array<[string | string[], () => Promise<Instrumentation>]> = [
+  // Each one is loaded only when the library it instruments and the instrumentation (an optional
+  // peer of this package) are both installed.
+  const optional: Array<[string[], () => Promise<Instrumentation>]> = [
     [
-      'express',
+      ['express', '@opentelemetry/instrumentation-express'],
       async () =>
         new (await import('@opentelemetry/instrumentation-express')).ExpressInstrumentation(),
     ],
     [
-      'fastify',
+      ['fastify', '@fastify/otel'],
       async () =>
         new (await import('@fastify/otel')).FastifyOtelInstrumentation({
           registerOnInitialization: true,
         }),
     ],
-    ['pg', async () => new (await import('@opentelemetry/instrumentation-pg')).PgInstrumentation()],
     [
-      'mysql2',
+      ['pg', '@opentelemetry/instrumentation-pg'],
+      async () => new (await import('@opentelemetry/instrumentation-pg')).PgInstrumentation(),
+    ],
+    [
+      ['mysql2', '@opentelemetry/instrumentation-mysql2'],
       async () =>
         new (await import('@opentelemetry/instrumentation-mysql2')).MySQL2Instrumentation(),
     ],
     [
-      'ioredis',
+      ['ioredis', '@opentelemetry/instrumentation-ioredis'],
       async () =>
         new (await import('@opentelemetry/instrumentation-ioredis')).IORedisInstrumentation(),
     ],
     [
-      'amqplib',
+      ['amqplib', '@opentelemetry/instrumentation-amqplib'],
       async () =>
         new (await import('@opentelemetry/instrumentation-amqplib')).AmqplibInstrumentation(),
     ],
@@ -70,7 +80,7 @@ async function instrumentations(): Promise<Instrumentation[]> {
     ],
   ];
   for (const [pkgs, create] of optional) {
-    if ([pkgs].flat().every(installed)) list.push(await create());
+    if (pkgs.every(installed)) list.push(await create());
   }
   return list;
 }
@@ -87,7 +97,10 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
   env.OTEL_METRICS_EXPORTER ??= 'none'; // metrics go to Prometheus; an OTLP metrics exporter would also delay shutdown
   env.OTEL_LOGS_EXPORTER ??= 'none';
   env.OTEL_SERVICE_NAME ??= env.SERVICE_NAME;
-  const { NodeSDK } = await import('@opentelemetry/sdk-node');
+  const { NodeSDK } = await loadDriver<typeof import('@opentelemetry/sdk-node')>(
+    '@opentelemetry/sdk-node',
+    TRACING,
+  );
   const sdk = new NodeSDK({ instrumentations: await instrumentations() });
   sdk.start();
   holder[SDK_KEY] = sdk;
