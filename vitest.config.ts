@@ -70,7 +70,8 @@ export default defineConfig({
           include: ['test/consumer/**/*.consumer-spec.ts'],
           globalSetup: ['test/setup/build-packages.ts'],
           environment: 'node',
-          sequence: { groupOrder: 0 },
+          // Last: its npm installs and native builds would compete with the timed tests for CPU.
+          sequence: { groupOrder: 2 },
           testTimeout: 180_000,
           hookTimeout: 600_000,
         },
