@@ -84,6 +84,67 @@ describe('sample API authentication and authorization', () => {
     await t.request.post('/v1/auth/token').send({ grant_type: 'password' }).expect(400);
   });
 
+  it('answers the token endpoint as RFC 6749 §5.1/5.2 says: no-store, and the OAuth error member', async () => {
+    const ok = await t.request
+      .post('/v1/auth/token')
+      .send({ grant_type: 'client_credentials', client_id: 'demo', client_secret: 'demo-secret' })
+      .expect(200);
+    expect(ok.headers['cache-control']).toBe('no-store');
+    expect(ok.headers['pragma']).toBe('no-cache');
+    const cases: Array<[object, number, string]> = [
+      [
+        { grant_type: 'client_credentials', client_id: 'demo', client_secret: 'nope' },
+        401,
+        'invalid_client',
+      ],
+      [
+        {
+          grant_type: 'client_credentials',
+          client_id: 'demo',
+          client_secret: 'demo-secret',
+          scope: 'admin',
+        },
+        400,
+        'invalid_scope',
+      ],
+      [{ grant_type: 'password', username: 'a', password: 'b' }, 400, 'unsupported_grant_type'],
+    ];
+    for (const [body, status, error] of cases) {
+      const res = await t.request.post('/v1/auth/token').send(body);
+      expect({ status: res.status, error: res.body.error }).toEqual({ status, error });
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({
+        status,
+        title: expect.any(String),
+        detail: expect.any(String),
+      });
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['pragma']).toBe('no-cache');
+    }
+    const invalid = await t.request.post('/v1/auth/token').send({ client_id: 'demo' }).expect(400);
+    expect(invalid.headers['cache-control']).toBe('no-store');
+  });
+
+  it('answers undecodable Basic client credentials with 401 invalid_client, never a 500', async () => {
+    const basics = [
+      Buffer.from('%zz:secret').toString('base64'), // not percent-decodable
+      Buffer.from('demo:%E0%A4%A').toString('base64'),
+      Buffer.from([0xff, 0xfe, 0x3a, 0x00]).toString('base64'), // not UTF-8
+      'bm9jb2xvbg==', // "nocolon"
+    ];
+    for (const b64 of basics) {
+      const res = await t.request
+        .post('/v1/auth/token')
+        .set('authorization', `Basic ${b64}`)
+        .send({ grant_type: 'client_credentials' });
+      expect({ b64, status: res.status, error: res.body.error }).toEqual({
+        b64,
+        status: 401,
+        error: 'invalid_client',
+      });
+    }
+  });
+
   it('401 with a Bearer challenge without a token; 403 insufficient_scope with a read-only token', async () => {
     const anonymous = await t.request.get('/v1/orders').expect(401);
     expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer realm="api"/);

@@ -20,6 +20,13 @@ export interface ErrorTraits {
    */
   httpHeaders?: Record<string, string>;
   /**
+   * Extension members of the problem when `httpStatus` is set (RFC 9457 §3.2), e.g. the OAuth
+   * `error` code a token endpoint must answer with (RFC 6749 §5.2). Only string, number and
+   * boolean values of names matching `[A-Za-z_][A-Za-z0-9_]{0,63}` are used, and never one of the
+   * standard members (`type`, `title`, `status`, `detail`, `instance`, `errors`, `correlationId`).
+   */
+  problemExtensions?: Record<string, string | number | boolean>;
+  /**
    * `false`: the resilience pipeline (the http-client lib's retry policy) must not retry this call: a
    * retry would fail the same way (a 4xx, a refused address, a missing object). Absent or `true`:
    * retried when the policy allows. It says nothing about a message: it is not "poison" (a message
@@ -38,6 +45,7 @@ const TRAIT_TYPES = {
   httpStatus: 'number',
   publicMessage: 'string',
   httpHeaders: 'object',
+  problemExtensions: 'object',
   retryable: 'boolean',
   countsAsFailure: 'boolean',
 } as const satisfies Record<keyof ErrorTraits, string>;

@@ -1,6 +1,20 @@
-import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Headers,
+  HttpCode,
+  Injectable,
+  Post,
+  UseInterceptors,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Observable } from 'rxjs';
 import {
   ApiBadRequestResponse,
+  ApiHideProperty,
   ApiOkResponse,
   ApiProperty,
   ApiPropertyOptional,
@@ -8,7 +22,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Throttle } from '@nestjs/throttler';
-import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { appConfig, InjectConfig, type ConfigOf } from '@infrastructure/configuration';
 import { getLogger } from '@infrastructure/monitoring';
@@ -16,9 +30,11 @@ import { AuditLogger, JwtManager, jwtConfig, Public, parseApiKey } from '@infras
 import { authClientsConfig, DEMO_CLIENT } from '../config.js';
 
 export class TokenRequestDto {
+  // Any string: an unknown grant is answered with the OAuth `unsupported_grant_type` error.
   @ApiProperty({ enum: ['client_credentials'] })
-  @IsIn(['client_credentials'])
-  grant_type!: 'client_credentials';
+  @IsString()
+  @MaxLength(64)
+  grant_type!: string;
 
   @ApiPropertyOptional({ description: 'Or HTTP Basic authentication.' })
   @IsOptional()
@@ -37,6 +53,15 @@ export class TokenRequestDto {
   @IsString()
   @Matches(/^[\w:.\- ]{0,512}$/)
   scope?: string;
+
+  // The parameters of the other RFC 6749 grants, accepted and ignored: a well-formed request for
+  // a grant this endpoint does not offer is answered `unsupported_grant_type`, not as invalid.
+  @ApiHideProperty() @IsOptional() @IsString() @MaxLength(2048) username?: string;
+  @ApiHideProperty() @IsOptional() @IsString() @MaxLength(2048) password?: string;
+  @ApiHideProperty() @IsOptional() @IsString() @MaxLength(2048) refresh_token?: string;
+  @ApiHideProperty() @IsOptional() @IsString() @MaxLength(2048) code?: string;
+  @ApiHideProperty() @IsOptional() @IsString() @MaxLength(2048) redirect_uri?: string;
+  @ApiHideProperty() @IsOptional() @IsString() @MaxLength(2048) code_verifier?: string;
 }
 
 export class TokenResponseDto {
@@ -46,18 +71,39 @@ export class TokenResponseDto {
   @ApiProperty() scope!: string;
 }
 
-/** OAuth2 error of the token endpoint (RFC 6749 §5.2), as a problem with the right status. */
+/**
+ * OAuth2 error of the token endpoint (RFC 6749 §5.2) as a problem with the right status: the
+ * OAuth `error` code rides along as a problem extension member, beside `detail`.
+ */
 class TokenError extends Error {
   readonly httpStatus: number;
   readonly httpHeaders: Record<string, string>;
+  readonly problemExtensions: Record<string, string>;
   constructor(
     readonly publicMessage: string,
-    readonly code: 'invalid_client' | 'invalid_scope',
+    readonly code: 'invalid_client' | 'invalid_scope' | 'unsupported_grant_type',
   ) {
     super(`${code}: ${publicMessage}`);
     this.httpStatus = code === 'invalid_client' ? 401 : 400;
     this.httpHeaders =
       code === 'invalid_client' ? { 'WWW-Authenticate': 'Basic realm="token"' } : {};
+    this.problemExtensions = { error: code, error_description: publicMessage };
+  }
+}
+
+/**
+ * `Cache-Control: no-store` and `Pragma: no-cache` on every answer of the token endpoint
+ * (RFC 6749 §5.1), errors included: set before the pipes run, so a refused body gets them too.
+ */
+@Injectable()
+class NoStore implements NestInterceptor {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const response = context.switchToHttp().getResponse<unknown>();
+    this.adapterHost.httpAdapter.setHeader(response, 'cache-control', 'no-store');
+    this.adapterHost.httpAdapter.setHeader(response, 'pragma', 'no-cache');
+    return next.handle();
   }
 }
 
@@ -106,6 +152,7 @@ export class AuthController {
   @Post('token')
   @HttpCode(200)
   @Throttle({ default: { limit: 30, ttl: 60_000 } })
+  @UseInterceptors(NoStore)
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiBadRequestResponse({ description: 'Unsupported grant or scope (problem+json).' })
   @ApiUnauthorizedResponse({ description: 'Unknown client or wrong secret.' })
@@ -113,6 +160,12 @@ export class AuthController {
     @Body() body: TokenRequestDto,
     @Headers('authorization') authorization?: string,
   ): Promise<TokenResponseDto> {
+    if (body.grant_type !== 'client_credentials') {
+      throw new TokenError(
+        'Only the client_credentials grant is supported.',
+        'unsupported_grant_type',
+      );
+    }
     const { id, secret } = credentials(body, authorization);
     const client = this.authenticate(id, secret);
     if (!client) {
@@ -163,15 +216,23 @@ function credentials(
   authorization: string | undefined,
 ): { id?: string; secret?: string } {
   const basic = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(authorization ?? '');
-  if (basic) {
-    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0) {
-      return {
-        id: decodeURIComponent(decoded.slice(0, colon)),
-        secret: decodeURIComponent(decoded.slice(colon + 1)),
-      };
-    }
+  if (!basic) return { id: body.client_id, secret: body.client_secret };
+  // RFC 6749 §2.3.1: form-urlencoded id and secret, joined by a colon. Anything that does not
+  // decode is an unknown client (401 invalid_client), never an error of ours.
+  let decoded: string;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(basic[1]!, 'base64'));
+  } catch {
+    return {};
   }
-  return { id: body.client_id, secret: body.client_secret };
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return {};
+  try {
+    return {
+      id: decodeURIComponent(decoded.slice(0, colon)),
+      secret: decodeURIComponent(decoded.slice(colon + 1)),
+    };
+  } catch {
+    return {};
+  }
 }

@@ -48,6 +48,20 @@ class TestController {
       },
     });
   }
+  @Get('oauth')
+  oauth() {
+    throw Object.assign(new Error('client demo: wrong secret'), {
+      httpStatus: 401,
+      publicMessage: 'Unknown client or wrong secret.',
+      problemExtensions: {
+        error: 'invalid_client',
+        status: 200,
+        detail: 'overridden?',
+        'bad name': 'x',
+        nested: { no: true },
+      },
+    });
+  }
   @Get('boom')
   boom() {
     throw new Error('db password is hunter2');
@@ -75,6 +89,34 @@ describe.each(['express', 'fastify'] as const)('problem details on %s', (adapter
     expect(res.headers['set-cookie']).toBeUndefined();
     expect(res.body).toMatchObject({ status: 401, detail: 'The access token is invalid' });
     expect(JSON.stringify(res.body)).not.toContain('12:00');
+  });
+
+  it('adds the extension members an error declares (problemExtensions), never over the standard ones', async () => {
+    await using t = await start();
+    const res = await t.request.get('/t/oauth').expect(401);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toEqual({
+      type: 'about:blank',
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'Unknown client or wrong secret.',
+      instance: '/t/oauth',
+      error: 'invalid_client',
+    });
+  });
+
+  it('answers malformed JSON with 400 and a fixed detail that does not echo the input', async () => {
+    await using t = await start();
+    for (const text of ['{"customer": "secret-token-123', '{"a":1,}', '[1, 2', 'nul']) {
+      const res = await t.request
+        .post('/t/orders')
+        .set('content-type', 'application/json')
+        .send(text);
+      expect({ text, status: res.status }).toEqual({ text, status: 400 });
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.detail).toBe('Malformed request body');
+      expect(JSON.stringify(res.body)).not.toMatch(/secret-token|Unexpected|position|JSON at/);
+    }
   });
 
   it('answers invalid bodies with 400 and one error per field, nested included', async () => {

@@ -48,6 +48,30 @@ function declaredHeaders(error: unknown): Array<[string, string]> {
   );
 }
 
+const STANDARD_MEMBERS = new Set([
+  'type',
+  'title',
+  'status',
+  'detail',
+  'instance',
+  'errors',
+  'correlationId',
+]);
+
+/** Extension members an error declares (`problemExtensions`), minus anything malformed or standard. */
+function declaredExtensions(error: unknown): Record<string, string | number | boolean> {
+  const extensions = traitOf(error, 'problemExtensions');
+  if (!extensions) return {};
+  return Object.fromEntries(
+    Object.entries(extensions as Record<string, unknown>).filter(
+      (entry): entry is [string, string | number | boolean] =>
+        /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(entry[0]) &&
+        !STANDARD_MEMBERS.has(entry[0]) &&
+        ['string', 'number', 'boolean'].includes(typeof entry[1]),
+    ),
+  );
+}
+
 interface RequestLike {
   url?: string;
   originalUrl?: string;
@@ -102,12 +126,18 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status >= 500) return problem(status, base);
+      const parserDetail = bodyParserDetail(exception, status);
+      if (parserDetail) return problem(status, { ...base, detail: parserDetail });
       return problem(status, { ...base, ...describeHttpException(exception) });
     }
     const declared = declaredStatus(exception);
     if (declared) {
       const detail = traitOf(exception, 'publicMessage');
-      return problem(declared, { ...base, ...(detail !== undefined ? { detail } : {}) });
+      return problem(declared, {
+        ...declaredExtensions(exception),
+        ...base,
+        ...(detail !== undefined ? { detail } : {}),
+      });
     }
     const clientStatus = clientErrorStatus(exception);
     if (clientStatus) {
@@ -119,6 +149,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     return problem(HttpStatus.INTERNAL_SERVER_ERROR, base);
   }
+}
+
+/**
+ * A body the HTTP adapter's parser refused (Express's body-parser: `type: 'entity.*'` and friends;
+ * Fastify's content-type parser: `FST_ERR_CTP_*`), which Nest wraps in an HttpException with the
+ * parser's message. That message may quote the input, so the client gets a fixed text instead.
+ */
+function bodyParserDetail(exception: HttpException, status: number): string | undefined {
+  const cause = exception.cause as { type?: unknown; code?: unknown } | undefined;
+  const fromParser =
+    (typeof cause?.type === 'string' && /^(entity|encoding|charset|request)\./.test(cause.type)) ||
+    (typeof cause?.code === 'string' && cause.code.startsWith('FST_ERR_CTP_'));
+  if (!fromParser) return undefined;
+  if (status === 413) return 'Request body too large';
+  if (status === 415) return 'Unsupported request body encoding or media type';
+  return 'Malformed request body';
 }
 
 function describeHttpException(exception: HttpException): Partial<ProblemDetails> {

@@ -386,6 +386,33 @@ describe('JwtManager against JWT attacks (RFC 8725)', () => {
     );
   });
 
+  it('refuses NumericDates that are not finite numbers (1e400 parses to Infinity: never expiring)', async () => {
+    const ring = rsaRing();
+    const key = ring.signingKey().key;
+    const header = { alg: 'RS256', kid: 'rsa-1', typ: 'at+jwt' };
+    /** The claims as JSON text, with some members written as raw JSON numbers. */
+    const payload = (raw: Record<string, string>) => {
+      const members = Object.entries(validClaims()).map(([k, v]) => [
+        k,
+        raw[k] ?? JSON.stringify(v),
+      ]);
+      for (const [k, v] of Object.entries(raw)) if (!(k in validClaims())) members.push([k, v]);
+      return `{${members.map(([k, v]) => `"${k}":${v}`).join(',')}}`;
+    };
+    for (const [claim, value] of [
+      ['exp', '1e400'],
+      ['nbf', '-1e400'],
+      ['iat', '-1e400'],
+    ] as const) {
+      const text = payload({ [claim]: value });
+      expect(Math.abs(JSON.parse(text)[claim])).toBe(Infinity);
+      const token = await new CompactSign(new TextEncoder().encode(text))
+        .setProtectedHeader(header)
+        .sign(key);
+      await expectRefused(manager(ring), token, 'malformed');
+    }
+  });
+
   it('refuses ES256 and EdDSA tokens whose header alg differs from the key (no downgrade)', async () => {
     const ring = new JwtKeyring({ algorithm: 'ES256' });
     ring.rotate({ alg: 'EdDSA' });

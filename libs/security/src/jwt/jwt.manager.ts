@@ -21,6 +21,7 @@ import { RevocationStore } from './revocation-store.js';
 import { MemoryRevocationStore } from './stores/memory-revocation.store.js';
 import {
   assertIssuedInPast,
+  assertNumericDates,
   precheck,
   toInvalidTokenError,
   toVerifiedToken,
@@ -395,6 +396,7 @@ export class JwtManager {
       currentDate: new Date(nowMs),
       requiredClaims: ['exp', 'iat', 'sub'],
     });
+    assertNumericDates(payload);
     assertIssuedInPast(payload, Math.floor(nowMs / 1000), this.skew);
     return toVerifiedToken(payload, kid);
   }

@@ -137,6 +137,20 @@ export function toInvalidTokenError(e: unknown): InvalidTokenError {
   return new InvalidTokenError('invalid', (e as Error)?.message ?? String(e), { cause: e });
 }
 
+/**
+ * `exp`, `nbf` and `iat`, where present, are finite numbers (RFC 7519 NumericDate). jose checks
+ * only `typeof 'number'`, and JSON.parse turns `1e400` into Infinity: a token that never expires
+ * (or was valid since forever) would pass.
+ */
+export function assertNumericDates(payload: JWTPayload): void {
+  for (const claim of ['exp', 'nbf', 'iat'] as const) {
+    const value = payload[claim];
+    if (value !== undefined && !Number.isFinite(value)) {
+      throw new InvalidTokenError('malformed', `${claim} is not a finite NumericDate`);
+    }
+  }
+}
+
 /** Seconds of leeway the `iat`-in-the-future check allows (same as exp/nbf). */
 export function assertIssuedInPast(payload: JWTPayload, nowSeconds: number, skew: number): void {
   if (typeof payload.iat !== 'number') {

@@ -4,6 +4,7 @@ import { MetricsService } from '@infrastructure/monitoring';
 import { InsufficientScopeError } from '../jwt/errors.js';
 import {
   assertIssuedInPast,
+  assertNumericDates,
   precheck,
   toInvalidTokenError,
   toVerifiedToken,
@@ -171,6 +172,7 @@ export class OidcVerifier {
         currentDate: new Date(nowMs),
         requiredClaims: ['exp', 'iat', 'sub'],
       });
+      assertNumericDates(payload);
       assertIssuedInPast(payload, Math.floor(nowMs / 1000), this.skew);
       const verified = toVerifiedToken(payload, kid, this.options);
       const required = [...this.requiredScopes, ...(options.scopes ?? [])];
