@@ -104,6 +104,13 @@ function exercise(label: string, open: () => Promise<TestApp>) {
       });
       await t.request.get('/v1/orders/not-a-uuid').set('authorization', auth).expect(400);
       await t.request.get('/v1/orders?cursor=%%%garbage').set('authorization', auth).expect(400);
+      // Well-formed base64url of JSON the API never issued: still 400 problem+json, not a 500.
+      for (const forged of ['{"a":1}', '[1]', 'null', 'true', '1e400']) {
+        const cursor = Buffer.from(forged).toString('base64url');
+        const res = await t.request.get('/v1/orders').query({ cursor }).set('authorization', auth);
+        expect({ forged, status: res.status }).toEqual({ forged, status: 400 });
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
     });
 
     it('projects placed and cancelled orders into the customer summary (event store projection)', async () => {

@@ -71,7 +71,7 @@ export {
   type ProblemDetails,
   type ProblemFieldError,
 } from './http/problem-details.js';
-export { createValidationPipe } from './http/validation.pipe.js';
+export { createValidationPipe, type ValidationPipeOptions } from './http/validation.pipe.js';
 
 // Configuration
 export { monitoringConfig, monitoringOptionsFrom } from './monitoring.config.js';

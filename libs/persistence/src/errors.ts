@@ -33,3 +33,14 @@ export class ConcurrencyError extends Error {
 export class UnsupportedPropagationError extends Error {
   override readonly name = 'UnsupportedPropagationError';
 }
+
+/**
+ * A page cursor this API never issued (tampered, truncated, from another listing). A RangeError
+ * with `httpStatus: 400`, so the problem-details filter answers 400 "Invalid cursor".
+ */
+export class InvalidCursorError extends RangeError {
+  override readonly name = 'InvalidCursorError';
+  readonly httpStatus = 400;
+  readonly publicMessage = 'Invalid cursor';
+  readonly countsAsFailure = false;
+}

@@ -23,6 +23,7 @@ export { connectDataSource, dataSourceOptions } from './data-source.js';
 export {
   ConcurrencyError,
   DatabaseUnavailableError,
+  InvalidCursorError,
   PersistenceConfigError,
   UnsupportedPropagationError,
 } from './errors.js';

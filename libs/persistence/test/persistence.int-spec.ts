@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   ConcurrencyError,
   DatabaseUnavailableError,
+  InvalidCursorError,
   PersistenceModule,
   Specification,
   UnsupportedPropagationError,
@@ -88,6 +89,38 @@ describe.each(Object.entries(SERVERS))('persistence on %s', (_kind, url) => {
       expect(seen).toEqual(rows.map((r) => r.id));
       const third = await repo.findMany(undefined, { limit: 5, offset: 10 });
       expect(third.items.map((a) => a.balance)).toEqual([10, 11, 12, 13, 14]);
+    });
+
+    it('refuses a cursor it never issued with InvalidCursorError (400), never a database error', async () => {
+      await repo.insertMany([account('c1', 1), account('c2', 2), account('c3', 3)]);
+      const issued = (await repo.findMany(undefined, { limit: 1 })).nextCursor!;
+      expect((await repo.findMany(undefined, { limit: 1, cursor: issued })).items[0]?.id).toBe(
+        'c2',
+      );
+      const b64 = (text: string) => Buffer.from(text).toString('base64url');
+      const forged = [
+        b64('{"a":1}'),
+        b64('[1,2]'),
+        b64('null'),
+        b64('true'),
+        b64('1e400'),
+        b64(JSON.stringify('x'.repeat(5_000))),
+        b64('"c1\u0000"'),
+        'not a cursor!',
+        `${issued}=`,
+        `${issued}AAAA`,
+      ];
+      for (const cursor of forged) {
+        const error = await repo.findMany(undefined, { cursor }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect({ cursor, error }).toMatchObject({
+          cursor,
+          error: { name: 'InvalidCursorError', httpStatus: 400, publicMessage: 'Invalid cursor' },
+        });
+        expect(error).toBeInstanceOf(InvalidCursorError);
+      }
     });
 
     it('filters with criteria and specifications', async () => {

@@ -119,6 +119,41 @@ describe.each(['express', 'fastify'] as const)('problem details on %s', (adapter
     }
   });
 
+  it('answers deeply nested bodies with 400 before class-transformer recurses into them', async () => {
+    await using t = await start();
+    for (const depth of [200, 20_000]) {
+      const nested = '['.repeat(depth) + ']'.repeat(depth);
+      const body = `{"customer":"c","line":{"sku":${nested},"quantity":1}}`;
+      const res = await t.request
+        .post('/t/orders')
+        .set('content-type', 'application/json')
+        .send(body);
+      expect({ depth, status: res.status }).toEqual({ depth, status: 400 });
+      expect(res.body.detail).toMatch(/nested too deeply/);
+    }
+  });
+
+  it('refuses __proto__, constructor and prototype keys in bodies and queries like unknown properties', async () => {
+    await using t = await start();
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const body = `{"customer":"c","line":{"sku":"a","quantity":1},"${key}":{"polluted":true}}`;
+      const res = await t.request
+        .post('/t/orders')
+        .set('content-type', 'application/json')
+        .send(body);
+      expect({ key, status: res.status }).toEqual({ key, status: 400 });
+      const nested = `{"customer":"c","line":{"sku":"a","quantity":1,"${key}":{"x":1}}}`;
+      const inner = await t.request
+        .post('/t/orders')
+        .set('content-type', 'application/json')
+        .send(nested);
+      expect({ key, status: inner.status }).toEqual({ key, status: 400 });
+      const query = await t.request.get(`/t/page?limit=5&${key}[polluted]=1`);
+      expect({ key, status: query.status }).toEqual({ key, status: 400 });
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('answers invalid bodies with 400 and one error per field, nested included', async () => {
     await using t = await start();
     const res = await t.request

@@ -1,4 +1,9 @@
-import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+import {
+  BadRequestException,
+  ValidationPipe,
+  type ArgumentMetadata,
+  type ValidationError,
+} from '@nestjs/common';
 import type { ProblemFieldError } from './problem-details.js';
 
 function flatten(
@@ -13,13 +18,74 @@ function flatten(
   }
 }
 
+/** Keys that reach prototypes when copied onto an object: refused wherever they appear. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** How deeply request input may nest before it is refused. */
+export const DEFAULT_MAX_INPUT_DEPTH = 32;
+
+const escapePointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
+
+/**
+ * Walks the input without recursion (a body nested 100,000 levels deep must not overflow the
+ * stack here either) and refuses what class-transformer should never see: nesting deeper than
+ * `maxDepth`, and prototype keys (`__proto__`, `constructor`, `prototype`) at any level.
+ */
+function assertSafeInput(value: unknown, maxDepth: number): void {
+  const stack: Array<{ value: unknown; depth: number; pointer: string }> = [
+    { value, depth: 0, pointer: '' },
+  ];
+  while (stack.length > 0) {
+    const { value: v, depth, pointer } = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= maxDepth) {
+      throw new BadRequestException({
+        detail: `Request input is nested too deeply (more than ${maxDepth} levels)`,
+      });
+    }
+    for (const key of Object.keys(v)) {
+      const at = `${pointer}/${escapePointer(key)}`;
+      if (PROTOTYPE_KEYS.has(key)) {
+        throw new BadRequestException({
+          detail: 'Request validation failed',
+          errors: [{ pointer: at, detail: `property ${key} should not exist` }],
+        });
+      }
+      stack.push({ value: (v as Record<string, unknown>)[key], depth: depth + 1, pointer: at });
+    }
+  }
+}
+
+/** The validation pipe that checks the shape of the input before class-transformer copies it. */
+class SafeValidationPipe extends ValidationPipe {
+  constructor(
+    private readonly maxDepth: number,
+    options: ConstructorParameters<typeof ValidationPipe>[0],
+  ) {
+    super(options);
+  }
+
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'custom') assertSafeInput(value, this.maxDepth);
+    return super.transform(value, metadata);
+  }
+}
+
+/** Options of {@link createValidationPipe}. */
+export interface ValidationPipeOptions {
+  /** Deepest nesting of a body, query or path parameter; deeper → 400. @default 32 */
+  maxDepth?: number;
+}
+
 /**
  * The global validation pipe: class-validator DTOs, unknown properties rejected, payloads
  * transformed to DTO instances. Failures become a 400 problem with one entry per invalid field
- * (`{ pointer: '/quantity', detail: 'quantity must not be less than 1' }`).
+ * (`{ pointer: '/quantity', detail: 'quantity must not be less than 1' }`). Before any of that,
+ * input nested deeper than `maxDepth` and prototype keys (`__proto__`, `constructor`,
+ * `prototype`) are refused with a 400, so class-transformer never recurses into a hostile body.
  */
-export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+export function createValidationPipe(options: ValidationPipeOptions = {}): ValidationPipe {
+  return new SafeValidationPipe(options.maxDepth ?? DEFAULT_MAX_INPUT_DEPTH, {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -14,7 +14,7 @@ import {
   type Repository as OrmRepository,
 } from 'typeorm';
 import { translateConnectionErrors as guard } from '../connection-errors.js';
-import { ConcurrencyError } from '../errors.js';
+import { ConcurrencyError, InvalidCursorError } from '../errors.js';
 
 import type { UnitOfWork } from '../transactions/unit-of-work.js';
 import {
@@ -27,16 +27,43 @@ import {
 
 const MAX_LIMIT = 500;
 
+/** Longest id a cursor may carry (characters of a string id). */
+const MAX_CURSOR_ID_LENGTH = 512;
+
 function encodeCursor(id: unknown): string {
   return Buffer.from(JSON.stringify(id)).toString('base64url');
 }
 
-function decodeCursor(cursor: string): unknown {
+/** What the primary column holds, so a cursor's id is checked before the database sees it. */
+type IdKind = 'number' | 'digits' | 'uuid' | 'string';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The id in a cursor this repository issued, strictly checked: canonical base64url of the JSON of
+ * one id of the column's kind (a finite number; a string of digits for bigint columns, which
+ * drivers return as strings; a UUID; or a string without NUL of at most 512 characters). Any
+ * other input is {@link InvalidCursorError} (400), never a value handed to the database.
+ */
+function decodeCursor(cursor: string, kind: IdKind): string | number {
+  const invalid = () => new InvalidCursorError('cursor is not one this API returned');
+  if (cursor.length > 4 * MAX_CURSOR_ID_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
+  let id: unknown;
   try {
-    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    id = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new RangeError('cursor is not one this API returned');
+    throw invalid();
   }
+  if (encodeCursor(id) !== cursor) throw invalid();
+  const ok =
+    kind === 'number'
+      ? typeof id === 'number' && Number.isFinite(id)
+      : typeof id === 'string' &&
+        id.length <= MAX_CURSOR_ID_LENGTH &&
+        !id.includes('\0') &&
+        (kind === 'string' || (kind === 'uuid' ? UUID.test(id) : /^-?\d{1,20}$/.test(id)));
+  if (!ok) throw invalid();
+  return id as string | number;
 }
 
 function toWhere<T>(criteria: Criteria<T>): FindOptionsWhere<T> {
@@ -94,6 +121,20 @@ export class TypeOrmRepository<T extends ObjectLiteral, Id> extends Repository<T
     return primary[0]!.propertyName;
   }
 
+  /** What the primary column holds (see {@link decodeCursor}). */
+  private get idKind(): IdKind {
+    const type = this.repo.metadata.primaryColumns[0]!.type;
+    if (type === Number) return 'number';
+    if (typeof type !== 'string') return 'string';
+    if (/^(bigint|int8)$/i.test(type)) return 'digits';
+    if (/^uuid$/i.test(type)) return 'uuid';
+    // numeric/decimal come back as strings: they stay 'string' (not checked further).
+    if (/^(int|integer|tinyint|smallint|mediumint|int2|int4|float|double|real)$/i.test(type)) {
+      return 'number';
+    }
+    return 'string';
+  }
+
   private where(spec?: Specification<T> | Criteria<T>): FindOptionsWhere<T> {
     if (!spec) return {};
     return toWhere(spec instanceof Specification ? spec.criteria : spec);
@@ -114,7 +155,7 @@ export class TypeOrmRepository<T extends ObjectLiteral, Id> extends Repository<T
     if (page.cursor) {
       if (where[id] !== undefined)
         throw new RangeError(`cannot combine a cursor with a condition on ${id}`);
-      where[id] = MoreThan(decodeCursor(page.cursor));
+      where[id] = MoreThan(decodeCursor(page.cursor, this.idKind));
     }
     const items = await guard(() =>
       this.repo.find({
