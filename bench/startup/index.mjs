@@ -29,6 +29,8 @@ async function measure(args, env = {}) {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
+      // production refuses a per-process signing key unless told (one process, thrown away)
+      JWT_ALLOW_EPHEMERAL_KEY: 'true',
       PORT: String(port),
       HOST: '127.0.0.1',
       ...env,

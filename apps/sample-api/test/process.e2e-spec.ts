@@ -85,6 +85,22 @@ describe('sample API process (built, as npm start runs it)', () => {
     expect(app.output()).toContain('HTTP_ADAPTER: expected one of express, fastify, got "koa"');
   });
 
+  it('refuses to start in production without a JWT signing key, naming the settings', async () => {
+    const port = await freePort();
+    const app = run({ NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' });
+    expect(await app.exited).toBe(1);
+    expect(app.output()).toMatch(/JWT_PRIVATE_KEY_FILE.*JWT_SECRET/);
+    const allowed = run({
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JWT_ALLOW_EPHEMERAL_KEY: 'true',
+    });
+    await allowed.listening;
+    allowed.child.kill('SIGTERM');
+    expect(await allowed.exited).toBe(0);
+  });
+
   it('boots on fastify when HTTP_ADAPTER=fastify', async () => {
     const port = await freePort();
     const app = run({ PORT: String(port), HOST: '127.0.0.1', HTTP_ADAPTER: 'fastify' });

@@ -32,6 +32,12 @@ export const jwtConfig = defineConfig('jwt', {
     description:
       'PEM private key for ES256/RS256/EdDSA; unset = an ephemeral key per process (tokens die with it).',
   },
+  allowEphemeralKey: {
+    env: 'JWT_ALLOW_EPHEMERAL_KEY',
+    ...cfg.bool(false),
+    description:
+      'Allow a per-process ephemeral signing key when NODE_ENV=production (refused there otherwise: tokens would not survive a restart or cross replicas).',
+  },
   ttlSeconds: {
     env: 'JWT_TTL_SECONDS',
     ...cfg.int({ min: 30, max: 86_400, default: 900 }),
@@ -126,6 +132,7 @@ export function securityOptionsFrom(
       keyring: {
         keys,
         algorithm: jwt.secret ? 'HS256' : jwt.algorithm === 'HS256' ? 'ES256' : jwt.algorithm,
+        ...(jwt.allowEphemeralKey ? { allowEphemeralKey: true } : {}),
       },
     },
     ...(oidc.issuerUrl

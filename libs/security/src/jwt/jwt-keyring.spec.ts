@@ -61,6 +61,27 @@ describe('JwtKeyring', () => {
     },
   );
 
+  it('refuses to start without keys when NODE_ENV=production, unless allowEphemeralKey says so', () => {
+    const before = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      const e = configError(() => new JwtKeyring());
+      expect(e.message).toMatch(/JWT_PRIVATE_KEY_FILE.*JWT_SECRET/);
+      expect(e.message).toContain('JWT_ALLOW_EPHEMERAL_KEY=true');
+      expect(new JwtKeyring({ allowEphemeralKey: true }).list()[0]).toMatchObject({
+        ephemeral: true,
+      });
+      expect(
+        new JwtKeyring({ keys: [{ alg: 'ES256', key: pem(ec.privateKey, 'pkcs8') }] }).list(),
+      ).toHaveLength(1);
+    } finally {
+      process.env.NODE_ENV = before;
+    }
+    expect(configError(() => new JwtKeyring({ allowEphemeralKey: false })).message).toContain(
+      'JWT_SECRET',
+    );
+  });
+
   it('loads PKCS#8, PKCS#1 and SEC1 PEMs, JWKs, files and HS256 secrets', () => {
     const file = join(dir, 'ec.pem');
     writeFileSync(file, pem(ec.privateKey, 'sec1'));

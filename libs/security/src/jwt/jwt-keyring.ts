@@ -54,6 +54,13 @@ export interface JwtKeyringOptions {
    * @default 'ES256'
    */
   algorithm?: JwtAlgorithm;
+  /**
+   * Whether no `keys` may mean one ephemeral key. In production a per-process key is a defect
+   * (a token from one replica fails on the next, every restart logs everyone out), so there the
+   * keyring refuses to start without keys unless this says `true`.
+   * @default true, except when NODE_ENV=production
+   */
+  allowEphemeralKey?: boolean;
 }
 
 /** Public facts about a key (never its material). */
@@ -123,6 +130,14 @@ export class JwtKeyring extends EventEmitter<{ change: [JwtKeyringChange] }> {
     const configured = options.keys ?? [];
     configured.forEach((config, i) => this.insert(loadKey(config, `options.keys[${i}]`)));
     if (configured.length === 0) {
+      const allowed = options.allowEphemeralKey ?? process.env.NODE_ENV !== 'production';
+      if (!allowed) {
+        throw new JwtConfigError(
+          'JwtKeyring: no signing key configured and NODE_ENV=production: set JWT_PRIVATE_KEY_FILE ' +
+            '(ES256/RS256/EdDSA) or JWT_SECRET (HS256), i.e. options.keys; an ephemeral per-process ' +
+            'key needs an explicit JWT_ALLOW_EPHEMERAL_KEY=true (options.allowEphemeralKey)',
+        );
+      }
       this.insert(generateKey(this.algorithm));
       this.log.warn(
         { kid: this.activeKidValue, alg: this.algorithm },
