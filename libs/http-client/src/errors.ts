@@ -130,6 +130,46 @@ export class HttpClientTimeoutError extends OperationTimeoutError {
   }
 }
 
+/**
+ * undici refused to send the request as built: an invalid header name or value, a body whose
+ * length does not match its Content-Length, an unsupported option. The caller's bug, not the
+ * network's: never retried, never counted by the circuit breaker, a 500 when it reaches HTTP.
+ */
+export class HttpClientRequestError extends Error {
+  override readonly name = 'HttpClientRequestError';
+  readonly retryable = false;
+  readonly countsAsFailure = false;
+  readonly client: string;
+  readonly method: string;
+  readonly url: string;
+  /** undici's error code (`UND_ERR_INVALID_ARG`...). */
+  readonly code: string;
+  constructor(info: HttpCallInfo, code: string, cause: unknown) {
+    super(
+      `${info.client}: ${info.method} ${info.url} could not be sent: ${code} (${(cause as Error)?.message ?? ''})`,
+      {
+        cause,
+      },
+    );
+    this.client = info.client;
+    this.method = info.method;
+    this.url = info.url;
+    this.code = code;
+  }
+}
+
+/** undici error codes that mean the request was invalid as built (see {@link HttpClientRequestError}). */
+export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_INVALID_RETURN_VALUE',
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_INVALID_CHAR',
+]);
+
 /** No answer: connection refused or reset, DNS failure, socket closed mid-answer... Answers 502. */
 export class HttpClientNetworkError extends Error {
   override readonly name = 'HttpClientNetworkError';

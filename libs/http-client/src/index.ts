@@ -29,6 +29,7 @@ export {
   HttpClientConfigError,
   HttpClientError,
   HttpClientNetworkError,
+  HttpClientRequestError,
   HttpClientResponseValidationError,
   HttpClientTimeoutError,
   OperationTimeoutError,

@@ -8,6 +8,7 @@ import {
   HttpClient,
   HttpClientError,
   HttpClientNetworkError,
+  HttpClientRequestError,
   HttpClientResponseValidationError,
   HttpClientTimeoutError,
   type HttpClientOptions,
@@ -278,6 +279,21 @@ describe('HttpClient', () => {
     const error = await c.get('/x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpClientNetworkError);
     expect(error).toMatchObject({ code: 'ECONNREFUSED', client: 'dead' });
+  });
+
+  it('does not retry a request undici refuses to send (an invalid header), nor count it against the breaker', async () => {
+    statuses(200);
+    const c = client({ retry: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 5 } });
+    for (let i = 0; i < 8; i++) {
+      const error = await c
+        .get('/x', { headers: { 'x-note': 'line\r\nInjected: 1' } })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HttpClientRequestError);
+      expect(error).toMatchObject({ retryable: false, countsAsFailure: false, client: 'payments' });
+    }
+    expect(server.hits).toBe(0);
+    expect(c.circuitState).toBe('closed');
+    await expect(c.get('/x')).resolves.toMatchObject({ status: 200 });
   });
 
   it('answers with the fallback when a call fails for good', async () => {

@@ -7,6 +7,8 @@ import {
   CircuitOpenError,
   HttpClientError,
   HttpClientNetworkError,
+  HttpClientRequestError,
+  REQUEST_ERROR_CODES,
   HttpClientResponseValidationError,
   HttpClientTimeoutError,
   OperationTimeoutError,
@@ -453,6 +455,10 @@ export class HttpClient {
       });
     } catch (error) {
       if (signal.aborted) throw error; // a timeout or the caller: the policy names it
+      const code = (error as { code?: unknown } | null)?.code;
+      if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
+        throw new HttpClientRequestError(info, code, error);
+      }
       throw new HttpClientNetworkError(info, error);
     }
     const status = res.statusCode;
