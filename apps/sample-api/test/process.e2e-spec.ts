@@ -101,6 +101,33 @@ describe('sample API process (built, as npm start runs it)', () => {
     expect(await allowed.exited).toBe(0);
   });
 
+  it('logs an unhandled rejection as fatal and ends in the graceful shutdown with exit code 1', async () => {
+    const port = await freePort();
+    const app = run(
+      { NODE_ENV: 'development', LOG_PRETTY: 'false', PORT: String(port), HOST: '127.0.0.1' },
+      ['--import', './apps/sample-api/test/fixtures/reject-on-sigusr2.mjs'],
+    );
+    await app.listening;
+    app.child.kill('SIGUSR2');
+    expect(await app.exited).toBe(1);
+    const lines = app
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map(
+        (l) =>
+          JSON.parse(l) as { level: string; msg: string; kind?: string; err?: { message: string } },
+      );
+    const fatal = lines.find((l) => l.kind === 'unhandledRejection');
+    expect(fatal).toMatchObject({
+      level: 'fatal',
+      err: { message: 'boom: a rejection nothing handles' },
+    });
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['Shutdown started: readiness is now 503', 'Shutdown complete']),
+    );
+  });
+
   it('boots on fastify when HTTP_ADAPTER=fastify', async () => {
     const port = await freePort();
     const app = run({ PORT: String(port), HOST: '127.0.0.1', HTTP_ADAPTER: 'fastify' });

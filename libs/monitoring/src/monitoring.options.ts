@@ -61,6 +61,12 @@ export interface HealthOptions {
 export interface ShutdownOptions {
   /** Handle SIGTERM/SIGINT (readiness 503 → delay → drain → hooks → exit). @default true */
   handleSignals?: boolean;
+  /**
+   * Treat `unhandledRejection` and `uncaughtException` as fatal: log the error (fatal, with its
+   * kind), then run the same graceful shutdown, ending with exit code 1. @default true, except in
+   * the `test` environment (the test runner reports those events itself)
+   */
+  handleFatalErrors?: boolean;
   /** Wait after readiness went 503 so load balancers stop sending. @default 5000 in production, 0 otherwise */
   readinessDelayMs?: number;
   /** Time for in-flight requests and drain hooks before a forced exit 1. @default 25000 */
@@ -174,6 +180,7 @@ const schema = z
     shutdown: z
       .object({
         handleSignals: z.boolean().optional(),
+        handleFatalErrors: z.boolean().optional(),
         readinessDelayMs: z.number().int().min(0).optional(),
         timeoutMs: z.number().int().positive().optional(),
         exitProcess: z.boolean().optional(),
@@ -228,6 +235,7 @@ export function resolveMonitoringOptions(
     },
     shutdown: {
       handleSignals: s.handleSignals ?? true,
+      handleFatalErrors: s.handleFatalErrors ?? environment !== 'test',
       readinessDelayMs: s.readinessDelayMs ?? (environment === 'production' ? 5000 : 0),
       timeoutMs: s.timeoutMs ?? 25_000,
       exitProcess: s.exitProcess ?? true,

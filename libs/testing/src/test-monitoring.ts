@@ -11,6 +11,11 @@ export function testMonitoringOptions(overrides: MonitoringOptions = {}): Monito
     ...overrides,
     environment: 'test',
     logging: { level: 'silent', pretty: false, ...overrides.logging },
-    shutdown: { handleSignals: false, exitProcess: false, ...overrides.shutdown },
+    shutdown: {
+      handleSignals: false,
+      handleFatalErrors: false,
+      exitProcess: false,
+      ...overrides.shutdown,
+    },
   };
 }

@@ -37,6 +37,12 @@ export class ShutdownService implements OnApplicationBootstrap, OnApplicationShu
   private idleWaiters: Array<() => void> = [];
   private running?: Promise<void>;
   private readonly onSignal = (signal: NodeJS.Signals) => void this.shutdown(signal);
+  /** Set by a fatal error: shutdown still drains, and ends with exit code 1. */
+  private fatal = false;
+  private readonly onUnhandledRejection = (reason: unknown) =>
+    this.onFatal('unhandledRejection', reason);
+  private readonly onUncaughtException = (error: unknown) =>
+    this.onFatal('uncaughtException', error);
 
   constructor(
     @Inject(MONITORING_OPTIONS) private readonly options: ResolvedMonitoringOptions,
@@ -101,12 +107,29 @@ export class ShutdownService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   onApplicationBootstrap(): void {
+    if (this.options.shutdown.handleFatalErrors) {
+      process.on('unhandledRejection', this.onUnhandledRejection);
+      process.on('uncaughtException', this.onUncaughtException);
+    }
     if (!this.options.shutdown.handleSignals) return;
     for (const signal of SIGNALS) process.on(signal, this.onSignal);
   }
 
   onApplicationShutdown(): void {
     for (const signal of SIGNALS) process.removeListener(signal, this.onSignal);
+    process.removeListener('unhandledRejection', this.onUnhandledRejection);
+    process.removeListener('uncaughtException', this.onUncaughtException);
+  }
+
+  /**
+   * An error nothing handled: the process may be in a state nobody planned for, so it stops, but
+   * through the graceful path (readiness 503, in-flight requests finish, drain hooks run) and
+   * with exit code 1 so the orchestrator sees a failure.
+   */
+  private onFatal(kind: 'unhandledRejection' | 'uncaughtException', error: unknown): void {
+    this.fatal = true;
+    this.log.fatal({ err: error, kind }, `${kind}: shutting down (exit code 1)`);
+    void this.shutdown(kind);
   }
 
   /** Runs the shutdown sequence once; later calls return the same promise. */
@@ -187,6 +210,7 @@ export class ShutdownService implements OnApplicationBootstrap, OnApplicationShu
 
   private finish(code: number, exitProcess: boolean): void {
     if (this.exitCode !== undefined) return;
+    if (this.fatal) code = 1;
     this.exitCode = code;
     this.resolveExited(code);
     flushLogs();
