@@ -3,7 +3,9 @@ import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
+  appConfig,
   loadConfiguration,
+  type ConfigOf,
   type ConfigurationModuleOptions,
   type LoadedConfiguration,
 } from '@infrastructure/configuration';
@@ -19,20 +21,24 @@ import {
   type SecurityOptions,
 } from '@infrastructure/security';
 import { AppModule } from './app.module.js';
-import { definitions } from './config.js';
+import { definitions, docsConfig } from './config.js';
 
 /** Request bodies above this size are refused with 413. */
 const BODY_LIMIT_BYTES = 1_048_576;
 
 /**
  * The HTTP contract every instance of the app shares, in production and in tests:
- * problem+json errors, validation, OpenAPI at /docs.
+ * problem+json errors, validation, OpenAPI at /docs (unless DOCS_ENABLED says otherwise; off by
+ * default in production).
  */
 export function configureApp(app: INestApplication): INestApplication {
   setupMonitoring(app);
   setupSecurity(app, app.get<SecurityOptions>(SECURITY_OPTIONS).http);
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
   app.useGlobalPipes(createValidationPipe());
+  const docs = app.get<ConfigOf<typeof docsConfig>>(docsConfig.KEY);
+  const { nodeEnv } = app.get<ConfigOf<typeof appConfig>>(appConfig.KEY);
+  if (!(docs.enabled ?? nodeEnv !== 'production')) return app;
   // Built on the first request of /docs (a factory), not at boot: faster start, less memory.
   const document = () =>
     SwaggerModule.createDocument(

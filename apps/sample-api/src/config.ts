@@ -23,6 +23,16 @@ export const authClientsConfig = defineConfig('authClients', {
   },
 });
 
+/** The OpenAPI document (`/docs-json`) and its UI (`/docs`). */
+export const docsConfig = defineConfig('docs', {
+  enabled: {
+    env: 'DOCS_ENABLED',
+    ...cfg.bool(),
+    description:
+      'Serve /docs and /docs-json; default: on, except when NODE_ENV=production (the API map is not public there unless asked for).',
+  },
+});
+
 /** The payment provider called when an order is placed (PAYMENTS_URL unset: an in-process fake). */
 export const paymentsConfig = httpClientConfig('payments', 'PAYMENTS');
 
@@ -85,6 +95,7 @@ export const definitions = [
   oidcConfig,
   securityConfig,
   authClientsConfig,
+  docsConfig,
   paymentsConfig,
   webhooksConfig,
   orderWebhooksConfig,

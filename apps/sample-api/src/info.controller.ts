@@ -1,12 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { appConfig, InjectConfig, type ConfigOf } from '@infrastructure/configuration';
 import { Public } from '@infrastructure/security';
 
 class InfoDto {
   @ApiProperty({ example: 'sample-api' }) service!: string;
   @ApiProperty({ example: 'development' }) environment!: string;
-  @ApiProperty({ example: 'v20.20.2' }) node!: string;
+  @ApiPropertyOptional({ example: 'v24.22.3', description: 'Not in production.' }) node?: string;
 }
 
 /** What is running: for humans poking at the API. */
@@ -19,6 +19,10 @@ export class InfoController {
   @Get()
   @ApiOkResponse({ type: InfoDto })
   info(): InfoDto {
-    return { service: this.app.serviceName, environment: this.app.nodeEnv, node: process.version };
+    const { serviceName: service, nodeEnv: environment } = this.app;
+    // Runtime versions help an attacker more than anyone else: not shown in production.
+    return environment === 'production'
+      ? { service, environment }
+      : { service, environment, node: process.version };
   }
 }

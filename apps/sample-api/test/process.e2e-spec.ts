@@ -85,7 +85,7 @@ describe('sample API process (built, as npm start runs it)', () => {
     expect(app.output()).toContain('HTTP_ADAPTER: expected one of express, fastify, got "koa"');
   });
 
-  it('refuses to start in production without a JWT signing key, naming the settings', async () => {
+  it('production: refuses to start without a JWT signing key; no /docs, no runtime version unless asked', async () => {
     const port = await freePort();
     const app = run({ NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' });
     expect(await app.exited).toBe(1);
@@ -97,8 +97,27 @@ describe('sample API process (built, as npm start runs it)', () => {
       JWT_ALLOW_EPHEMERAL_KEY: 'true',
     });
     await allowed.listening;
+    // Production keeps the API map and the runtime version to itself.
+    expect((await fetch(`http://127.0.0.1:${port}/docs-json`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${port}/docs`)).status).toBe(404);
+    const info = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(info).toEqual({ service: 'sample-api', environment: 'production' });
     allowed.child.kill('SIGTERM');
     expect(await allowed.exited).toBe(0);
+    const documented = run({
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JWT_ALLOW_EPHEMERAL_KEY: 'true',
+      DOCS_ENABLED: 'true',
+    });
+    await documented.listening;
+    expect((await fetch(`http://127.0.0.1:${port}/docs-json`)).status).toBe(200);
+    documented.child.kill('SIGTERM');
+    expect(await documented.exited).toBe(0);
   });
 
   it('logs an unhandled rejection as fatal and ends in the graceful shutdown with exit code 1', async () => {
