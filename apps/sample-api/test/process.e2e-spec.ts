@@ -100,6 +100,7 @@ describe('sample API process (built, as npm start runs it)', () => {
     // Production keeps the API map and the runtime version to itself.
     expect((await fetch(`http://127.0.0.1:${port}/docs-json`)).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${port}/docs`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
     const info = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as Record<
       string,
       unknown

@@ -23,6 +23,12 @@ export const monitoringConfig = defineConfig('monitoring', {
     ...cfg.secret({ minLength: 16 }),
     description: 'Require `Authorization: Bearer <token>` on `/metrics`.',
   },
+  metricsPublic: {
+    env: 'METRICS_PUBLIC',
+    ...cfg.bool(),
+    description:
+      'Serve `/metrics` on the app port without credentials; default: yes, except when NODE_ENV=production (then set METRICS_PORT, METRICS_BEARER_TOKEN or this).',
+  },
   healthTimeoutMs: {
     env: 'HEALTH_TIMEOUT_MS',
     ...cfg.int({ min: 10, max: 60_000, default: 1000 }),
@@ -54,6 +60,7 @@ export function monitoringOptionsFrom(
     metrics: {
       ...(config.metricsPort !== undefined ? { port: config.metricsPort } : {}),
       ...(config.metricsBearerToken ? { auth: { bearerToken: config.metricsBearerToken } } : {}),
+      ...(config.metricsPublic !== undefined ? { public: config.metricsPublic } : {}),
     },
     health: { timeoutMs: config.healthTimeoutMs },
     shutdown: {

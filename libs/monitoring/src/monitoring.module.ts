@@ -22,7 +22,7 @@ import { createHealthController } from './health/health.controller.js';
 import { HealthRegistry } from './health/health.registry.js';
 import { setAccessLogExclusions } from './logging/http-logging.js';
 import { secretKeyPattern } from './logging/redact.js';
-import { configureRootLogger, rootLogger } from './logging/root-logger.js';
+import { configureRootLogger, getLogger, rootLogger } from './logging/root-logger.js';
 import { HttpObserver } from './metrics/http-observer.js';
 import { correlationIdOf, CORRELATION_HEADER } from './context/correlation.js';
 import { PROBLEM_CONTENT_TYPE } from './http/problem-details.js';
@@ -231,6 +231,13 @@ export class MonitoringModule
 
   async onApplicationBootstrap(): Promise<void> {
     const { port, host, auth } = this.options.metrics;
+    if (this.metricsPath && port === undefined && !auth && !this.options.metrics.public) {
+      getLogger('Metrics').warn(
+        { path: this.metricsPath },
+        'metrics are not served on the app port (production): set metrics.port (METRICS_PORT), ' +
+          'metrics.auth (METRICS_BEARER_TOKEN) or metrics.public (METRICS_PUBLIC=true)',
+      );
+    }
     if (port !== undefined && this.metricsPath) {
       this.metricsServer = await startMetricsServer(this.metrics, {
         port,

@@ -31,6 +31,13 @@ export interface MetricsOptions {
   auth?: MetricsAuth;
   /** Serve metrics on this separate port instead of the app's (the app's endpoint then answers 404). @default none */
   port?: number;
+  /**
+   * Serve metrics on the app port without `auth`. In production they describe the service to
+   * anyone who can reach it, so there the app port's endpoint answers 404 unless `auth` or `port`
+   * is set or this says `true`.
+   * @default true, except in the `production` environment
+   */
+  public?: boolean;
   /** Host for the separate metrics port. @default '0.0.0.0' */
   host?: string;
   /** Registry to use. @default prom-client's global registry */
@@ -149,6 +156,7 @@ const schema = z
           ])
           .optional(),
         port: z.number().int().min(0).max(65535).optional(),
+        public: z.boolean().optional(),
         host: z.string().min(1).optional(),
         registry: z
           .custom<Registry>(
@@ -219,6 +227,7 @@ export function resolveMonitoringOptions(
       buckets: m.buckets ?? [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       auth: m.auth,
       port: m.port,
+      public: m.public ?? environment !== 'production',
       host: m.host ?? '0.0.0.0',
       registry: m.registry,
     },

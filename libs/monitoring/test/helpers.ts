@@ -98,7 +98,7 @@ export async function monitoredApp(
         MonitoringModule.forRoot({
           ...extras,
           ...options,
-          environment: 'test',
+          environment: options.environment ?? 'test',
           logging: { pretty: false, ...options.logging, destination: logs },
           shutdown: { handleSignals: false, exitProcess: false, ...options.shutdown },
         }),

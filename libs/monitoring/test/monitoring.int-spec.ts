@@ -177,6 +177,31 @@ describe.each(['express', 'fastify'] as const)('MonitoringModule on %s', (adapte
       await t.request.get('/metrics').auth('prom', 'scrape-me-please').expect(200);
     });
 
+    it('in production, keeps /metrics off the app port unless auth, a port or metrics.public says otherwise', async () => {
+      const closed = await monitoredApp(adapter, { environment: 'production' });
+      await using _closed = closed.t;
+      await closed.t.request.get('/metrics').expect(404);
+      expect(closed.logs.records.map((l) => l.msg)).toContainEqual(
+        expect.stringContaining('metrics are not served on the app port (production)'),
+      );
+      const open = await monitoredApp(adapter, {
+        environment: 'production',
+        metrics: { public: true },
+      });
+      await using _open = open.t;
+      await open.t.request.get('/metrics').expect(200);
+      const guarded = await monitoredApp(adapter, {
+        environment: 'production',
+        metrics: { auth: { bearerToken: 'a-long-scrape-token' } },
+      });
+      await using _guarded = guarded.t;
+      await guarded.t.request.get('/metrics').expect(401);
+      await guarded.t.request
+        .get('/metrics')
+        .set('authorization', 'Bearer a-long-scrape-token')
+        .expect(200);
+    });
+
     it('serves metrics on a separate port when configured, with bearer protection', async () => {
       const { t } = await monitoredApp(adapter, {
         metrics: { port: 0, host: '127.0.0.1', auth: { bearerToken: 'a-long-scrape-token' } },

@@ -26,6 +26,7 @@ export function createMetricsController(path: string): Type {
       const adapter = this.adapterHost.httpAdapter;
       const { auth, port } = this.options.metrics;
       if (port !== undefined) throw new NotFoundException(`Metrics are served on port ${port}`);
+      if (!auth && !this.options.metrics.public) throw new NotFoundException();
       if (!metricsAuthorized(auth, req.headers.authorization)) {
         adapter.setHeader(res, 'www-authenticate', metricsChallenge(auth!));
         adapter.setHeader(res, 'content-type', PROBLEM_CONTENT_TYPE);
