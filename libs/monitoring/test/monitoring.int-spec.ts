@@ -179,8 +179,8 @@ describe.each(['express', 'fastify'] as const)('MonitoringModule on %s', (adapte
 
     it('in production, keeps /metrics off the app port unless auth, a port or metrics.public says otherwise', async () => {
       const closed = await monitoredApp(adapter, { environment: 'production' });
-      await using _closed = closed.t;
-      await closed.t.request.get('/metrics').expect(404);
+      await using closedApp = closed.t;
+      await closedApp.request.get('/metrics').expect(404);
       expect(closed.logs.records.map((l) => l.msg)).toContainEqual(
         expect.stringContaining('metrics are not served on the app port (production)'),
       );
@@ -188,15 +188,15 @@ describe.each(['express', 'fastify'] as const)('MonitoringModule on %s', (adapte
         environment: 'production',
         metrics: { public: true },
       });
-      await using _open = open.t;
-      await open.t.request.get('/metrics').expect(200);
+      await using openApp = open.t;
+      await openApp.request.get('/metrics').expect(200);
       const guarded = await monitoredApp(adapter, {
         environment: 'production',
         metrics: { auth: { bearerToken: 'a-long-scrape-token' } },
       });
-      await using _guarded = guarded.t;
-      await guarded.t.request.get('/metrics').expect(401);
-      await guarded.t.request
+      await using guardedApp = guarded.t;
+      await guardedApp.request.get('/metrics').expect(401);
+      await guardedApp.request
         .get('/metrics')
         .set('authorization', 'Bearer a-long-scrape-token')
         .expect(200);

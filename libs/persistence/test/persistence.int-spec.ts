@@ -17,6 +17,8 @@ const SERVERS = {
   mariadb: 'mariadb://root@127.0.0.1:3306/test',
 } as const;
 
+const b64 = (text: string) => Buffer.from(text).toString('base64url');
+
 /** One throwaway database and app per describe block. */
 function useAccounts(url: string) {
   const ctx = {} as {
@@ -97,7 +99,6 @@ describe.each(Object.entries(SERVERS))('persistence on %s', (_kind, url) => {
       expect((await repo.findMany(undefined, { limit: 1, cursor: issued })).items[0]?.id).toBe(
         'c2',
       );
-      const b64 = (text: string) => Buffer.from(text).toString('base64url');
       const forged = [
         b64('{"a":1}'),
         b64('[1,2]'),

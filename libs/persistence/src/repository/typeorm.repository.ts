@@ -45,8 +45,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * drivers return as strings; a UUID; or a string without NUL of at most 512 characters). Any
  * other input is {@link InvalidCursorError} (400), never a value handed to the database.
  */
+const invalid = () => new InvalidCursorError('cursor is not one this API returned');
+
 function decodeCursor(cursor: string, kind: IdKind): string | number {
-  const invalid = () => new InvalidCursorError('cursor is not one this API returned');
   if (cursor.length > 4 * MAX_CURSOR_ID_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   let id: unknown;
   try {

@@ -78,6 +78,13 @@ async function expectRefused(jwt: JwtManager, token: string, reason: InvalidToke
   expect((await refused(jwt, token)).reason).toBe(reason);
 }
 
+/** The claims as JSON text, with some members written as raw JSON numbers. */
+const payload = (raw: Record<string, string>) => {
+  const members = Object.entries(validClaims()).map(([k, v]) => [k, raw[k] ?? JSON.stringify(v)]);
+  for (const [k, v] of Object.entries(raw)) if (!(k in validClaims())) members.push([k, v]);
+  return `{${members.map(([k, v]) => `"${k}":${v}`).join(',')}}`;
+};
+
 describe('JwtManager against JWT attacks (RFC 8725)', () => {
   it('accepts the untampered token (the baseline every attack below starts from)', async () => {
     const ring = rsaRing();
@@ -390,15 +397,6 @@ describe('JwtManager against JWT attacks (RFC 8725)', () => {
     const ring = rsaRing();
     const key = ring.signingKey().key;
     const header = { alg: 'RS256', kid: 'rsa-1', typ: 'at+jwt' };
-    /** The claims as JSON text, with some members written as raw JSON numbers. */
-    const payload = (raw: Record<string, string>) => {
-      const members = Object.entries(validClaims()).map(([k, v]) => [
-        k,
-        raw[k] ?? JSON.stringify(v),
-      ]);
-      for (const [k, v] of Object.entries(raw)) if (!(k in validClaims())) members.push([k, v]);
-      return `{${members.map(([k, v]) => `"${k}":${v}`).join(',')}}`;
-    };
     for (const [claim, value] of [
       ['exp', '1e400'],
       ['nbf', '-1e400'],
