@@ -154,6 +154,21 @@ describe.each(['express', 'fastify'] as const)('problem details on %s', (adapter
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('refuses NUL characters in strings (PostgreSQL refuses them in text) with 400 naming the field', async () => {
+    await using t = await start();
+    const body = { customer: 'c\u0000', line: { sku: 'a', quantity: 1 } };
+    const res = await t.request.post('/t/orders').send(body).expect(400);
+    expect(res.body.errors).toEqual([
+      { pointer: '/customer', detail: 'must not contain NUL characters' },
+    ]);
+    const nested = { customer: 'c', line: { sku: 'a\u0000b', quantity: 1 } };
+    const inner = await t.request.post('/t/orders').send(nested).expect(400);
+    expect(inner.body.errors).toEqual([
+      { pointer: '/line/sku', detail: 'must not contain NUL characters' },
+    ]);
+    await t.request.get('/t/page?limit=5%00').expect(400);
+  });
+
   it('answers invalid bodies with 400 and one error per field, nested included', async () => {
     await using t = await start();
     const res = await t.request

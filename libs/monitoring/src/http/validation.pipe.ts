@@ -31,12 +31,18 @@ const escapePointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/',
  * stack here either) and refuses what class-transformer should never see: nesting deeper than
  * `maxDepth`, and prototype keys (`__proto__`, `constructor`, `prototype`) at any level.
  */
-function assertSafeInput(value: unknown, maxDepth: number): void {
+function assertSafeInput(value: unknown, maxDepth: number, allowNul: boolean): void {
   const stack: Array<{ value: unknown; depth: number; pointer: string }> = [
     { value, depth: 0, pointer: '' },
   ];
   while (stack.length > 0) {
     const { value: v, depth, pointer } = stack.pop()!;
+    if (typeof v === 'string' && !allowNul && v.includes('\0')) {
+      throw new BadRequestException({
+        detail: 'Request validation failed',
+        errors: [{ pointer, detail: 'must not contain NUL characters' }],
+      });
+    }
     if (typeof v !== 'object' || v === null) continue;
     if (depth >= maxDepth) {
       throw new BadRequestException({
@@ -45,7 +51,7 @@ function assertSafeInput(value: unknown, maxDepth: number): void {
     }
     for (const key of Object.keys(v)) {
       const at = `${pointer}/${escapePointer(key)}`;
-      if (PROTOTYPE_KEYS.has(key)) {
+      if (PROTOTYPE_KEYS.has(key) || (!allowNul && key.includes('\0'))) {
         throw new BadRequestException({
           detail: 'Request validation failed',
           errors: [{ pointer: at, detail: `property ${key} should not exist` }],
@@ -60,13 +66,14 @@ function assertSafeInput(value: unknown, maxDepth: number): void {
 class SafeValidationPipe extends ValidationPipe {
   constructor(
     private readonly maxDepth: number,
+    private readonly allowNul: boolean,
     options: ConstructorParameters<typeof ValidationPipe>[0],
   ) {
     super(options);
   }
 
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type !== 'custom') assertSafeInput(value, this.maxDepth);
+    if (metadata.type !== 'custom') assertSafeInput(value, this.maxDepth, this.allowNul);
     return super.transform(value, metadata);
   }
 }
@@ -75,25 +82,36 @@ class SafeValidationPipe extends ValidationPipe {
 export interface ValidationPipeOptions {
   /** Deepest nesting of a body, query or path parameter; deeper → 400. @default 32 */
   maxDepth?: number;
+  /**
+   * Accept strings (and keys) containing NUL (`\u0000`). PostgreSQL refuses them in text
+   * columns, and almost no API means them, so by default they are a 400 naming the field.
+   * @default false
+   */
+  allowNul?: boolean;
 }
 
 /**
  * The global validation pipe: class-validator DTOs, unknown properties rejected, payloads
  * transformed to DTO instances. Failures become a 400 problem with one entry per invalid field
  * (`{ pointer: '/quantity', detail: 'quantity must not be less than 1' }`). Before any of that,
- * input nested deeper than `maxDepth` and prototype keys (`__proto__`, `constructor`,
- * `prototype`) are refused with a 400, so class-transformer never recurses into a hostile body.
+ * input nested deeper than `maxDepth`, prototype keys (`__proto__`, `constructor`, `prototype`)
+ * and strings with NUL characters are refused with a 400, so class-transformer never recurses
+ * into a hostile body and the database never sees what it would refuse with an error.
  */
 export function createValidationPipe(options: ValidationPipeOptions = {}): ValidationPipe {
-  return new SafeValidationPipe(options.maxDepth ?? DEFAULT_MAX_INPUT_DEPTH, {
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    stopAtFirstError: false,
-    exceptionFactory: (errors) => {
-      const fields: ProblemFieldError[] = [];
-      flatten(errors, '', fields);
-      return new BadRequestException({ detail: 'Request validation failed', errors: fields });
+  return new SafeValidationPipe(
+    options.maxDepth ?? DEFAULT_MAX_INPUT_DEPTH,
+    options.allowNul ?? false,
+    {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+      exceptionFactory: (errors) => {
+        const fields: ProblemFieldError[] = [];
+        flatten(errors, '', fields);
+        return new BadRequestException({ detail: 'Request validation failed', errors: fields });
+      },
     },
-  });
+  );
 }
