@@ -11,6 +11,7 @@ import {
 } from '@infrastructure/configuration';
 import {
   createValidationPipe,
+  JsonNestLogger,
   ProblemDetailsFilter,
   setupMonitoring,
 } from '@infrastructure/monitoring';
@@ -88,6 +89,8 @@ export async function createApp(options: ConfigurationModuleOptions = {}): Promi
     abortOnError: false,
     bodyParser: true,
     bufferLogs: true,
+    // JSON from the first line, also when the app fails to start (Nest then flushes its buffer).
+    logger: new JsonNestLogger(),
     ...(tls && config.values.http.adapter === 'express' ? { httpsOptions: tls } : {}),
   });
   if (config.values.http.adapter === 'express') {

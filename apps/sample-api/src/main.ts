@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigValidationError } from '@infrastructure/configuration';
-import { getLogger } from '@infrastructure/monitoring';
+import { flushLogs, getLogger } from '@infrastructure/monitoring';
 import { createApp } from './bootstrap.js';
 
 async function main(): Promise<void> {
@@ -15,10 +15,16 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigValidationError) {
+  const log = getLogger('Bootstrap');
+  if (error instanceof ConfigValidationError && process.env.NODE_ENV !== 'production') {
+    // A person is reading: the problem list as text.
     console.error(`sample-api: cannot start.\n${error.message}`);
+  } else if (error instanceof ConfigValidationError) {
+    const problems = error.problems.map((p) => ({ env: p.env, problem: p.message }));
+    log.fatal({ problems }, 'sample-api: configuration is invalid');
   } else {
-    console.error('sample-api: failed to start', error);
+    log.fatal({ err: error }, 'sample-api: failed to start');
   }
+  flushLogs();
   process.exit(1);
 });

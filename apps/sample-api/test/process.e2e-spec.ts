@@ -148,6 +148,25 @@ describe('sample API process (built, as npm start runs it)', () => {
     );
   });
 
+  it('logs JSON from the first line when the database is unreachable at boot, and exits 1', async () => {
+    const app = run({
+      NODE_ENV: 'production',
+      JWT_ALLOW_EPHEMERAL_KEY: 'true',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test',
+    });
+    expect(await app.exited).toBe(1);
+    const lines = app
+      .output()
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((l) => !l.startsWith('{'))).toEqual([]);
+    const records = lines.map((l) => JSON.parse(l) as { level: string; msg: string });
+    expect(records).toContainEqual(
+      expect.objectContaining({ level: 'fatal', msg: 'sample-api: failed to start' }),
+    );
+  });
+
   it('boots on fastify when HTTP_ADAPTER=fastify', async () => {
     const port = await freePort();
     const app = run({ PORT: String(port), HOST: '127.0.0.1', HTTP_ADAPTER: 'fastify' });

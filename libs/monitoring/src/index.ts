@@ -25,6 +25,7 @@ export { CORRELATION_HEADER, correlationIdOf, isSafeCorrelationId } from './cont
 
 // Logging
 export { getLogger, flushLogs, rootLogger } from './logging/root-logger.js';
+export { JsonNestLogger } from './logging/json-nest-logger.js';
 export { DEFAULT_SECRET_KEY, REDACTED_HEADERS, redactDeep } from './logging/redact.js';
 export { PinoLogger as AppLogger, InjectPinoLogger as InjectLogger } from 'nestjs-pino';
 
