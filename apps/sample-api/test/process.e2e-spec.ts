@@ -101,6 +101,10 @@ describe('sample API process (built, as npm start runs it)', () => {
     expect((await fetch(`http://127.0.0.1:${port}/docs-json`)).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${port}/docs`)).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+    const ready = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as {
+      details: Record<string, object>;
+    };
+    expect(ready.details.database).toEqual({ status: 'up' }); // no driver, no response time
     const info = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as Record<
       string,
       unknown

@@ -62,6 +62,13 @@ export interface HealthOptions {
   rssBytes?: number;
   /** Directory whose disk is checked, and the used ratio above which it is degraded. @default { path: process.cwd(), maxUsedRatio: 0.95 } */
   disk?: { path: string; maxUsedRatio?: number } | false;
+  /**
+   * Who sees the checks' details (response times, reasons, memory figures, the disk path):
+   * `'public'` everyone; `'protected'` only requests with the metrics credentials
+   * (`metrics.auth`), everyone else gets each check's `status` alone.
+   * @default 'public', except 'protected' in the `production` environment
+   */
+  details?: 'public' | 'protected';
 }
 
 /** Graceful shutdown settings. */
@@ -174,6 +181,7 @@ const schema = z
         eventLoopLagMs: z.number().positive().optional(),
         heapUsedBytes: z.number().positive().optional(),
         rssBytes: z.number().positive().optional(),
+        details: z.enum(['public', 'protected']).optional(),
         disk: z
           .union([
             z.literal(false),
@@ -237,6 +245,7 @@ export function resolveMonitoringOptions(
       eventLoopLagMs: h.eventLoopLagMs ?? 500,
       heapUsedBytes: h.heapUsedBytes ?? 1024 ** 3,
       rssBytes: h.rssBytes ?? 2 * 1024 ** 3,
+      details: h.details ?? (environment === 'production' ? 'protected' : 'public'),
       disk:
         h.disk === false
           ? false

@@ -240,6 +240,31 @@ describe.each(['express', 'fastify'] as const)('MonitoringModule on %s', (adapte
       });
     });
 
+    it("in production, shows each check's status alone unless the request has the metrics credentials", async () => {
+      const plain = await monitoredApp(adapter, { environment: 'production' });
+      await using plainApp = plain.t;
+      const open = await plainApp.request.get('/health').expect(200);
+      expect(Object.values(open.body.details as Record<string, object>)).toEqual(
+        expect.arrayContaining([{ status: 'up' }]),
+      );
+      for (const check of Object.values(open.body.details as Record<string, object>)) {
+        expect(Object.keys(check)).toEqual(['status']);
+      }
+      expect(JSON.stringify(open.body)).not.toMatch(/heap|rss|path|responseTimeMs|\//);
+      const guarded = await monitoredApp(adapter, {
+        environment: 'production',
+        metrics: { auth: { bearerToken: 'a-long-scrape-token' } },
+      });
+      await using guardedApp = guarded.t;
+      const anonymous = await guardedApp.request.get('/health').expect(200);
+      expect(JSON.stringify(anonymous.body)).not.toMatch(/heap|rss|path/);
+      const full = await guardedApp.request
+        .get('/health')
+        .set('authorization', 'Bearer a-long-scrape-token')
+        .expect(200);
+      expect(JSON.stringify(full.body)).toMatch(/heap|rss/);
+    });
+
     it('reports a failing non-critical check as degraded with readiness still 200', async () => {
       const { t } = await monitoredApp(adapter);
       await using _ = t;
