@@ -20,7 +20,12 @@ export {
 export { ApiKeys, type ApiKeyDefinition } from './http/api-keys.js';
 export { CurrentUser, Public, Roles, Scopes } from './http/decorators.js';
 export type { Principal, TokenVerifier } from './http/principal.js';
-export { setupSecurity, tlsOptionsFrom, type HttpHardeningOptions } from './http/hardening.js';
+export {
+  setupSecurity,
+  tlsOptionsFrom,
+  type HttpHardeningOptions,
+  type ServerTimeouts,
+} from './http/hardening.js';
 export { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 export {
   RedisThrottlerStorage,

@@ -3,6 +3,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createTestApp } from '@infrastructure/testing';
 import { setupSecurity, tlsOptionsFrom } from './hardening.js';
@@ -24,6 +27,29 @@ describe.each(['express', 'fastify'] as const)('setupSecurity on %s', (adapter) 
         configure: (app) => setupSecurity(app, { corsOrigins: ['https://app.example'] }),
       },
     );
+
+  it('answers a client that sends its headers too slowly (slowloris) with 408 and closes it', async () => {
+    await using t = await createTestApp(
+      { controllers: [HelloController] },
+      {
+        adapter,
+        configure: (app) =>
+          setupSecurity(app, { serverTimeouts: { headersTimeoutMs: 300, requestTimeoutMs: 300 } }),
+      },
+    );
+    const server = t.app.getHttpServer() as Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    socket.write('GET /h HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    const started = Date.now();
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    await once(socket, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(server.keepAliveTimeout).toBe(5_000);
+  });
 
   it('sends helmet headers and CORS headers to allowed origins only', async () => {
     await using t = await start();
