@@ -26,6 +26,8 @@ describe('deploy/prometheus', () => {
       'EventLoopLagHigh',
       'DeadLettersGrowing',
       'OutboxLagHigh',
+      'ProjectionFailing',
+      'ProjectionLagHigh',
       'CircuitOpen',
     ]) {
       expect(rules).toContain(`alert: ${alert}`);
@@ -41,6 +43,7 @@ describe('deploy/prometheus', () => {
       'http_server_requests_total',
       'http_server_request_duration_seconds_bucket',
       'http_server_requests_in_flight',
+      'projection_lag_events',
     ]) {
       expect(exprs).toContain(metric);
     }

@@ -15,13 +15,19 @@ export interface EventSourcingOptions {
     batchSize?: number;
     /** How often an idle projection looks for other processes' appends. @default 1000 */
     pollIntervalMs?: number;
+    /**
+     * A projection whose batches have kept failing for this long makes the `projections` health
+     * check (non-critical: readiness stays 200) report `degraded`, naming it, its position and
+     * the error. @default 30000
+     */
+    stalledAfterMs?: number;
   };
 }
 
 export interface ResolvedEventSourcingOptions {
   store?: 'sql' | 'memory';
   createTables: boolean;
-  projections: { batchSize: number; pollIntervalMs: number };
+  projections: { batchSize: number; pollIntervalMs: number; stalledAfterMs: number };
 }
 
 const schema = z
@@ -32,6 +38,7 @@ const schema = z
       .object({
         batchSize: z.number().int().min(1).max(10_000).optional(),
         pollIntervalMs: z.number().int().min(10).optional(),
+        stalledAfterMs: z.number().int().min(0).optional(),
       })
       .strict()
       .optional(),
@@ -49,6 +56,7 @@ export function resolveEventSourcingOptions(
     projections: {
       batchSize: options.projections?.batchSize ?? 500,
       pollIntervalMs: options.projections?.pollIntervalMs ?? 1000,
+      stalledAfterMs: options.projections?.stalledAfterMs ?? 30_000,
     },
   };
 }

@@ -7,7 +7,13 @@ import {
 import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import type { Counter, Gauge } from 'prom-client';
 import { eventTypeOf, type DomainEventClass } from '@infrastructure/messaging';
-import { getLogger, MetricsService, ShutdownService } from '@infrastructure/monitoring';
+import {
+  getLogger,
+  HealthDegradedError,
+  HealthRegistry,
+  MetricsService,
+  ShutdownService,
+} from '@infrastructure/monitoring';
 import { CheckpointStore } from './checkpoint-store.js';
 import { EventSourcingError } from './errors.js';
 import { EventStore, type RecordedEvent } from './event-store.js';
@@ -34,6 +40,9 @@ interface Running {
   loop?: Promise<void>;
   wake?: () => void;
   failures: number;
+  /** When the current run of failed batches began (undefined while batches succeed). */
+  failingSince?: number;
+  lastError?: string;
   waiters: Array<{ position: number; resolve: () => void }>;
 }
 
@@ -121,6 +130,40 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     this.optional<ShutdownService>(ShutdownService)?.registerDrainHook('projections', () =>
       this.stopAll(),
     );
+    if (this.running.size > 0) {
+      this.optional<HealthRegistry>(HealthRegistry)?.register('projections', () => this.health(), {
+        critical: false,
+      });
+    }
+  }
+
+  /**
+   * Projections whose batches have kept failing for at least `projections.stalledAfterMs`: the
+   * position they are stuck at, for how long, and the last error.
+   */
+  stalled(): Array<{ name: string; position: number; failingForMs: number; error?: string }> {
+    const now = Date.now();
+    return [...this.running.values()]
+      .filter(
+        (r) =>
+          r.failingSince !== undefined &&
+          now - r.failingSince >= this.options.projections.stalledAfterMs,
+      )
+      .map((r) => ({
+        name: r.name,
+        position: r.position,
+        failingForMs: now - r.failingSince!,
+        ...(r.lastError !== undefined ? { error: r.lastError } : {}),
+      }));
+  }
+
+  /** The `projections` health check: `degraded` (readiness stays 200) while one is stalled. */
+  private health(): Record<string, unknown> {
+    const stalled = this.stalled();
+    if (stalled.length === 0) return { running: this.running.size };
+    throw new HealthDegradedError(`stalled: ${stalled.map((s) => s.name).join(', ')}`, {
+      stalled: Object.fromEntries(stalled.map(({ name, ...rest }) => [name, rest])),
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -195,9 +238,15 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
       try {
         applied = await this.batch(r);
         r.failures = 0;
+        r.failingSince = undefined;
+        r.lastError = undefined;
       } catch (error) {
         r.failures++;
+        r.failingSince ??= Date.now();
+        r.lastError = (error as Error)?.message ?? String(error);
         this.errors?.inc({ projection: r.name });
+        // The lag keeps telling the truth while the projection is stuck (events keep arriving).
+        await this.report(r);
         const delay = Math.min(30_000, 100 * 2 ** Math.min(r.failures, 9));
         this.log.error(
           { err: error, projection: r.name, checkpoint: r.position, retryInMs: delay },

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   EventSourcing,
   EventSourcingModule,
@@ -12,7 +12,7 @@ import {
   type RecordedEvent,
 } from '@infrastructure/event-sourcing';
 import { MessagingModule, MessagingRuntime, type OutgoingMessage } from '@infrastructure/messaging';
-import { MetricsService, MonitoringModule } from '@infrastructure/monitoring';
+import { HealthRegistry, MetricsService, MonitoringModule } from '@infrastructure/monitoring';
 import { PersistenceModule, UnitOfWork } from '@infrastructure/persistence';
 import { TestDatabase, testMonitoringOptions } from '@infrastructure/testing';
 import {
@@ -39,7 +39,7 @@ async function bank(url: string): Promise<TestingModule> {
       MonitoringModule.forRoot(testMonitoringOptions()),
       PersistenceModule.forRoot({ url, pool: { max: 8 }, connectRetry: { attempts: 1 } }),
       MessagingModule.forRoot({ serviceName: 'bank' }),
-      EventSourcingModule.forRoot({ projections: { pollIntervalMs: 50 } }),
+      EventSourcingModule.forRoot({ projections: { pollIntervalMs: 50, stalledAfterMs: 200 } }),
       BankModule,
     ],
   }).compile();
@@ -291,6 +291,41 @@ describe.each(servers)('event store on %s', (_label, server) => {
     expect(await balances()).toEqual(live);
     const metrics = (await ref.get(MetricsService).render()).body;
     expect(metrics).toMatch(/projection_lag_events\{projection="balances"\} 0/);
+  });
+
+  it('while a projection is stuck, the lag gauge and the health check say so; it resumes once the handler is fixed', async () => {
+    const runner = ref.get(ProjectionRunner);
+    await runner.caughtUp('balances');
+    expect(ref.get(HealthRegistry).names()).toContain('projections');
+    const id = randomUUID();
+    const account = new Account(id);
+    account.open('lee');
+    account.deposit(10);
+    account.deposit(20);
+    const head = await ref.get(EventStore).headPosition();
+    BalancesProjection.failAlwaysAt = head + 2; // the first deposit
+    try {
+      await ref.get(Accounts).save(account);
+      await vi.waitFor(() => expect(runner.stalled().map((s) => s.name)).toEqual(['balances']), {
+        timeout: 10_000,
+        interval: 50,
+      });
+      const [stuck] = runner.stalled();
+      expect(stuck).toMatchObject({
+        position: head, // the failing batch rolled back whole
+        error: `projection keeps failing at position ${head + 2}`,
+      });
+      const metrics = (await ref.get(MetricsService).render()).body;
+      expect(metrics).toMatch(/projection_lag_events\{projection="balances"\} [1-9]/);
+    } finally {
+      BalancesProjection.failAlwaysAt = undefined;
+    }
+    await runner.caughtUp('balances');
+    expect(runner.stalled()).toEqual([]);
+    const [row] = (await db.dataSource.query(
+      `SELECT balance FROM es_balances WHERE account_id = '${id}'`,
+    )) as Array<{ balance: number | string }>;
+    expect(Number(row!.balance)).toBe(30);
   });
 
   it('resumes from its checkpoint after a handler fails mid-batch, applying nothing twice', async () => {

@@ -103,6 +103,8 @@ export class Accounts extends EventSourcedRepository<Account> {
 export class BalancesProjection {
   /** Fail once when this event position is met (crash-safety test). */
   static failAt?: number;
+  /** Fail every time this event position is met, until cleared (stall test). */
+  static failAlwaysAt?: number;
   static applied = 0;
 
   constructor(private readonly uow: UnitOfWork) {}
@@ -135,6 +137,9 @@ export class BalancesProjection {
 
   @When(MoneyDeposited)
   async deposited(e: MoneyDeposited, recorded: { position: number }): Promise<void> {
+    if (BalancesProjection.failAlwaysAt === recorded.position) {
+      throw new Error(`projection keeps failing at position ${recorded.position}`);
+    }
     if (BalancesProjection.failAt === recorded.position) {
       BalancesProjection.failAt = undefined;
       throw new Error(`projection crashed at position ${recorded.position}`);
