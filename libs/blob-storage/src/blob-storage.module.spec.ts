@@ -1,5 +1,4 @@
 import { Injectable, Module } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { BlobStore } from './blob-store.js';
 import { BlobStorageConfigError } from './blob.errors.js';
 import { FileSystemBlobStore } from './fs-blob.store.js';
 import { S3BlobStore } from './s3-blob.store.js';
+import { bootTestingModule } from '@infrastructure/testing';
 
 let dir: string;
 
@@ -22,13 +22,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function boot(imports: unknown[], providers: unknown[] = []) {
-  const moduleRef = await Test.createTestingModule({
-    imports: imports as never,
-    providers: providers as never,
-  }).compile();
-  return moduleRef.init();
-}
+const boot = (imports: unknown[], providers: unknown[] = []) =>
+  bootTestingModule({ imports: imports as never, providers: providers as never });
 
 @Injectable()
 class Attachments {

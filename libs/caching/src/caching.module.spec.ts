@@ -1,16 +1,13 @@
 import { Injectable, Module } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { CacheStore } from './cache-store.js';
 import { CACHING_OPTIONS, CACHING_STORE } from './caching.constants.js';
 import { CachingModule } from './caching.module.js';
 import type { CachingOptions, ResolvedCachingOptions } from './caching.options.js';
 import { LockService } from './lock/lock.service.js';
+import { bootTestingModule } from '@infrastructure/testing';
 
-async function boot(imports: unknown[]) {
-  const moduleRef = await Test.createTestingModule({ imports: imports as never }).compile();
-  return moduleRef.init();
-}
+const boot = (imports: unknown[]) => bootTestingModule({ imports: imports as never });
 
 @Injectable()
 class CacheOptionsFactory {

@@ -1,5 +1,4 @@
 import { Injectable, Module } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { InjectHttpClient } from './decorators/inject-http-client.decorator.js';
 import { HttpClient } from './http/http-client.js';
@@ -10,14 +9,10 @@ import type {
   HttpClientModuleOptions,
   ResolvedHttpClientModuleOptions,
 } from './http-client.options.js';
+import { bootTestingModule } from '@infrastructure/testing';
 
-async function boot(imports: unknown[], providers: unknown[] = []) {
-  const moduleRef = await Test.createTestingModule({
-    imports: imports as never,
-    providers: providers as never,
-  }).compile();
-  return moduleRef.init();
-}
+const boot = (imports: unknown[], providers: unknown[] = []) =>
+  bootTestingModule({ imports: imports as never, providers: providers as never });
 
 const options: HttpClientModuleOptions = {
   clients: { payments: { baseUrl: 'http://127.0.0.1:9/api', timeoutMs: 1234 } },

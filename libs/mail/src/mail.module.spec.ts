@@ -8,14 +8,10 @@ import { MailSender } from './mail-sender.js';
 import { LogMailSender } from './senders/log-mail.sender.js';
 import { MemoryMailSender } from './senders/memory-mail.sender.js';
 import { SmtpMailSender } from './senders/smtp-mail.sender.js';
+import { bootTestingModule } from '@infrastructure/testing';
 
-async function boot(imports: unknown[], providers: unknown[] = []) {
-  const moduleRef = await Test.createTestingModule({
-    imports: imports as never,
-    providers: providers as never,
-  }).compile();
-  return moduleRef.init();
-}
+const boot = (imports: unknown[], providers: unknown[] = []) =>
+  bootTestingModule({ imports: imports as never, providers: providers as never });
 
 const options: MailOptions = { transport: 'memory', from: 'no-reply@shop.test' };
 

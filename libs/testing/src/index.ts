@@ -4,6 +4,7 @@ export {
   type ProviderOverride,
   type TestApp,
 } from './create-test-app.js';
+export { bootTestingModule } from './boot-testing-module.js';
 export { seed, TestDatabase, type TestDatabaseOptions } from './test-database.js';
 export { MockEventBus } from './mock-event-bus.js';
 export { MessagingTestHarness } from './messaging-test-harness.js';

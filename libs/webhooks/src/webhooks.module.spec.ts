@@ -1,6 +1,5 @@
 import { inspect } from 'node:util';
 import { Controller, Injectable, Module, Post } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { MemoryWebhookReplayStore } from './stores/memory-webhook-replay.store.js';
 import { WebhookEndpoint } from './webhook-endpoint.decorator.js';
@@ -14,6 +13,7 @@ import {
   type ResolvedWebhooksOptions,
   type WebhooksOptions,
 } from './webhooks.options.js';
+import { bootTestingModule } from '@infrastructure/testing';
 
 const secret = generateWebhookSecret();
 const options: WebhooksOptions = {
@@ -32,13 +32,8 @@ class OptionsFactory {
 @Module({ providers: [OptionsFactory], exports: [OptionsFactory] })
 class OptionsModule {}
 
-async function boot(imports: unknown[], controllers: unknown[] = []) {
-  const ref = await Test.createTestingModule({
-    imports: imports as never,
-    controllers: controllers as never,
-  }).compile();
-  return ref.init();
-}
+const boot = (imports: unknown[], controllers: unknown[] = []) =>
+  bootTestingModule({ imports: imports as never, controllers: controllers as never });
 
 describe('WebhooksModule', () => {
   it('forRoot() gives the sender, the replay store and the resolved options', async () => {
