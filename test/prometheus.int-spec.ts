@@ -27,6 +27,7 @@ describe('deploy/prometheus', () => {
       'DeadLettersGrowing',
       'OutboxLagHigh',
       'ProjectionFailing',
+      'ProjectionEventParked',
       'ProjectionLagHigh',
       'CircuitOpen',
     ]) {

@@ -152,6 +152,32 @@ function exercise(label: string, open: () => Promise<TestApp>) {
       expect(ids).toContain(summary.body.lastOrderId);
     });
 
+    it('stores totals beyond 32 bits in orders and in the summary (money is BIGINT)', async () => {
+      const customerId = `big-${Math.random().toString(36).slice(2, 10)}`;
+      const order = { customerId, sku: 'BIG-1', quantity: 1000, unitPriceCents: 10_000_000 };
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await t.request
+          .post('/v1/orders')
+          .set('authorization', auth)
+          .send(order)
+          .expect(201);
+        expect(res.body.totalCents).toBe(10_000_000_000);
+        ids.push(res.body.id);
+      }
+      const read = await t.request.get(`/v1/orders/${ids[0]}`).set('authorization', auth);
+      expect({ status: read.status, total: read.body.totalCents }).toEqual({
+        status: 200,
+        total: 10_000_000_000,
+      });
+      await t.app.get(ProjectionRunner).caughtUp('order-summaries');
+      const summary = await t.request
+        .get(`/v1/customers/${customerId}/order-summary`)
+        .set('authorization', auth)
+        .expect(200);
+      expect(summary.body).toMatchObject({ ordersCount: 3, totalCents: 30_000_000_000 });
+    });
+
     it('keeps each order as an event stream: GET /v1/orders/:id/events, cancel once (409 after)', async () => {
       const placed = await t.request
         .post('/v1/orders')
@@ -235,13 +261,17 @@ exercise('orders API on express + SQLite (migrations at boot)', () =>
 );
 exercise('orders API on fastify + SQLite', () => ordersApi('fastify', 'sqlite::memory:'));
 
-/** The suite on a throwaway PostgreSQL schema (tables from the app's own migrations). */
-function exerciseOnPostgres(label: string, env: Record<string, string> = {}) {
+/** The suite on a throwaway PostgreSQL schema or MariaDB database (the app's own migrations). */
+function exerciseOn(
+  label: string,
+  env: Record<string, string> = {},
+  url = 'postgres://postgres@127.0.0.1:5432/test',
+) {
   describe(`${label}`, () => {
     let db: TestDatabase;
     beforeAll(async () => {
       db = await TestDatabase.create({
-        url: 'postgres://postgres@127.0.0.1:5432/test',
+        url,
         migrations: [],
         synchronize: false,
       });
@@ -251,15 +281,13 @@ function exerciseOnPostgres(label: string, env: Record<string, string> = {}) {
   });
 }
 
-exerciseOnPostgres('orders API on PostgreSQL');
-exerciseOnPostgres(
-  'orders API on PostgreSQL + RabbitMQ (events through the outbox and the broker)',
-  {
-    MESSAGING_TRANSPORT: 'rabbitmq',
-    MESSAGING_URL: 'amqp://guest:guest@127.0.0.1:5672',
-    MESSAGING_NAMESPACE: `sample-e2e-${Math.random().toString(36).slice(2, 10)}`,
-  },
-);
+exerciseOn('orders API on PostgreSQL');
+exerciseOn('orders API on MariaDB', {}, 'mysql://root@127.0.0.1:3306/test');
+exerciseOn('orders API on PostgreSQL + RabbitMQ (events through the outbox and the broker)', {
+  MESSAGING_TRANSPORT: 'rabbitmq',
+  MESSAGING_URL: 'amqp://guest:guest@127.0.0.1:5672',
+  MESSAGING_NAMESPACE: `sample-e2e-${Math.random().toString(36).slice(2, 10)}`,
+});
 
 describe('messaging configuration', () => {
   it('fails the boot naming MESSAGING_URL when a broker transport has none', async () => {

@@ -21,6 +21,12 @@ import {
 } from './event-sourcing.options.js';
 import { EventSourcing } from './event-sourcing.service.js';
 import { MemoryEventStore } from './memory-event-store.js';
+import {
+  MemoryParkedEventStore,
+  ParkedEventStore,
+  SqlParkedEventStore,
+} from './parked-event-store.js';
+import { ParkedEvents } from './parked-events.js';
 import { ProjectionRunner } from './projection.runner.js';
 import { MemorySnapshotStore, SnapshotStore, SqlSnapshotStore } from './snapshot-store.js';
 import { SqlEventStore } from './sql-event-store.js';
@@ -43,6 +49,7 @@ interface Backend {
   store: EventStore;
   snapshots: SnapshotStore;
   checkpoints: CheckpointStore;
+  parked: ParkedEventStore;
   es: EventSourcing;
 }
 
@@ -62,6 +69,7 @@ async function createBackend(
       store,
       snapshots,
       checkpoints: new MemoryCheckpointStore(),
+      parked: new MemoryParkedEventStore(),
       es: new EventSourcing(store, snapshots, bus, uow),
     };
   }
@@ -82,6 +90,7 @@ async function createBackend(
     store,
     snapshots,
     checkpoints: new SqlCheckpointStore(dataSource, () => uow.manager),
+    parked: new SqlParkedEventStore(dataSource, () => uow.manager),
     es: new EventSourcing(store, snapshots, bus, uow),
   };
 }
@@ -107,13 +116,23 @@ function withEventSourcing(module: DynamicModule): DynamicModule {
     { provide: EventStore, useFactory: (b: Backend) => b.store, inject: [BACKEND] },
     { provide: SnapshotStore, useFactory: (b: Backend) => b.snapshots, inject: [BACKEND] },
     { provide: CheckpointStore, useFactory: (b: Backend) => b.checkpoints, inject: [BACKEND] },
+    { provide: ParkedEventStore, useFactory: (b: Backend) => b.parked, inject: [BACKEND] },
     { provide: EventSourcing, useFactory: (b: Backend) => b.es, inject: [BACKEND] },
     ProjectionRunner,
+    ParkedEvents,
   ];
   return extendModule(module, {
     imports: [DiscoveryModule],
     providers,
-    exports: [EventStore, SnapshotStore, CheckpointStore, EventSourcing, ProjectionRunner],
+    exports: [
+      EventStore,
+      SnapshotStore,
+      CheckpointStore,
+      ParkedEventStore,
+      EventSourcing,
+      ProjectionRunner,
+      ParkedEvents,
+    ],
   });
 }
 

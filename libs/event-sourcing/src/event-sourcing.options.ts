@@ -21,13 +21,32 @@ export interface EventSourcingOptions {
      * the error. @default 30000
      */
     stalledAfterMs?: number;
+    /**
+     * What a projection does with an event its handler keeps failing on: `park` skips it after
+     * `maxAttempts` (recorded in `event_store_parked`, replayable through `ParkedEvents`) so the
+     * read model stays live; `stop` retries it forever with backoff, so no event is ever skipped
+     * (for read models where order matters more than liveness). Per projection: `@Projection`'s
+     * option of the same name. @default 'park'
+     */
+    onFailure?: ProjectionFailurePolicy;
+    /** Handler failures on one event before it is parked (policy `park`). @default 5 */
+    maxAttempts?: number;
   };
 }
+
+/** See `EventSourcingOptions.projections.onFailure`. */
+export type ProjectionFailurePolicy = 'park' | 'stop';
 
 export interface ResolvedEventSourcingOptions {
   store?: 'sql' | 'memory';
   createTables: boolean;
-  projections: { batchSize: number; pollIntervalMs: number; stalledAfterMs: number };
+  projections: {
+    batchSize: number;
+    pollIntervalMs: number;
+    stalledAfterMs: number;
+    onFailure: ProjectionFailurePolicy;
+    maxAttempts: number;
+  };
 }
 
 const schema = z
@@ -39,6 +58,8 @@ const schema = z
         batchSize: z.number().int().min(1).max(10_000).optional(),
         pollIntervalMs: z.number().int().min(10).optional(),
         stalledAfterMs: z.number().int().min(0).optional(),
+        onFailure: z.enum(['park', 'stop']).optional(),
+        maxAttempts: z.number().int().min(1).max(1000).optional(),
       })
       .strict()
       .optional(),
@@ -57,6 +78,8 @@ export function resolveEventSourcingOptions(
       batchSize: options.projections?.batchSize ?? 500,
       pollIntervalMs: options.projections?.pollIntervalMs ?? 1000,
       stalledAfterMs: options.projections?.stalledAfterMs ?? 30_000,
+      onFailure: options.projections?.onFailure ?? 'park',
+      maxAttempts: options.projections?.maxAttempts ?? 5,
     },
   };
 }

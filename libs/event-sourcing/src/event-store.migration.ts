@@ -5,6 +5,7 @@ export const STREAMS_TABLE = 'event_store_streams';
 export const SEQUENCE_TABLE = 'event_store_sequence';
 export const SNAPSHOTS_TABLE = 'event_store_snapshots';
 export const CHECKPOINTS_TABLE = 'event_store_checkpoints';
+export const PARKED_TABLE = 'event_store_parked';
 
 /**
  * The event store's tables, portable across SQLite, PostgreSQL and MariaDB:
@@ -107,5 +108,36 @@ export class CreateEventStore1764400000000 implements MigrationInterface {
   }
 }
 
+/**
+ * `event_store_parked`: events a projection skipped after its handler kept failing on them
+ * (primary key `(projection, position)`), with the last error and the attempts.
+ */
+export class AddParkedEvents1764900000000 implements MigrationInterface {
+  name = 'AddParkedEvents1764900000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.createTable(
+      new Table({
+        name: PARKED_TABLE,
+        columns: [
+          { name: 'projection', type: 'varchar', length: '200', isPrimary: true },
+          { name: 'position', type: 'bigint', isPrimary: true },
+          { name: 'event_id', type: 'varchar', length: '64' },
+          { name: 'stream_id', type: 'varchar', length: '200' },
+          { name: 'type', type: 'varchar', length: '200' },
+          { name: 'error', type: 'text' },
+          { name: 'attempts', type: 'int' },
+          { name: 'parked_at', type: 'bigint' },
+        ],
+      }),
+      true,
+    );
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.dropTable(PARKED_TABLE, true);
+  }
+}
+
 /** The event store's migrations, oldest first: spread them into your data source's list. */
-export const eventStoreMigrations = [CreateEventStore1764400000000];
+export const eventStoreMigrations = [CreateEventStore1764400000000, AddParkedEvents1764900000000];

@@ -2,6 +2,7 @@ export { EventSourcingModule, EVENT_SOURCING_MODULE_OPTIONS } from './event-sour
 export {
   resolveEventSourcingOptions,
   type EventSourcingOptions,
+  type ProjectionFailurePolicy,
   type ResolvedEventSourcingOptions,
 } from './event-sourcing.options.js';
 export {
@@ -38,5 +39,16 @@ export {
   type ResettableProjection,
 } from './projection.decorators.js';
 export { ProjectionRunner } from './projection.runner.js';
+export {
+  MemoryParkedEventStore,
+  ParkedEventStore,
+  SqlParkedEventStore,
+  type ParkedEvent,
+} from './parked-event-store.js';
+export { ParkedEvents, type ParkedReplayResult } from './parked-events.js';
 export { EventSourcingError, StreamConcurrencyError } from './errors.js';
-export { CreateEventStore1764400000000, eventStoreMigrations } from './event-store.migration.js';
+export {
+  AddParkedEvents1764900000000,
+  CreateEventStore1764400000000,
+  eventStoreMigrations,
+} from './event-store.migration.js';

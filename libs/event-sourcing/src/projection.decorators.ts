@@ -1,5 +1,6 @@
 import type { DomainEvent, DomainEventClass } from '@infrastructure/messaging';
 import type { RecordedEvent } from './event-store.js';
+import type { ProjectionFailurePolicy } from './event-sourcing.options.js';
 
 export const PROJECTION = Symbol.for('infrastructure.eventSourcing.projection');
 export const PROJECTION_HANDLERS = Symbol.for('infrastructure.eventSourcing.projectionHandlers');
@@ -8,6 +9,10 @@ export const PROJECTION_HANDLERS = Symbol.for('infrastructure.eventSourcing.proj
 export interface ProjectionOptions {
   /** Events per batch (one transaction, one checkpoint write). @default the module's */
   batchSize?: number;
+  /** `park` or `stop` an event the handler keeps failing on. @default the module's (`park`) */
+  onFailure?: ProjectionFailurePolicy;
+  /** Handler failures on one event before it is parked. @default the module's (5) */
+  maxAttempts?: number;
 }
 
 /** A projection handler: gets the event and where it is in the store. */

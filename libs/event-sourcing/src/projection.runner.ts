@@ -17,6 +17,7 @@ import {
 import { CheckpointStore } from './checkpoint-store.js';
 import { EventSourcingError } from './errors.js';
 import { EventStore, type RecordedEvent } from './event-store.js';
+import { ParkedEventStore } from './parked-event-store.js';
 import { EventSourcing } from './event-sourcing.service.js';
 import {
   PROJECTION,
@@ -27,14 +28,36 @@ import {
 } from './projection.decorators.js';
 import {
   EVENT_SOURCING_OPTIONS,
+  type ProjectionFailurePolicy,
   type ResolvedEventSourcingOptions,
 } from './event-sourcing.options.js';
+
+/** A handler threw on `recorded`: the batch rolled back; the loop isolates and counts it. */
+class EventFailure extends Error {
+  constructor(
+    readonly recorded: RecordedEvent,
+    override readonly cause: unknown,
+  ) {
+    super(describeError(cause));
+  }
+}
+
+/** `Name: message`, bounded (what is stored with a parked event and shown by health). */
+function describeError(error: unknown): string {
+  const text =
+    error instanceof Error
+      ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`
+      : String(error);
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+}
 
 interface Running {
   name: string;
   instance: object;
   handlers: Map<string, ProjectionHandlerFn>;
   batchSize: number;
+  onFailure: ProjectionFailurePolicy;
+  maxAttempts: number;
   position: number;
   stopped: boolean;
   loop?: Promise<void>;
@@ -43,6 +66,10 @@ interface Running {
   /** When the current run of failed batches began (undefined while batches succeed). */
   failingSince?: number;
   lastError?: string;
+  /** Position of the event a handler last failed on, until it is applied or parked. */
+  suspect?: number;
+  /** Handler failures on `suspect`. */
+  attempts: number;
   waiters: Array<{ position: number; resolve: () => void }>;
 }
 
@@ -50,8 +77,10 @@ interface Running {
  * Runs every `@Projection` provider: catch-up from its checkpoint, then live. Each batch runs in
  * one unit of work that locks the projection's checkpoint row (so several instances take turns
  * instead of applying twice), re-reads the events after it, calls the handlers and writes the new
- * checkpoint. A handler that throws rolls the batch back; the projection retries from its
- * checkpoint with backoff (logged, counted) and never applies an event twice.
+ * checkpoint. A handler that throws rolls the batch back; the projection applies the events
+ * before the failing one, then retries that one alone with backoff (logged, counted) and never
+ * applies an event twice. After `maxAttempts` failures on it, policy `park` records it in the
+ * parked events (`ParkedEvents`) and moves the checkpoint past it; policy `stop` keeps retrying.
  */
 @Injectable()
 export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -60,12 +89,14 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   private lag?: Gauge<'projection'>;
   private positionGauge?: Gauge<'projection'>;
   private errors?: Counter<'projection'>;
+  private parkedCounter?: Counter<'projection'>;
 
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly moduleRef: ModuleRef,
     private readonly store: EventStore,
     private readonly checkpoints: CheckpointStore,
+    private readonly parked: ParkedEventStore,
     private readonly es: EventSourcing,
     @Inject(EVENT_SOURCING_OPTIONS) private readonly options: ResolvedEventSourcingOptions,
   ) {}
@@ -96,6 +127,11 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
         help: 'Projection batches rolled back because a handler failed.',
         labelNames: ['projection'],
       });
+      this.parkedCounter = metrics.counter({
+        name: 'projection_parked_events_total',
+        help: 'Events a projection skipped after its handler kept failing on them (see ParkedEvents).',
+        labelNames: ['projection'],
+      });
     }
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as object | undefined;
@@ -114,14 +150,29 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
         const fn = (instance as Record<string | symbol, ProjectionHandlerFn>)[method]!;
         handlers.set(eventTypeOf(event), fn.bind(instance));
       }
+      const maxAttempts = meta.options.maxAttempts ?? this.options.projections.maxAttempts;
+      const onFailure = meta.options.onFailure ?? this.options.projections.onFailure;
+      if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+        throw new EventSourcingError(
+          `@Projection('${meta.name}'): maxAttempts must be an integer ≥ 1, got ${maxAttempts}`,
+        );
+      }
+      if (onFailure !== 'park' && onFailure !== 'stop') {
+        throw new EventSourcingError(
+          `@Projection('${meta.name}'): onFailure must be 'park' or 'stop', got '${String(onFailure)}'`,
+        );
+      }
       const r: Running = {
         name: meta.name,
         instance,
         handlers,
         batchSize: meta.options.batchSize ?? this.options.projections.batchSize,
+        onFailure,
+        maxAttempts,
         position: 0,
         stopped: false,
         failures: 0,
+        attempts: 0,
         waiters: [],
       };
       this.running.set(meta.name, r);
@@ -198,13 +249,17 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
-  /** Clears the read model (`reset()`), sets the checkpoint to 0 and replays every event. */
+  /**
+   * Clears the read model (`reset()`) and the projection's parked events, sets the checkpoint to
+   * 0 and replays every event.
+   */
   async rebuild(name: string): Promise<void> {
     const r = this.get(name);
     await this.stop(r);
     await this.es.run(async () => {
       await this.checkpoints.lock(name);
       await (r.instance as Partial<ResettableProjection>).reset?.();
+      await this.parked.removeAll(name);
       await this.checkpoints.save(name, 0);
     });
     r.position = 0;
@@ -234,29 +289,30 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     r.position = await this.checkpoints.peek(r.name).catch(() => 0);
     while (!r.stopped) {
       const next = this.store.appended();
-      let applied = 0;
+      let more = false;
       try {
-        applied = await this.batch(r);
-        r.failures = 0;
-        r.failingSince = undefined;
-        r.lastError = undefined;
+        more = await this.batch(r);
+        if (r.suspect === undefined) this.recovered(r);
       } catch (error) {
-        r.failures++;
-        r.failingSince ??= Date.now();
-        r.lastError = (error as Error)?.message ?? String(error);
-        this.errors?.inc({ projection: r.name });
+        if (await this.failed(r, error)) continue;
         // The lag keeps telling the truth while the projection is stuck (events keep arriving).
         await this.report(r);
         const delay = Math.min(30_000, 100 * 2 ** Math.min(r.failures, 9));
         this.log.error(
-          { err: error, projection: r.name, checkpoint: r.position, retryInMs: delay },
+          {
+            err: error instanceof EventFailure ? error.cause : error,
+            projection: r.name,
+            checkpoint: r.position,
+            ...(r.suspect !== undefined ? { position: r.suspect, attempts: r.attempts } : {}),
+            retryInMs: delay,
+          },
           'projection batch failed; rolled back, will retry from the checkpoint',
         );
         await this.pause(r, delay);
         continue;
       }
       await this.report(r);
-      if (applied >= r.batchSize) continue;
+      if (more) continue;
       await this.pause(r, pollIntervalMs, next);
     }
   }
@@ -273,27 +329,130 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
-  /** One batch in one transaction; returns how many events it read. */
-  private async batch(r: Running): Promise<number> {
-    let last = r.position;
-    let count = 0;
+  private recovered(r: Running): void {
+    r.failures = 0;
+    r.failingSince = undefined;
+    r.lastError = undefined;
+  }
+
+  /**
+   * Counts a failed batch. A handler failure makes its event the suspect (the next batches stop
+   * before it, then try it alone); at `maxAttempts` under policy `park` it is parked. True when
+   * the loop should go on at once (the event was parked).
+   */
+  private async failed(r: Running, error: unknown): Promise<boolean> {
+    r.failures++;
+    r.failingSince ??= Date.now();
+    r.lastError = describeError(error instanceof EventFailure ? error.cause : error);
+    this.errors?.inc({ projection: r.name });
+    if (!(error instanceof EventFailure)) return false; // the store or the checkpoint: retry all
+    const { position } = error.recorded;
+    if (r.suspect === position) r.attempts++;
+    else {
+      r.suspect = position;
+      r.attempts = 1;
+    }
+    if (r.onFailure !== 'park' || r.attempts < r.maxAttempts) return false;
+    try {
+      await this.park(r, error.recorded, r.lastError);
+    } catch (parkError) {
+      this.log.error({ err: parkError, projection: r.name, position }, 'could not park the event');
+      return false;
+    }
+    return true;
+  }
+
+  /** Records `recorded` as parked and moves the checkpoint past it, if still next in line. */
+  private async park(r: Running, recorded: RecordedEvent, error: string): Promise<void> {
+    let parked = false;
     await this.es.run(async () => {
       const from = await this.checkpoints.lock(r.name);
-      const events: RecordedEvent[] = await this.store.readAll({
+      const [next] = await this.store.readAll({ fromPosition: from, limit: 1 });
+      // Another instance applied or parked it meanwhile: nothing to skip.
+      if (next?.position !== recorded.position) return;
+      await this.parked.park({
+        projection: r.name,
+        position: recorded.position,
+        eventId: recorded.event.id,
+        streamId: recorded.streamId,
+        type: eventTypeOf(recorded.event.constructor),
+        error,
+        attempts: r.attempts,
+        parkedAt: Date.now(),
+      });
+      await this.checkpoints.save(r.name, recorded.position);
+      parked = true;
+    });
+    if (parked) {
+      r.position = recorded.position;
+      this.parkedCounter?.inc({ projection: r.name });
+      this.log.error(
+        {
+          projection: r.name,
+          position: recorded.position,
+          eventId: recorded.event.id,
+          streamId: recorded.streamId,
+          attempts: r.attempts,
+          error,
+        },
+        'projection parked an event its handler kept failing on; replay it with ParkedEvents',
+      );
+    }
+    r.suspect = undefined;
+    r.attempts = 0;
+    this.recovered(r);
+    await this.report(r);
+  }
+
+  /**
+   * One batch in one transaction; true when more events may be waiting. While a suspect is
+   * known, a batch holds the events before it, or the suspect alone.
+   */
+  private async batch(r: Running): Promise<boolean> {
+    let last = r.position;
+    let more = false;
+    await this.es.run(async () => {
+      const from = await this.checkpoints.lock(r.name);
+      if (r.suspect !== undefined && r.suspect <= from) {
+        r.suspect = undefined; // applied or parked by another instance
+        r.attempts = 0;
+      }
+      let events: RecordedEvent[] = await this.store.readAll({
         fromPosition: from,
         limit: r.batchSize,
       });
-      count = events.length;
+      more = events.length >= r.batchSize;
+      const suspect = r.suspect;
+      if (suspect !== undefined) {
+        const before = events.filter((e) => e.position < suspect);
+        more ||= before.length < events.length;
+        events = before.length > 0 ? before : events.slice(0, 1);
+      }
       last = from;
       for (const recorded of events) {
         const handler = r.handlers.get(eventTypeOf(recorded.event.constructor));
-        if (handler) await handler(recorded.event, recorded);
+        if (handler) {
+          try {
+            await handler(recorded.event, recorded);
+          } catch (error) {
+            throw new EventFailure(recorded, error);
+          }
+        }
         last = recorded.position;
       }
       if (last !== from) await this.checkpoints.save(r.name, last);
     });
     r.position = last;
-    return count;
+    if (r.suspect !== undefined && last >= r.suspect) {
+      r.suspect = undefined; // it went through this time
+      r.attempts = 0;
+    }
+    return more;
+  }
+
+  /** @internal The handler `projection` has for `recorded`'s type (replays of parked events). */
+  handler(projection: string, recorded: RecordedEvent): ProjectionHandlerFn | undefined {
+    return this.get(projection).handlers.get(eventTypeOf(recorded.event.constructor));
   }
 
   private async report(r: Running): Promise<void> {

@@ -12,8 +12,10 @@ import type {
 } from './event-store.js';
 import { BaseEventStore } from './event-store.base.js';
 import {
+  AddParkedEvents1764900000000,
   CreateEventStore1764400000000,
   EVENTS_TABLE,
+  PARKED_TABLE,
   SEQUENCE_TABLE,
   SNAPSHOTS_TABLE,
   STREAMS_TABLE,
@@ -49,8 +51,8 @@ export class SqlEventStore extends BaseEventStore {
   async ensureTables(): Promise<void> {
     const q = this.dataSource.createQueryRunner();
     try {
-      if (await q.hasTable(SEQUENCE_TABLE)) return;
-      await new CreateEventStore1764400000000().up(q);
+      if (!(await q.hasTable(SEQUENCE_TABLE))) await new CreateEventStore1764400000000().up(q);
+      if (!(await q.hasTable(PARKED_TABLE))) await new AddParkedEvents1764900000000().up(q);
     } finally {
       await q.release();
     }
@@ -60,7 +62,7 @@ export class SqlEventStore extends BaseEventStore {
   async tablesExist(): Promise<boolean> {
     const q = this.dataSource.createQueryRunner();
     try {
-      return await q.hasTable(SEQUENCE_TABLE);
+      return (await q.hasTable(SEQUENCE_TABLE)) && (await q.hasTable(PARKED_TABLE));
     } finally {
       await q.release();
     }

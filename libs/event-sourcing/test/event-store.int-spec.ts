@@ -7,6 +7,7 @@ import {
   EventSourcingModule,
   EventStore,
   MemoryEventStore,
+  ParkedEvents,
   ProjectionRunner,
   StreamConcurrencyError,
   type RecordedEvent,
@@ -20,11 +21,12 @@ import {
   AccountOpened,
   Accounts,
   BalancesProjection,
+  DepositLogProjection,
   MoneyDeposited,
   MoneyWithdrawn,
 } from './fixtures.js';
 
-@Module({ providers: [Accounts, BalancesProjection] })
+@Module({ providers: [Accounts, BalancesProjection, DepositLogProjection] })
 class BankModule {}
 
 const servers = [
@@ -270,6 +272,13 @@ describe.each(servers)('event store on %s', (_label, server) => {
       'SELECT account_id, balance FROM es_balances ORDER BY account_id',
     )) as Array<{ account_id: string; balance: number | string }>;
 
+  const balanceOf = async (id: string) => {
+    const [row] = (await db.dataSource.query(
+      `SELECT balance FROM es_balances WHERE account_id = '${id}'`,
+    )) as Array<{ balance: number | string }>;
+    return Number(row!.balance);
+  };
+
   it('projects live, and a rebuild gives the same read model', async () => {
     const runner = ref.get(ProjectionRunner);
     const accounts = ref.get(Accounts);
@@ -293,9 +302,9 @@ describe.each(servers)('event store on %s', (_label, server) => {
     expect(metrics).toMatch(/projection_lag_events\{projection="balances"\} 0/);
   });
 
-  it('while a projection is stuck, the lag gauge and the health check say so; it resumes once the handler is fixed', async () => {
+  it('policy stop: while a projection is stuck, the lag gauge and the health check say so; it resumes once the handler is fixed', async () => {
     const runner = ref.get(ProjectionRunner);
-    await runner.caughtUp('balances');
+    await runner.caughtUp('deposit-log');
     expect(ref.get(HealthRegistry).names()).toContain('projections');
     const id = randomUUID();
     const account = new Account(id);
@@ -303,29 +312,74 @@ describe.each(servers)('event store on %s', (_label, server) => {
     account.deposit(10);
     account.deposit(20);
     const head = await ref.get(EventStore).headPosition();
-    BalancesProjection.failAlwaysAt = head + 2; // the first deposit
+    DepositLogProjection.failAlwaysAt = head + 2; // the first deposit
     try {
       await ref.get(Accounts).save(account);
-      await vi.waitFor(() => expect(runner.stalled().map((s) => s.name)).toEqual(['balances']), {
+      await vi.waitFor(() => expect(runner.stalled().map((s) => s.name)).toEqual(['deposit-log']), {
         timeout: 10_000,
         interval: 50,
       });
       const [stuck] = runner.stalled();
       expect(stuck).toMatchObject({
-        position: head, // the failing batch rolled back whole
-        error: `projection keeps failing at position ${head + 2}`,
+        position: head + 1, // the events before the failing one were applied
+        error: `deposit log keeps failing at position ${head + 2}`,
       });
       const metrics = (await ref.get(MetricsService).render()).body;
-      expect(metrics).toMatch(/projection_lag_events\{projection="balances"\} [1-9]/);
+      expect(metrics).toMatch(/projection_lag_events\{projection="deposit-log"\} [1-9]/);
+      expect(await ref.get(ParkedEvents).list('deposit-log')).toEqual([]); // never skipped
+    } finally {
+      DepositLogProjection.failAlwaysAt = undefined;
+    }
+    await runner.caughtUp('deposit-log');
+    expect(runner.stalled()).toEqual([]);
+    const log = ref.get(DepositLogProjection).positions;
+    expect([log.has(head + 2), log.has(head + 3)]).toEqual([true, true]);
+  });
+
+  it('policy park: an event the handler keeps failing on is parked after maxAttempts, the other streams keep projecting, and a replay applies it', async () => {
+    const runner = ref.get(ProjectionRunner);
+    const parked = ref.get(ParkedEvents);
+    await runner.caughtUp('balances');
+    const [poisoned, healthy] = [randomUUID(), randomUUID()];
+    const bad = new Account(poisoned);
+    bad.open('max');
+    bad.deposit(7);
+    bad.deposit(8);
+    const head = await ref.get(EventStore).headPosition();
+    BalancesProjection.failAlwaysAt = head + 2; // the first deposit of the poisoned account
+    const started = Date.now();
+    try {
+      await ref.get(Accounts).save(bad);
+      const good = new Account(healthy);
+      good.open('ned');
+      good.deposit(40);
+      await ref.get(Accounts).save(good);
+      await runner.caughtUp('balances'); // resolves only once the projection passed the event
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(await balanceOf(poisoned)).toBe(8);
+      expect(await balanceOf(healthy)).toBe(40);
+      const [entry, ...others] = await parked.list('balances');
+      expect(others).toEqual([]);
+      expect(entry).toMatchObject({
+        projection: 'balances',
+        position: head + 2,
+        streamId: `account-${poisoned}`,
+        type: 'es-test.MoneyDeposited',
+        error: `projection keeps failing at position ${head + 2}`,
+        attempts: 5,
+      });
+      expect(runner.stalled()).toEqual([]);
+      const metrics = (await ref.get(MetricsService).render()).body;
+      expect(metrics).toMatch(/projection_parked_events_total\{projection="balances"\} [1-9]/);
+      await expect(parked.replay('balances', head + 2)).rejects.toThrow(/keeps failing/);
+      expect((await parked.list('balances'))[0]).toMatchObject({ attempts: 6 });
     } finally {
       BalancesProjection.failAlwaysAt = undefined;
     }
-    await runner.caughtUp('balances');
-    expect(runner.stalled()).toEqual([]);
-    const [row] = (await db.dataSource.query(
-      `SELECT balance FROM es_balances WHERE account_id = '${id}'`,
-    )) as Array<{ balance: number | string }>;
-    expect(Number(row!.balance)).toBe(30);
+    await parked.replay('balances', head + 2);
+    expect(await balanceOf(poisoned)).toBe(15);
+    expect(await parked.list('balances')).toEqual([]);
+    await expect(parked.replay('balances', head + 2)).rejects.toThrow(/no parked event/);
   });
 
   it('resumes from its checkpoint after a handler fails mid-batch, applying nothing twice', async () => {

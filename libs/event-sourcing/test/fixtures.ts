@@ -158,3 +158,27 @@ export class BalancesProjection {
     await this.uow.manager.query('DELETE FROM es_balances');
   }
 }
+
+/**
+ * Positions of deposits, kept in memory, with policy `stop`: an event its handler keeps failing
+ * on is retried forever, never skipped (stall test).
+ */
+@Projection('deposit-log', { batchSize: 50, onFailure: 'stop', maxAttempts: 1 })
+@Injectable()
+export class DepositLogProjection {
+  /** Fail every time this event position is met, until cleared. */
+  static failAlwaysAt?: number;
+  readonly positions = new Set<number>();
+
+  @When(MoneyDeposited)
+  deposited(_: MoneyDeposited, recorded: { position: number }): void {
+    if (DepositLogProjection.failAlwaysAt === recorded.position) {
+      throw new Error(`deposit log keeps failing at position ${recorded.position}`);
+    }
+    this.positions.add(recorded.position);
+  }
+
+  reset(): void {
+    this.positions.clear();
+  }
+}

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { money } from './order.entity.js';
 
 /**
  * Read model: one row per customer, projected from `OrderPlaced` events (table `order_summaries`,
@@ -8,7 +9,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 export class OrderSummaryEntity {
   @PrimaryColumn({ name: 'customer_id', type: 'varchar', length: 64 }) customerId!: string;
   @Column({ name: 'orders_count', type: 'int' }) ordersCount!: number;
-  @Column({ name: 'total_cents', type: 'int' }) totalCents!: number;
+  @Column({ name: 'total_cents', type: 'bigint', transformer: money }) totalCents!: number;
   @Column({ name: 'last_order_id', type: 'varchar', length: 36 }) lastOrderId!: string;
   /** Epoch milliseconds of the last projected order. */
   @Column({ name: 'last_order_at', type: 'bigint', transformer: { to: Number, from: Number } })

@@ -1,5 +1,11 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, VersionColumn } from 'typeorm';
 
+/** Cents in BIGINT columns: numbers in JS (exact up to 2^53), strings from pg and mysql2. */
+export const money = {
+  to: (v: number) => v,
+  from: (v: string | number | null) => (v === null ? v : Number(v)),
+};
+
 /** Order lifecycle. */
 export type OrderStatus = 'placed' | 'paid' | 'payment_declined' | 'cancelled';
 
@@ -12,8 +18,8 @@ export class OrderEntity {
   customerId!: string;
   @Column({ type: 'varchar', length: 64 }) sku!: string;
   @Column({ type: 'int' }) quantity!: number;
-  @Column({ name: 'unit_price_cents', type: 'int' }) unitPriceCents!: number;
-  @Column({ name: 'total_cents', type: 'int' }) totalCents!: number;
+  @Column({ name: 'unit_price_cents', type: 'bigint', transformer: money }) unitPriceCents!: number;
+  @Column({ name: 'total_cents', type: 'bigint', transformer: money }) totalCents!: number;
   @Column({ type: 'varchar', length: 20 }) status!: OrderStatus;
   @CreateDateColumn({ name: 'created_at', precision: 3 }) createdAt!: Date;
   @VersionColumn() version!: number;
