@@ -25,7 +25,8 @@ describe.each(['express', 'fastify'] as const)('sample API on %s', (adapter) => 
 
   it('serves a valid OpenAPI 3 document at /docs-json and the UI at /docs', async () => {
     await using t = await start();
-    const res = await t.request.get('/docs-json').expect(200);
+    const res = await t.request.get('/docs-json').set('x-correlation-id', 'docs-1').expect(200);
+    expect(res.headers['x-correlation-id']).toBe('docs-1'); // observed like every route
     expect(res.body.openapi).toMatch(/^3\./);
     expect(res.body.info.title).toBe('sample-api');
     expect(Object.keys(res.body.paths)).toContain('/health/live');

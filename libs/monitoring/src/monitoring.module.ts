@@ -192,8 +192,21 @@ export class MonitoringModule
   }
 
   configure(_consumer: MiddlewareConsumer): void {
+    this.mountHttpObserver();
+  }
+
+  private observerMounted = false;
+
+  /**
+   * Puts the HTTP observer in front of everything on the adapter. `setupMonitoring(app)` calls it
+   * right after `NestFactory.create`, so routes mounted on the raw adapter before `init` (Swagger's
+   * `/docs`, `app.use(...)`, `httpAdapter.get(...)`) are observed too; otherwise it runs when Nest
+   * registers middleware, at `init`. Idempotent.
+   */
+  mountHttpObserver(): void {
     const adapter = this.adapterHost.httpAdapter;
-    if (!adapter) return;
+    if (!adapter || this.observerMounted) return;
+    this.observerMounted = true;
     const observer = this.observer;
     if (adapter.getType() === 'fastify') {
       const fastify = adapter.getInstance() as FastifyLike;
@@ -267,10 +280,13 @@ export class MonitoringModule
 
 /**
  * Finishes wiring an app after `NestFactory.create(..., { bufferLogs: true })`: Nest's own logs go
- * through pino, and graceful shutdown may close the app. Use instead of `app.enableShutdownHooks()`.
+ * through pino, graceful shutdown may close the app, and the HTTP observer (correlation id, RED
+ * metrics, access line) is mounted first, in front of anything mounted on the adapter afterwards.
+ * Call it before any `app.use` or Swagger setup. Use instead of `app.enableShutdownHooks()`.
  */
 export function setupMonitoring(app: INestApplication): INestApplication {
   app.useLogger(app.get(PinoNestLogger));
+  app.get(MonitoringModule).mountHttpObserver();
   app.get(ShutdownService).attach(app);
   return app;
 }

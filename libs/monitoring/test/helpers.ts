@@ -7,6 +7,7 @@ import {
   Post,
   Body,
   type DynamicModule,
+  type INestApplication,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { createTestApp, type TestApp, LogCapture } from '@infrastructure/testing';
@@ -90,6 +91,8 @@ export async function monitoredApp(
   options: MonitoringOptions = {},
   extras: MonitoringExtras = {},
   imports: DynamicModule[] = [],
+  /** Runs right after setupMonitoring, before init (routes on the raw adapter, `app.use`). */
+  afterSetup?: (app: INestApplication) => void,
 ): Promise<{ t: TestApp; logs: LogCapture }> {
   const logs = new LogCapture();
   const t = await createTestApp(
@@ -110,6 +113,7 @@ export async function monitoredApp(
       adapter,
       configure: (app) => {
         setupMonitoring(app);
+        afterSetup?.(app);
         app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
       },
     },

@@ -72,6 +72,25 @@ describe.each(['express', 'fastify'] as const)('MonitoringModule on %s', (adapte
       expect(logs.text).not.toContain('secret-query');
     });
 
+    it('observes routes registered on the raw adapter before init (Swagger-style): correlation id, RED metrics, access line', async () => {
+      const { t, logs } = await monitoredApp(adapter, {}, {}, [], (app) => {
+        const http = app.getHttpAdapter();
+        http.get('/raw/doc-json', (_req: unknown, res: unknown) =>
+          http.reply(res, { openapi: '3.0.0' }, 200),
+        );
+      });
+      await using _ = t;
+      const res = await t.request.get('/raw/doc-json').set('x-correlation-id', 'raw-1').expect(200);
+      expect(res.headers['x-correlation-id']).toBe('raw-1');
+      expect(
+        logs.records.filter((r) => r.durationMs !== undefined && r.path === '/raw/doc-json'),
+      ).toMatchObject([{ correlationId: 'raw-1', statusCode: 200, route: '/raw/doc-json' }]);
+      const metrics = await t.request.get('/metrics').expect(200);
+      expect(metrics.text).toMatch(
+        /http_server_requests_total\{method="GET",route="\/raw\/doc-json",status_code="200"\} [1-9]/,
+      );
+    });
+
     it('writes no access line for health and metrics endpoints', async () => {
       const { t, logs } = await monitoredApp(adapter);
       await using _ = t;
