@@ -11,6 +11,12 @@ export const cachingConfig = defineConfig('caching', {
     description:
       'Redis for the cache (L1 in-process + L2 Redis, cross-instance invalidation, locks); unset = in-memory. Password masked in logs.',
   },
+  redisTlsCaFile: {
+    env: 'REDIS_TLS_CA_FILE',
+    ...cfg.string(),
+    description:
+      'PEM CA file trusted for a `rediss://` REDIS_URL (instead of the default CAs); set with `redis://` it fails the boot.',
+  },
   keyPrefix: {
     env: 'CACHE_KEY_PREFIX',
     ...cfg.string({ default: 'cache:' }),
@@ -72,7 +78,14 @@ export function cachingOptionsFrom(
           : false,
     health: { critical: config.healthCritical, ...extra.health },
     ...(redis
-      ? { store: 'redis' as const, redis: { url: config.redisUrl!, keyPrefix: config.keyPrefix } }
+      ? {
+          store: 'redis' as const,
+          redis: {
+            url: config.redisUrl!,
+            keyPrefix: config.keyPrefix,
+            ...(config.redisTlsCaFile ? { tls: { caFile: config.redisTlsCaFile } } : {}),
+          },
+        }
       : { store: 'memory' as const }),
   };
 }

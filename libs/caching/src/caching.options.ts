@@ -15,6 +15,13 @@ export interface CachingOptions {
     keyPrefix?: string;
     /** Time to wait for the connection at boot before starting degraded. @default 2000 */
     connectTimeoutMs?: number;
+    /**
+     * TLS of a `rediss://` URL: the CA that signed the server's certificate (`ca`: PEM, or
+     * `caFile`: its path, `REDIS_TLS_CA_FILE`), trusted instead of Node's default CAs. Set with a
+     * `redis://` URL it fails the boot; a certificate that does not verify fails it too.
+     * @default none (Node's default CAs)
+     */
+    tls?: { ca?: string | Buffer; caFile?: string };
   };
   /** Name of this cache in metric labels. @default 'default' */
   name?: string;
@@ -85,6 +92,13 @@ const schema = z
         }),
         keyPrefix: z.string().max(100).optional(),
         connectTimeoutMs: positive.optional(),
+        tls: z
+          .object({
+            ca: z.union([z.string().min(1), z.instanceof(Buffer)]).optional(),
+            caFile: z.string().min(1).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -150,7 +164,12 @@ const schema = z
 /** Options with every default applied. */
 export interface ResolvedCachingOptions {
   store: 'memory' | 'redis';
-  redis?: { url: string; keyPrefix: string; connectTimeoutMs: number };
+  redis?: {
+    url: string;
+    keyPrefix: string;
+    connectTimeoutMs: number;
+    tls?: { ca?: string | Buffer; caFile?: string };
+  };
   keyPrefix: string;
   name: string;
   ttlMs: number;
@@ -184,6 +203,7 @@ export function resolveCachingOptions(options: CachingOptions = {}): ResolvedCac
             url: options.redis!.url,
             keyPrefix,
             connectTimeoutMs: options.redis?.connectTimeoutMs ?? 2000,
+            ...(options.redis?.tls ? { tls: options.redis.tls } : {}),
           }
         : undefined,
     keyPrefix,

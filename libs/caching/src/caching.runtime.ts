@@ -70,6 +70,8 @@ export class CachingRuntime implements OnModuleInit, OnApplicationShutdown {
         owner: 'CachingModule',
         source: 'options.redis.url (REDIS_URL)',
         configError: CachingConfigError,
+        tls: options.redis.tls,
+        tlsSource: 'options.redis.tls (REDIS_TLS_CA_FILE)',
       });
       client = opened.client;
       if (!opened.reachable) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -53,6 +53,20 @@ describe('config CLI', () => {
     expect(out.join('\n')).toContain('changed  http.port: expected 3000, got 81');
     expect(out.join('\n')).toContain('changed  jwt.secret (secret: fingerprint differs)');
     expect(out.join('\n')).not.toMatch(/first-secret|second-secret/);
+  });
+
+  it('check without --expected uses config/expected.<NODE_ENV>.json (development when unset)', () => {
+    mkdirSync(join(dir, 'config'));
+    writeFileSync(join(dir, 'config', 'expected.development.json'), '{ "http.port": 3000 }');
+    writeFileSync(join(dir, 'config', 'expected.staging.json'), '{ "http.port": 8080 }');
+    expect(cli(['check'])).toBe(0);
+    expect(out.at(-1)).toBe('no drift from config/expected.development.json');
+    expect(cli(['check'], { NODE_ENV: 'staging' })).toBe(1);
+    expect(out.join('\n')).toContain('changed  http.port: expected 8080, got 3000');
+    expect(cli(['check'], { NODE_ENV: 'production' })).toBe(2);
+    expect(err.join()).toContain(
+      'config check: no baseline config/expected.production.json; write one with: config snapshot --out config/expected.production.json',
+    );
   });
 
   it('check fails with the config problems when the configuration itself is invalid', () => {

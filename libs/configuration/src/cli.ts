@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ConfigDefinition } from './config-definition.js';
 import { detectDrift, formatDrift } from './drift.js';
 import { encryptValue, parseEncryptionKey } from './encryption.js';
@@ -14,7 +15,7 @@ export interface CliIo {
 
 const USAGE = `usage:
   config encrypt <value>                 print enc:v1:<...> for <value> (key from ${ENCRYPTION_KEY_ENV}[_FILE])
-  config check --expected <file.json>    print drift from a baseline; exit 1 on drift
+  config check [--expected <file.json>]  print drift from a baseline (default: config/expected.<NODE_ENV>.json); exit 1 on drift
   config snapshot --out <file.json>      write the current baseline (secrets as sha256 fingerprints)
   config print                           print the effective configuration, secrets masked
   config docs                            print the env var table (markdown)`;
@@ -59,13 +60,20 @@ export function runConfigCli(
         return 0;
       }
       case 'check': {
-        const file = option(args, '--expected');
-        if (!file) {
-          io.err('config check: --expected <file.json> is required');
+        const loaded = loadConfiguration(definitions, options);
+        const given = option(args, '--expected');
+        // The default baseline sits beside the app: config/expected.<NODE_ENV>.json, NODE_ENV as
+        // the loader saw it (env or .env), development when unset (the schema's default).
+        const file = given ?? `config/expected.${loaded.nodeEnv ?? 'development'}.json`;
+        const path = given ?? join(options.envDir ?? process.cwd(), file);
+        if (given === undefined && !existsSync(path)) {
+          io.err(
+            `config check: no baseline ${file}; write one with: config snapshot --out ${file}`,
+          );
           return 2;
         }
-        const expected = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-        const drift = detectDrift(loadConfiguration(definitions, options), expected);
+        const expected = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+        const drift = detectDrift(loaded, expected);
         if (drift.length === 0) {
           io.out(`no drift from ${file}`);
           return 0;

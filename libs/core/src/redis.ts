@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type * as IORedis from 'ioredis';
 import type { Redis, RedisOptions } from 'ioredis';
 import { loadDriver } from './drivers.js';
@@ -21,13 +22,55 @@ export interface RedisClientOwner {
   feature?: string;
   /** The error class of an unusable URL or a refused password. @default TypeError */
   configError?: new (message: string, options?: ErrorOptions) => Error;
+  /** TLS of a `rediss://` URL: the CA that signed the server's certificate. @default Node's default CAs */
+  tls?: RedisTlsSettings;
+  /** The option (and variable) the TLS settings came from, in errors. @default 'the Redis TLS CA' */
+  tlsSource?: string;
+}
+
+/**
+ * TLS settings of a `rediss://` connection (a `rediss://` URL alone already speaks TLS, verified
+ * against Node's default CAs). The server's certificate is always verified: there is no option to
+ * turn that off.
+ */
+export interface RedisTlsSettings {
+  /** PEM certificate(s) of the CA to trust instead of Node's default CAs. */
+  ca?: string | Buffer;
+  /** Path of a PEM CA file (read once, when the client is created); wins over `ca`. */
+  caFile?: string;
+}
+
+/** The `tls` option for ioredis, or undefined when none is configured. */
+function tlsOptions(
+  url: string,
+  who: RedisClientOwner,
+  ConfigError: NonNullable<RedisClientOwner['configError']>,
+): { ca: string | Buffer } | undefined {
+  const tls = who.tls;
+  if (!tls || (tls.ca === undefined && !tls.caFile)) return undefined;
+  const source = who.tlsSource ?? 'the Redis TLS CA';
+  if (!/^rediss:\/\//i.test(url)) {
+    throw new ConfigError(
+      `${who.owner}: ${source} is set but ${who.source ?? 'the Redis URL'} is not a rediss:// URL (${maskUrlPassword(url)})`,
+    );
+  }
+  if (!tls.caFile) return { ca: tls.ca! };
+  try {
+    return { ca: readFileSync(tls.caFile) };
+  } catch (error) {
+    throw new ConfigError(
+      `${who.owner}: ${source}: cannot read ${tls.caFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { cause: error },
+    );
+  }
 }
 
 /**
  * A new ioredis client (ioredis loaded on demand through `loadDriver`: it is an optional driver)
  * with `options` over {@link RESP2}. Nothing else is set: the caller chooses its queueing,
  * retries and timeouts (e.g. a blocking reader wants no command timeout). A URL ioredis cannot use
- * fails with `configError` naming `source` and the URL without its password.
+ * fails with `configError` naming `source` and the URL without its password; so does a CA
+ * (`who.tls`) beside a plain `redis://` URL, or a CA file that cannot be read.
  */
 export async function createRedisClient(
   url: string,
@@ -38,10 +81,11 @@ export async function createRedisClient(
     'ioredis',
     who.feature ?? `${who.owner} Redis`,
   );
+  const ConfigError = who.configError ?? TypeError;
+  const tls = tlsOptions(url, who, ConfigError);
   try {
-    return new Redis(url, { ...RESP2, ...options });
+    return new Redis(url, { ...RESP2, ...options, ...(tls ? { tls } : {}) });
   } catch (error) {
-    const ConfigError = who.configError ?? TypeError;
     throw new ConfigError(
       `${who.owner}: ${who.source ?? 'the Redis URL'} is not usable (${maskUrlPassword(url)}): ${(error as Error).message}`,
       { cause: error },
@@ -61,13 +105,18 @@ export interface RedisConnectionSettings extends RedisClientOwner {
 
 const AUTH_ERROR = /WRONGPASS|NOAUTH|invalid password|invalid username/i;
 
+/** Node's codes for a server certificate that does not verify: configuration, not an outage. */
+const TLS_TRUST_ERROR =
+  /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+
 /**
  * Opens an ioredis connection for a fail-fast user (the cache, the webhook replay store):
  * commands fail at once while disconnected (no offline queue: nothing queues behind an outage),
  * reconnects forever with a capped backoff, and waits up to `connectTimeoutMs` for the first
  * connection.
  *
- * A wrong password, or a URL ioredis cannot use, fails with `configError` naming the `source`;
+ * A wrong password, a URL ioredis cannot use, or a server certificate that does not verify against
+ * the CA (`tls`) fails with `configError` naming the `source` / `tlsSource`;
  * a server that is merely unreachable does not (the user starts degraded and recovers when Redis
  * comes back): `reachable` tells which.
  */
@@ -113,6 +162,14 @@ export async function openRedis(
       client.disconnect();
       throw new ConfigError(
         `${owner}: ${source} was refused by Redis at ${maskUrlPassword(settings.url)}: ${message}. Check the user and password.`,
+        { cause: error },
+      );
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && TLS_TRUST_ERROR.test(code)) {
+      client.disconnect();
+      throw new ConfigError(
+        `${owner}: the TLS certificate of Redis at ${maskUrlPassword(settings.url)} is not trusted (${message}); set the CA that signed it in ${settings.tlsSource ?? 'the Redis TLS CA'}`,
         { cause: error },
       );
     }

@@ -17,6 +17,12 @@ export const messagingConfig = defineConfig('messaging', {
     description:
       'Broker URL: `redis://`, `amqp://`, `nats://`, `mqtt://`, `kafka://host:port[,host:port]` (masked in logs).',
   },
+  tlsCaFile: {
+    env: 'MESSAGING_TLS_CA_FILE',
+    ...cfg.string(),
+    description:
+      'PEM CA file trusted for a `rediss://` MESSAGING_URL (redis transport; instead of the default CAs).',
+  },
   namespace: {
     env: 'MESSAGING_NAMESPACE',
     ...cfg.string({ default: 'events' }),
@@ -50,10 +56,23 @@ export function messagingOptionsFrom(
       })`,
     );
   }
+  if (config.tlsCaFile && config.transport !== 'redis') {
+    throw new MessagingConfigError(
+      `MESSAGING_TLS_CA_FILE is used by MESSAGING_TRANSPORT=redis (a rediss:// MESSAGING_URL) only; got MESSAGING_TRANSPORT=${config.transport}`,
+    );
+  }
   return {
     namespace: config.namespace,
     prefetch: config.prefetch,
     ...extra,
+    ...(config.tlsCaFile
+      ? {
+          transportOptions: {
+            ...extra.transportOptions,
+            tls: { ...(extra.transportOptions?.tls as object), caFile: config.tlsCaFile },
+          },
+        }
+      : {}),
     transport: config.transport,
     ...(config.url ? { url: config.url } : {}),
   };

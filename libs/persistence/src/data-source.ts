@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { loadDriver } from '@infrastructure/core';
 import { parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 import { SlowQueryLogger } from './instrumentation.js';
-import { DatabaseUnavailableError } from './errors.js';
+import { DatabaseUnavailableError, PersistenceConfigError } from './errors.js';
 import type { ResolvedPersistenceOptions } from './persistence.options.js';
 
 /** TypeORM options for a target, with pool, timeouts and SQLite pragmas set. */
@@ -70,6 +71,40 @@ export function dataSourceOptions(
   }
 }
 
+/**
+ * A PostgreSQL `?schema=` must exist before anything uses it (the search_path, TypeORM's
+ * migrations table). When the app owns the schema (migrations or synchronize at boot) it is
+ * created; otherwise a missing one is a configuration problem naming `DATABASE_URL`.
+ */
+async function ensureSchema(
+  ds: DataSource,
+  target: DatabaseTarget,
+  create: boolean,
+): Promise<void> {
+  const schema = target.schema;
+  if (target.kind !== 'postgres' || !schema) return;
+  const found = (await ds.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [
+    schema,
+  ])) as unknown[];
+  if (found.length > 0) return;
+  const quoted = `"${schema.replace(/"/g, '""')}"`;
+  const where = `database "${target.database}" at ${target.address}`;
+  if (!create) {
+    throw new PersistenceConfigError(
+      `DATABASE_URL names schema "${schema}" (?schema=), which does not exist in ${where}; create it (CREATE SCHEMA ${quoted}) or let the app create it by running migrations at boot (migrationsRun)`,
+    );
+  }
+  try {
+    await ds.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+  } catch (error) {
+    throw new PersistenceConfigError(
+      `DATABASE_URL names schema "${schema}" (?schema=), which does not exist in ${where} and could not be created (${(error as Error).message}); create it (CREATE SCHEMA ${quoted}) as a user allowed to`,
+      { cause: error },
+    );
+  }
+  new Logger('Persistence').log(`created schema "${schema}" (DATABASE_URL ?schema=) in ${where}`);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -88,10 +123,13 @@ export async function connectDataSource(
   const { attempts, initialDelayMs, maxDelayMs } = options.connectRetry;
   let delay = initialDelayMs;
   let lastError: unknown;
+  // Synchronize after the schema check: TypeORM's own would fail on a missing ?schema= first.
+  const dsOptions = { ...dataSourceOptions(target, options, name), synchronize: false };
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const dataSource = new DataSource(dataSourceOptions(target, options, name));
+    const dataSource = new DataSource(dsOptions);
+    let connected: DataSource;
     try {
-      return await dataSource.initialize();
+      connected = await dataSource.initialize();
     } catch (error) {
       lastError = error;
       if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
@@ -100,7 +138,17 @@ export async function connectDataSource(
         await sleep(delay);
         delay = Math.min(delay * 2, maxDelayMs);
       }
+      continue;
     }
+    try {
+      // Configuration, not connectivity: checked once, never retried.
+      await ensureSchema(connected, target, options.migrationsRun || options.synchronize);
+      if (options.synchronize) await connected.synchronize();
+    } catch (error) {
+      await connected.destroy().catch(() => undefined);
+      throw error;
+    }
+    return connected;
   }
   const reason = lastError instanceof Error ? lastError.message : String(lastError);
   throw new DatabaseUnavailableError(

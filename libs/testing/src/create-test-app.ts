@@ -20,6 +20,12 @@ export interface CreateTestAppOptions {
   overrides?: readonly ProviderOverride[];
   /** Which HTTP adapter to run on. @default 'express' */
   adapter?: 'express' | 'fastify';
+  /**
+   * Serve HTTPS with this PEM key and certificate, on either adapter (Express: `httpsOptions`,
+   * Fastify: the adapter's `https`). Trust the certificate in the client (`t.request.get(…).ca(cert)`).
+   * @default undefined (plain HTTP)
+   */
+  https?: { key: string | Buffer; cert: string | Buffer };
   /** What `NestFactory.create` would get, e.g. `{ rawBody: true }` for webhook receivers. @default {} */
   appOptions?: NestApplicationOptions;
   /** Applies the app's global setup (filters, pipes, prefixes) — pass the same function `main.ts` uses. */
@@ -37,10 +43,13 @@ export interface TestApp extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-async function createAdapter(kind: 'express' | 'fastify'): Promise<AbstractHttpAdapter> {
+async function createAdapter(
+  kind: 'express' | 'fastify',
+  https: CreateTestAppOptions['https'],
+): Promise<AbstractHttpAdapter> {
   if (kind === 'fastify') {
     const { FastifyAdapter } = await import('@nestjs/platform-fastify');
-    return new FastifyAdapter();
+    return new FastifyAdapter(https ? { https } : {});
   }
   const { ExpressAdapter } = await import('@nestjs/platform-express');
   return new ExpressAdapter();
@@ -71,10 +80,11 @@ export async function createTestApp(
   }
   if (options.customize) builder = options.customize(builder);
   const module = await builder.compile();
-  const app = module.createNestApplication(
-    await createAdapter(options.adapter ?? 'express'),
-    options.appOptions,
-  );
+  const kind = options.adapter ?? 'express';
+  const app = module.createNestApplication(await createAdapter(kind, options.https), {
+    ...options.appOptions,
+    ...(options.https && kind === 'express' ? { httpsOptions: options.https } : {}),
+  });
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;

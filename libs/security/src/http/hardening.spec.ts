@@ -1,10 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { connect, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createTestApp } from '@infrastructure/testing';
@@ -15,6 +18,25 @@ class HelloController {
   @Get()
   hello() {
     return { ok: true };
+  }
+}
+
+/** A throwaway self-signed certificate for `localhost` / 127.0.0.1 (openssl, into a temp dir). */
+function selfSigned(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+  try {
+    // prettier-ignore
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    return {
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -49,6 +71,34 @@ describe.each(['express', 'fastify'] as const)('setupSecurity on %s', (adapter) 
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(server.keepAliveTimeout).toBe(5_000);
+  });
+
+  it('applies the same timeouts to an HTTPS server: a slowloris over TLS gets 408 too', async () => {
+    const pem = selfSigned();
+    await using t = await createTestApp(
+      { controllers: [HelloController] },
+      {
+        adapter,
+        https: pem,
+        configure: (app) =>
+          setupSecurity(app, { serverTimeouts: { headersTimeoutMs: 300, requestTimeoutMs: 300 } }),
+      },
+    );
+    const server = t.app.getHttpServer() as HttpsServer;
+    expect(server).toBeInstanceOf(HttpsServer);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const ok = await t.request.get('/h').ca(pem.cert).expect(200);
+    expect(ok.headers['strict-transport-security']).toMatch(/max-age=/);
+    const socket = tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca: pem.cert });
+    await once(socket, 'secureConnect');
+    socket.write('GET /h HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    const started = Date.now();
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    await once(socket, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('sends helmet headers and CORS headers to allowed origins only', async () => {

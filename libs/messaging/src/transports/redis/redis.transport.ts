@@ -53,9 +53,16 @@ export interface RedisTransportOptions {
   delayedPollMs?: number;
   /** `ping()` gives up after this long. @default 2_000 */
   pingTimeoutMs?: number;
+  /**
+   * TLS of a `rediss://` URL: the CA that signed the server's certificate (`ca`: PEM, or
+   * `caFile`: its path, `MESSAGING_TLS_CA_FILE`), trusted instead of Node's default CAs. The
+   * certificate is always verified.
+   * @default none (Node's default CAs)
+   */
+  tls?: { ca?: string | Buffer; caFile?: string };
 }
 
-type Resolved = Required<RedisTransportOptions>;
+type Resolved = Required<Omit<RedisTransportOptions, 'tls'>>;
 
 const DEFAULTS: Resolved = {
   maxLen: 1_000_000,
@@ -126,6 +133,7 @@ export class RedisTransport implements Transport {
   private readonly log = getLogger('RedisTransport');
   private readonly keys: RedisKeys;
   private readonly settings: Resolved;
+  private readonly tls: RedisTransportOptions['tls'];
   /** This instance's consumer name in every group: `<serviceName>:<hostname>:<pid>:<random>`. */
   readonly consumer: string;
   private readonly url: string;
@@ -147,7 +155,9 @@ export class RedisTransport implements Transport {
       throw new Error('RedisTransport: options.url is required (redis://host:6379)');
     this.url = options.url;
     this.keys = new RedisKeys(options.namespace);
-    const settings = { ...DEFAULTS, ...extra };
+    const { tls, ...rest } = extra;
+    this.tls = tls;
+    const settings = { ...DEFAULTS, ...rest };
     settings.claimIntervalMs = Math.min(
       settings.claimIntervalMs,
       Math.floor(settings.claimMinIdleMs / 2),
@@ -169,17 +179,30 @@ export class RedisTransport implements Transport {
     const redis = await createRedisClient(
       this.url,
       { lazyConnect: true, connectionName: this.connectionName('cmd') },
-      { owner: 'RedisTransport', source: 'options.url', feature: 'Redis transport' },
+      {
+        owner: 'RedisTransport',
+        source: 'options.url (MESSAGING_URL)',
+        feature: 'Redis transport',
+        tls: this.tls,
+        tlsSource: 'transportOptions.tls (MESSAGING_TLS_CA_FILE)',
+      },
     );
     this.watch(redis, 'command');
+    // connect() only says "Connection is closed"; the reason (ECONNREFUSED, a certificate that
+    // does not verify...) arrives as an 'error' event.
+    let reason: Error | undefined;
+    const remember = (e: Error) => (reason ??= e);
+    redis.on('error', remember);
     try {
       await redis.connect();
     } catch (error) {
       redis.disconnect();
       throw new Error(
-        `RedisTransport: cannot connect to ${maskUrlPassword(this.url)}: ${(error as Error).message}`,
+        `RedisTransport: cannot connect to ${maskUrlPassword(this.url)}: ${(reason ?? (error as Error)).message}`,
         { cause: error },
       );
+    } finally {
+      redis.off('error', remember);
     }
     this.redis = redis;
     this.log.info(
