@@ -1,58 +1,5 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-const main = 'dist/apps/sample-api/src/main.js';
-const tracing = '@infrastructure/monitoring/tracing/register';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
-function run(env: Record<string, string>, nodeArgs: string[] = []) {
-  const child = spawn(process.execPath, [...nodeArgs, main], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      LOG_PRETTY: 'false',
-      DATABASE_URL: 'sqlite::memory:',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const listening = new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('listening on')) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) =>
-      reject(new Error(`exited with ${code} before listening:\n${output}`)),
-    );
-  });
-  listening.catch(() => undefined); // awaited by the tests that expect a boot
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  return { child, listening, exited, output: () => output };
-}
-
-async function get(url: string, headers: Record<string, string> = {}): Promise<number> {
-  const res = await fetch(url, { headers });
-  await res.arrayBuffer();
-  return res.status;
-}
+import { attr, freePort, get, otlpReceiver, run, tracing } from './spawn.js';
 
 describe('sample API process (built, as npm start runs it)', () => {
   it('boots with no configuration, turns readiness 503 on SIGTERM and exits 0 within 10 s', async () => {
@@ -185,39 +132,14 @@ describe('sample API process (built, as npm start runs it)', () => {
   it.each(['express', 'fastify'])(
     'exports traces over OTLP/HTTP on %s: server span named by route, handler span inside it',
     async (adapter) => {
-      const spans: Array<{
-        name: string;
-        traceId: string;
-        spanId: string;
-        parentSpanId?: string;
-        attributes: Array<{ key: string; value: { stringValue?: string } }>;
-      }> = [];
-      let gotHandler!: () => void;
-      const handlerSeen = new Promise<void>((r) => (gotHandler = r));
-      const receiver = createHttpServer((req: IncomingMessage, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c.toString()));
-        req.on('end', () => {
-          if (req.url === '/v1/traces') {
-            const payload = JSON.parse(body) as {
-              resourceSpans: Array<{ scopeSpans: Array<{ spans: typeof spans }> }>;
-            };
-            for (const rs of payload.resourceSpans)
-              for (const ss of rs.scopeSpans) spans.push(...ss.spans);
-            if (spans.some((s) => s.name === 'InfoController.info')) gotHandler();
-          }
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        });
-      }).listen(0, '127.0.0.1');
-      await once(receiver, 'listening');
-      const receiverPort = (receiver.address() as { port: number }).port;
+      const receiver = await otlpReceiver();
       const port = await freePort();
       const app = run(
         {
           PORT: String(port),
           HOST: '127.0.0.1',
           HTTP_ADAPTER: adapter,
-          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiverPort}`,
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
           OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
           OTEL_BSP_SCHEDULE_DELAY: '50',
           OTEL_SERVICE_NAME: 'sample-api-test',
@@ -232,12 +154,12 @@ describe('sample API process (built, as npm start runs it)', () => {
             traceparent: `00-${traceId}-b7ad6b7169203331-01`,
           }),
         ).toBe(200);
-        await handlerSeen;
+        const spans = await receiver.until((s) => s.some((x) => x.name === 'InfoController.info'));
         const handler = spans.find((s) => s.name === 'InfoController.info')!;
         expect(handler.traceId.toLowerCase()).toBe(traceId);
         const server = spans.find((s) => s.spanId === handler.parentSpanId || s.name === 'GET /');
         expect(server?.name).toBe('GET /');
-        expect(server?.attributes.find((a) => a.key === 'http.route')?.value.stringValue).toBe('/');
+        expect(attr(server, 'http.route')).toBe('/');
       } finally {
         app.child.kill('SIGTERM');
         await app.exited;
