@@ -1,4 +1,4 @@
-import { PoisonMessageError } from './errors.js';
+import { malformedEnvelope, PoisonMessageError } from './errors.js';
 import type { DomainEvent, DomainEventClass } from './domain-event.js';
 
 /** Wire form of an event: JSON, schema-versioned, self-describing. */
@@ -105,29 +105,35 @@ export function toEnvelope(event: DomainEvent, clone = true): EventEnvelope {
  * @throws PoisonMessageError for an unknown type, a newer schema version, or a malformed envelope.
  */
 export function fromEnvelope(envelope: unknown): DomainEvent {
-  const e = envelope as Partial<EventEnvelope> | null;
-  if (
-    !e ||
-    typeof e !== 'object' ||
-    typeof e.type !== 'string' ||
-    typeof e.id !== 'string' ||
-    typeof e.payload !== 'object' ||
-    e.payload === null
-  ) {
-    throw new PoisonMessageError('malformed envelope: needs id, type and payload');
-  }
+  const defect = envelopeDefect(envelope);
+  if (defect) throw malformedEnvelope(defect);
+  const e = envelope as EventEnvelope;
   const r = byType.get(e.type);
-  if (!r) throw new PoisonMessageError(`unknown event type "${e.type}"`);
+  if (!r) {
+    throw new PoisonMessageError(`unknown event type "${e.type}"`, {
+      reason: 'unknown-type',
+      detail: e.type,
+    });
+  }
   let payload = e.payload;
   let version = e.schemaVersion ?? 1;
   if (version > r.schemaVersion) {
     throw new PoisonMessageError(
       `${e.type} schema version ${version} is newer than this service knows (${r.schemaVersion})`,
+      {
+        reason: 'unsupported-schema-version',
+        detail: `${e.type} v${version} > v${r.schemaVersion}`,
+      },
     );
   }
   while (version < r.schemaVersion) {
     const up = r.upcasters.get(version);
-    if (!up) throw new PoisonMessageError(`${e.type}: no upcaster from schema version ${version}`);
+    if (!up) {
+      throw new PoisonMessageError(`${e.type}: no upcaster from schema version ${version}`, {
+        reason: 'unsupported-schema-version',
+        detail: `${e.type}: no upcaster from v${version}`,
+      });
+    }
     payload = up(payload);
     version++;
   }
@@ -141,4 +147,29 @@ export function fromEnvelope(envelope: unknown): DomainEvent {
     metadata: e.metadata ?? {},
   });
   return instance as unknown as DomainEvent;
+}
+
+/**
+ * What makes a parsed body not an envelope of ours (`missing type`...), or undefined when it is
+ * one: an object with a string `id` and `type` and an object `payload`.
+ */
+export function envelopeDefect(value: unknown): string | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  const e = value as Partial<Record<keyof EventEnvelope, unknown>>;
+  if (typeof e.type !== 'string' || e.type === '') return 'missing type';
+  if (typeof e.id !== 'string' || e.id === '') return 'missing id';
+  if (
+    e.schemaVersion !== undefined &&
+    !(
+      typeof e.schemaVersion === 'number' &&
+      Number.isInteger(e.schemaVersion) &&
+      e.schemaVersion >= 1
+    )
+  ) {
+    return 'schemaVersion is not a positive integer';
+  }
+  if (!e.payload || typeof e.payload !== 'object' || Array.isArray(e.payload)) {
+    return 'missing payload';
+  }
+  return undefined;
 }

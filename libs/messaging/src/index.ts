@@ -38,7 +38,12 @@ export {
   type RetryPolicy,
 } from './event-handler.decorator.js';
 export { DeadLetters, type DeadLetter } from './dead-letters.js';
-export { MessagingConfigError, PoisonMessageError } from './errors.js';
+export {
+  MessagingConfigError,
+  PoisonMessageError,
+  type DeadLetterReason,
+  type PoisonMessageErrorOptions,
+} from './errors.js';
 export { MemoryTransport } from './transports/memory/memory.transport.js';
 export { createTransport } from './transports/create-transport.js';
 export {
