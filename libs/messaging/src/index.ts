@@ -28,7 +28,11 @@ export {
   eventTypeOf,
   fromEnvelope,
   toEnvelope,
+  type DomainEventTypeOptions,
   type EventEnvelope,
+  type EventSchema,
+  type EventSchemaIssue,
+  type EventSchemaResult,
   type Upcaster,
 } from './event-registry.js';
 export { EventBus, type PublishOptions } from './event-bus.js';
@@ -39,8 +43,10 @@ export {
 } from './event-handler.decorator.js';
 export { DeadLetters, type DeadLetter } from './dead-letters.js';
 export {
+  EventValidationError,
   MessagingConfigError,
   PoisonMessageError,
+  type EventValidationIssue,
   type DeadLetterReason,
   type PoisonMessageErrorOptions,
 } from './errors.js';

@@ -27,7 +27,13 @@ import {
   type EventHandlerMetadata,
   type RetryPolicy,
 } from './event-handler.decorator.js';
-import { eventTypeOf, fromEnvelope, toEnvelope, type EventEnvelope } from './event-registry.js';
+import {
+  assertValidEvents,
+  eventTypeOf,
+  fromEnvelopeChecked,
+  toEnvelope,
+  type EventEnvelope,
+} from './event-registry.js';
 import {
   DEAD_LETTER_REASONS,
   malformedEnvelope,
@@ -173,6 +179,9 @@ export class MessagingRuntime
       ? (events as readonly DomainEvent[])
       : [events as DomainEvent];
     if (list.length === 0) return;
+    // Every event of the batch is checked before any of them is published or written.
+    const validating = assertValidEvents(list);
+    if (validating) await validating;
     const messages = this.toMessages(list, options);
     await this.dispatch(messages, () => {
       for (const event of list) {
@@ -350,7 +359,9 @@ export class MessagingRuntime
     const group =
       h.options.group ?? `${this.options.serviceName}.${instance.constructor.name}.${method}`;
     const fn = (instance[method] as (event: DomainEvent) => unknown).bind(instance);
-    this.subscriptions.push(this.consume(type, group, h.options, (body) => fromEnvelope(body), fn));
+    this.subscriptions.push(
+      this.consume(type, group, h.options, (body) => fromEnvelopeChecked(body), fn),
+    );
   }
 
   /**
