@@ -8,6 +8,7 @@ const FAILURE_HEADERS = new Set([
   'x-exception-message',
   'x-exception-type',
   'x-exception-stack',
+  'x-dead-letter-reason',
   'x-attempts',
   'x-original-destination',
   'x-failed-at',
@@ -36,9 +37,13 @@ export class DeadLetters {
     return this.transport;
   }
 
-  /** @internal Stores a dead letter and wakes `next()` waiters. */
-  async add(letter: Omit<DeadLetter, 'id'>): Promise<void> {
+  /**
+   * @internal Stores a dead letter, calls `onStored` (metrics: counted before any waiter sees the
+   * letter), then wakes `next()` waiters.
+   */
+  async add(letter: Omit<DeadLetter, 'id'>, onStored?: () => void): Promise<void> {
     await this.source.deadLetter(letter);
+    onStored?.();
     const ready = this.waiters.filter((w) => w.filter({ ...letter, id: '' }));
     if (ready.length === 0) return;
     this.waiters = this.waiters.filter((w) => !ready.includes(w));

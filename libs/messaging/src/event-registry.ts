@@ -1,4 +1,10 @@
-import { PoisonMessageError } from './errors.js';
+import {
+  EventValidationError,
+  formatIssues,
+  malformedEnvelope,
+  PoisonMessageError,
+  type EventValidationIssue,
+} from './errors.js';
 import type { DomainEvent, DomainEventClass } from './domain-event.js';
 
 /** Wire form of an event: JSON, schema-versioned, self-describing. */
@@ -18,11 +24,54 @@ export interface EventEnvelope {
 /** Turns an old payload into the next schema version's. */
 export type Upcaster = (payload: Record<string, unknown>) => Record<string, unknown>;
 
+/** One issue a schema reports (the Standard Schema issue shape). */
+export interface EventSchemaIssue {
+  readonly message: string;
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+}
+
+/** What a schema's `validate` returns (the Standard Schema result shape). */
+export type EventSchemaResult =
+  | { readonly value: unknown; readonly issues?: undefined }
+  | { readonly issues: ReadonlyArray<EventSchemaIssue> };
+
+/**
+ * The payload schema of an event type: any [Standard Schema](https://standardschema.dev) v1
+ * (zod 3.24+ and 4, valibot 1, arktype 2, effect Schema...), synchronous or not. Declared
+ * structurally, so the messaging lib needs none of those libraries in your app's types.
+ */
+export interface EventSchema {
+  readonly '~standard': {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => EventSchemaResult | Promise<EventSchemaResult>;
+  };
+}
+
+/** Options of {@link DomainEventType}. */
+export interface DomainEventTypeOptions {
+  /** Version of the payload's shape; envelopes of older versions are upcast. @default 1 */
+  schemaVersion?: number;
+  /** `upcasters[n]` turns a version-`n` payload into version `n + 1`. */
+  upcasters?: Record<number, Upcaster>;
+  /**
+   * Schema of the payload as it travels (JSON: the event's own fields, without `id`,
+   * `occurredAt`, `aggregateId`, `aggregateType`, `version`, `metadata`), at the current
+   * `schemaVersion`. Checked by `EventBus.publish` (an invalid event throws
+   * `EventValidationError`, nothing is published or written to the outbox) and on every delivery
+   * after upcasting (an invalid payload is dead-lettered at once, `invalid-payload`). Validation
+   * only: handlers get the fields as they travelled, not the schema's output.
+   * @example schema: z.object({ orderId: z.string(), totalCents: z.number().int().nonnegative() })
+   */
+  schema?: EventSchema;
+}
+
 interface Registration {
   type: string;
   schemaVersion: number;
   cls: DomainEventClass;
   upcasters: Map<number, Upcaster>;
+  schema?: EventSchema;
 }
 
 const byClass = new Map<Function, Registration>();
@@ -38,18 +87,30 @@ const BASE_FIELDS = new Set([
 
 /**
  * Registers an event class under a stable name (the wire `type`) and schema version.
- * `upcasters[n]` turns a version-`n` payload into version `n + 1`.
+ * `upcasters[n]` turns a version-`n` payload into version `n + 1`; `schema` validates the
+ * payload on publish and on consume.
+ *
+ * @example
+ * @DomainEventType('orders.OrderPlaced', {
+ *   schema: z.object({ orderId: z.string(), totalCents: z.number().int() }),
+ * })
  */
 export function DomainEventType(
   type: string,
-  options: { schemaVersion?: number; upcasters?: Record<number, Upcaster> } = {},
+  options: DomainEventTypeOptions = {},
 ): ClassDecorator {
+  if (options.schema && typeof options.schema['~standard']?.validate !== 'function') {
+    throw new TypeError(
+      `@DomainEventType('${type}'): options.schema must be a Standard Schema (zod, valibot, arktype...): it has no ~standard.validate`,
+    );
+  }
   return (target) => {
     const registration: Registration = {
       type,
       schemaVersion: options.schemaVersion ?? 1,
       cls: target as unknown as DomainEventClass,
       upcasters: new Map(Object.entries(options.upcasters ?? {}).map(([v, f]) => [Number(v), f])),
+      ...(options.schema ? { schema: options.schema } : {}),
     };
     const existing = byType.get(type);
     if (existing && existing.cls !== registration.cls) {
@@ -105,29 +166,44 @@ export function toEnvelope(event: DomainEvent, clone = true): EventEnvelope {
  * @throws PoisonMessageError for an unknown type, a newer schema version, or a malformed envelope.
  */
 export function fromEnvelope(envelope: unknown): DomainEvent {
-  const e = envelope as Partial<EventEnvelope> | null;
-  if (
-    !e ||
-    typeof e !== 'object' ||
-    typeof e.type !== 'string' ||
-    typeof e.id !== 'string' ||
-    typeof e.payload !== 'object' ||
-    e.payload === null
-  ) {
-    throw new PoisonMessageError('malformed envelope: needs id, type and payload');
-  }
+  return decodeEnvelope(envelope).event;
+}
+
+/** {@link fromEnvelope}, and the upcast payload and registration it was built from. */
+function decodeEnvelope(envelope: unknown): {
+  event: DomainEvent;
+  payload: Record<string, unknown>;
+  registration: Registration;
+} {
+  const defect = envelopeDefect(envelope);
+  if (defect) throw malformedEnvelope(defect);
+  const e = envelope as EventEnvelope;
   const r = byType.get(e.type);
-  if (!r) throw new PoisonMessageError(`unknown event type "${e.type}"`);
+  if (!r) {
+    throw new PoisonMessageError(`unknown event type "${e.type}"`, {
+      reason: 'unknown-type',
+      detail: e.type,
+    });
+  }
   let payload = e.payload;
   let version = e.schemaVersion ?? 1;
   if (version > r.schemaVersion) {
     throw new PoisonMessageError(
       `${e.type} schema version ${version} is newer than this service knows (${r.schemaVersion})`,
+      {
+        reason: 'unsupported-schema-version',
+        detail: `${e.type} v${version} > v${r.schemaVersion}`,
+      },
     );
   }
   while (version < r.schemaVersion) {
     const up = r.upcasters.get(version);
-    if (!up) throw new PoisonMessageError(`${e.type}: no upcaster from schema version ${version}`);
+    if (!up) {
+      throw new PoisonMessageError(`${e.type}: no upcaster from schema version ${version}`, {
+        reason: 'unsupported-schema-version',
+        detail: `${e.type}: no upcaster from v${version}`,
+      });
+    }
     payload = up(payload);
     version++;
   }
@@ -140,5 +216,84 @@ export function fromEnvelope(envelope: unknown): DomainEvent {
     version: e.version,
     metadata: e.metadata ?? {},
   });
-  return instance as unknown as DomainEvent;
+  return { event: instance as unknown as DomainEvent, payload, registration: r };
+}
+
+/**
+ * {@link fromEnvelope}, then the payload checked against its type's schema (the consumer side).
+ * @throws PoisonMessageError (`invalid-payload`) when the schema rejects it.
+ */
+export async function fromEnvelopeChecked(envelope: unknown): Promise<DomainEvent> {
+  const { event, payload, registration } = decodeEnvelope(envelope);
+  if (!registration.schema) return event;
+  const issues = await schemaIssues(registration.schema, payload);
+  if (issues) {
+    const detail = formatIssues(issues);
+    throw new PoisonMessageError(`${registration.type}: invalid payload: ${detail}`, {
+      reason: 'invalid-payload',
+      detail,
+    });
+  }
+  return event;
+}
+
+/**
+ * Checks events against their types' schemas before anything is published (the publisher side):
+ * undefined (no await needed) when none of them has a schema.
+ * @throws EventValidationError for the first invalid event.
+ */
+export function assertValidEvents(events: readonly DomainEvent[]): Promise<void> | undefined {
+  const checked = events.flatMap((event) => {
+    const r = byClass.get(event.constructor);
+    return r?.schema ? [{ event, r, schema: r.schema }] : [];
+  });
+  if (checked.length === 0) return undefined;
+  return (async () => {
+    for (const { event, r, schema } of checked) {
+      // What travels: the JSON form of the payload (dates as strings, no undefined fields).
+      const issues = await schemaIssues(schema, toEnvelope(event).payload);
+      if (issues) throw new EventValidationError(r.type, issues);
+    }
+  })();
+}
+
+async function schemaIssues(
+  schema: EventSchema,
+  payload: unknown,
+): Promise<EventValidationIssue[] | undefined> {
+  const result = await schema['~standard'].validate(payload);
+  if (!result.issues) return undefined;
+  return result.issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message }));
+}
+
+/** `lines.0.sku` from a Standard Schema path. */
+export function pathOf(path: EventSchemaIssue['path']): string {
+  return (path ?? [])
+    .map((segment) => String(typeof segment === 'object' ? segment.key : segment))
+    .join('.');
+}
+
+/**
+ * What makes a parsed body not an envelope of ours (`missing type`...), or undefined when it is
+ * one: an object with a string `id` and `type` and an object `payload`.
+ */
+export function envelopeDefect(value: unknown): string | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  const e = value as Partial<Record<keyof EventEnvelope, unknown>>;
+  if (typeof e.type !== 'string' || e.type === '') return 'missing type';
+  if (typeof e.id !== 'string' || e.id === '') return 'missing id';
+  if (
+    e.schemaVersion !== undefined &&
+    !(
+      typeof e.schemaVersion === 'number' &&
+      Number.isInteger(e.schemaVersion) &&
+      e.schemaVersion >= 1
+    )
+  ) {
+    return 'schemaVersion is not a positive integer';
+  }
+  if (!e.payload || typeof e.payload !== 'object' || Array.isArray(e.payload)) {
+    return 'missing payload';
+  }
+  return undefined;
 }

@@ -28,7 +28,11 @@ export {
   eventTypeOf,
   fromEnvelope,
   toEnvelope,
+  type DomainEventTypeOptions,
   type EventEnvelope,
+  type EventSchema,
+  type EventSchemaIssue,
+  type EventSchemaResult,
   type Upcaster,
 } from './event-registry.js';
 export { EventBus, type PublishOptions } from './event-bus.js';
@@ -38,7 +42,14 @@ export {
   type RetryPolicy,
 } from './event-handler.decorator.js';
 export { DeadLetters, type DeadLetter } from './dead-letters.js';
-export { MessagingConfigError, PoisonMessageError } from './errors.js';
+export {
+  EventValidationError,
+  MessagingConfigError,
+  PoisonMessageError,
+  type EventValidationIssue,
+  type DeadLetterReason,
+  type PoisonMessageErrorOptions,
+} from './errors.js';
 export { MemoryTransport } from './transports/memory/memory.transport.js';
 export { createTransport } from './transports/create-transport.js';
 export {

@@ -27,12 +27,25 @@ import {
   type EventHandlerMetadata,
   type RetryPolicy,
 } from './event-handler.decorator.js';
-import { eventTypeOf, fromEnvelope, toEnvelope, type EventEnvelope } from './event-registry.js';
-import { MessagingConfigError, PoisonMessageError } from './errors.js';
+import {
+  assertValidEvents,
+  eventTypeOf,
+  fromEnvelopeChecked,
+  toEnvelope,
+  type EventEnvelope,
+} from './event-registry.js';
+import {
+  DEAD_LETTER_REASONS,
+  malformedEnvelope,
+  MessagingConfigError,
+  PoisonMessageError,
+  type DeadLetterReason,
+} from './errors.js';
 import { OutboxRelay } from './outbox/outbox.relay.js';
 import { OutboxStore } from './outbox/outbox.store.js';
 import { retryDelayMs, type ResolvedMessagingOptions } from './messaging.options.js';
 import type {
+  DeadLetterRecord,
   HandlingOutcome,
   OutgoingMessage,
   Transport,
@@ -69,7 +82,9 @@ export class MessagingRuntime
   private published?: Counter<'transport' | 'type'>;
   private consumed?: Counter<'transport' | 'type' | 'group' | 'outcome'>;
   private duration?: Histogram<'transport' | 'type' | 'group'>;
-  private deadLettered?: Counter<'transport' | 'type' | 'group'>;
+  private deadLettered?: Counter<'transport' | 'type' | 'group' | 'reason'>;
+  /** Types subscribed here: the only `type` label values of dead letters (else `unknown`). */
+  private readonly subscribedTypes = new Set<string>();
   private uow?: UnitOfWork;
   private store?: OutboxStore;
   private relay?: OutboxRelay;
@@ -130,8 +145,8 @@ export class MessagingRuntime
     });
     this.deadLettered = metrics.counter({
       name: 'dead_letters_total',
-      help: 'Messages sent to dead letters.',
-      labelNames: ['transport', 'type', 'group'],
+      help: 'Messages sent to dead letters, by reason (malformed-envelope, unknown-type, unsupported-schema-version, invalid-payload, unhandled-type, poison, retries-exhausted).',
+      labelNames: ['transport', 'type', 'group', 'reason'],
     });
   }
 
@@ -164,6 +179,9 @@ export class MessagingRuntime
       ? (events as readonly DomainEvent[])
       : [events as DomainEvent];
     if (list.length === 0) return;
+    // Every event of the batch is checked before any of them is published or written.
+    const validating = assertValidEvents(list);
+    if (validating) await validating;
     const messages = this.toMessages(list, options);
     await this.dispatch(messages, () => {
       for (const event of list) {
@@ -341,7 +359,9 @@ export class MessagingRuntime
     const group =
       h.options.group ?? `${this.options.serviceName}.${instance.constructor.name}.${method}`;
     const fn = (instance[method] as (event: DomainEvent) => unknown).bind(instance);
-    this.subscriptions.push(this.consume(type, group, h.options, (body) => fromEnvelope(body), fn));
+    this.subscriptions.push(
+      this.consume(type, group, h.options, (body) => fromEnvelopeChecked(body), fn),
+    );
   }
 
   /**
@@ -354,9 +374,10 @@ export class MessagingRuntime
     type: string,
     group: string,
     options: { retry?: RetryPolicy; concurrency?: number; inbox?: boolean },
-    decode: (body: unknown) => T,
+    decode: (body: unknown) => T | Promise<T>,
     fn: (value: T) => unknown,
   ): Promise<void> {
+    this.subscribedTypes.add(type);
     const retry = { ...this.options.retry, ...options.retry };
     const inbox = options.inbox !== false;
     // One key's deliveries run one after the other (per-key order with concurrent handlers).
@@ -372,6 +393,7 @@ export class MessagingRuntime
     };
     await this.transport.subscribe(type, group, ordered, {
       prefetch: options.concurrency ?? this.options.prefetch,
+      deadLetter: (letter) => this.storeTransportDeadLetter(letter),
     });
     this.log.debug({ type, group }, 'subscribed');
   }
@@ -411,7 +433,7 @@ export class MessagingRuntime
     group: string,
     retry: ResolvedMessagingOptions['retry'],
     useInbox: boolean,
-    decode: (body: unknown) => T,
+    decode: (body: unknown) => T | Promise<T>,
     fn: (value: T) => unknown,
     message: TransportMessage,
   ): Promise<{ outcome: HandlingOutcome; delayMs?: number }> {
@@ -428,7 +450,7 @@ export class MessagingRuntime
         let failure: unknown;
         let duplicate = false;
         try {
-          const parsed = decode(parseBody(message.body));
+          const parsed = await decode(parseBody(message.body));
           if (parsed instanceof DomainEvent) event = parsed;
           if (useInbox && this.inbox && this.store && this.uow && messageId) {
             const { store: inbox, uow } = this;
@@ -453,7 +475,13 @@ export class MessagingRuntime
             );
           } else {
             try {
-              await this.deadLetter(type, group, message, error);
+              const why = poison
+                ? { reason: error.reason, text: error.deadLetterReason }
+                : {
+                    reason: 'retries-exhausted' as const,
+                    text: `retries-exhausted: ${message.attempt} attempt${message.attempt === 1 ? '' : 's'}`,
+                  };
+              await this.deadLetter(type, group, message, error, why);
               outcome = 'dead_letter';
             } catch (storeError) {
               // The dead-letter destination is down: keep the message (no ack) and try later.
@@ -489,23 +517,67 @@ export class MessagingRuntime
     group: string,
     message: TransportMessage,
     error: unknown,
+    why: { reason: DeadLetterReason; text: string },
   ): Promise<void> {
     const e = error instanceof Error ? error : new Error(String(error));
-    await this.deadLetters.add({
-      type,
-      group,
-      body: message.body,
-      headers: {
-        ...message.headers,
-        'x-exception-message': e.message.slice(0, 1000),
-        'x-exception-type': e.name,
-        'x-attempts': String(message.attempt),
-        'x-original-destination': `${type}#${group}`,
-        'x-failed-at': new Date().toISOString(),
+    await this.deadLetters.add(
+      {
+        type,
+        group,
+        body: message.body,
+        headers: {
+          ...message.headers,
+          'x-exception-message': e.message.slice(0, 1000),
+          'x-exception-type': e.name,
+          'x-dead-letter-reason': why.text.slice(0, 1000),
+          'x-attempts': String(message.attempt),
+          'x-original-destination': `${type}#${group}`,
+          'x-failed-at': new Date().toISOString(),
+        },
       },
+      () => this.countDeadLetter(type, group, why.reason),
+    );
+    this.log.error(
+      { err: e, type, group, attempts: message.attempt, reason: why.text },
+      'message dead-lettered',
+    );
+  }
+
+  /**
+   * A dead letter a transport decided on itself (a delivery none of the group's subscriptions
+   * takes): stored like the pipeline's, counted and logged.
+   */
+  private async storeTransportDeadLetter(letter: Omit<DeadLetterRecord, 'id'>): Promise<void> {
+    const text = letter.headers['x-dead-letter-reason'] ?? '';
+    await this.deadLetters.add(letter, () => {
+      this.countDeadLetter(letter.type, letter.group, reasonOf(text));
+      this.childMetrics(this.typeLabel(letter.type), letter.group)?.consumed('dead_letter').inc();
     });
-    this.deadLettered?.inc({ transport: this.transport.name, type, group });
-    this.log.error({ err: e, type, group, attempts: message.attempt }, 'message dead-lettered');
+    this.notify({
+      kind: 'handled',
+      type: letter.type,
+      group: letter.group,
+      outcome: 'dead_letter',
+      attempt: Number(letter.headers['x-attempts']) || 1,
+    });
+    this.log.error(
+      { type: letter.type, group: letter.group, reason: text },
+      'message dead-lettered by the transport',
+    );
+  }
+
+  /** A type label value: a type subscribed here, else `unknown` (foreign input stays bounded). */
+  private typeLabel(type: string): string {
+    return this.subscribedTypes.has(type) ? type : 'unknown';
+  }
+
+  private countDeadLetter(type: string, group: string, reason: DeadLetterReason): void {
+    this.deadLettered?.inc({
+      transport: this.transport.name,
+      type: this.typeLabel(type),
+      group,
+      reason,
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -517,6 +589,14 @@ function parseBody(body: string): unknown {
   try {
     return JSON.parse(body) as unknown;
   } catch {
-    throw new PoisonMessageError('body is not JSON');
+    throw malformedEnvelope('body is not JSON');
   }
+}
+
+/** The reason category of an `x-dead-letter-reason` value; `poison` when it names none. */
+function reasonOf(text: string): DeadLetterReason {
+  const head = text.split(':', 1)[0]!.trim();
+  return (DEAD_LETTER_REASONS as readonly string[]).includes(head)
+    ? (head as DeadLetterReason)
+    : 'poison';
 }

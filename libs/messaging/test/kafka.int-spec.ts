@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../src/transports/kafka/kafka.transport.js';
+import { encodeHeaders } from '../src/transports/kafka/kafka.topology.js';
 import { describeTransportContract } from './contract/transport-contract.js';
 import { FakeKafka } from './kafka-fake.js';
 
@@ -8,11 +9,36 @@ import { FakeKafka } from './kafka-fake.js';
 // transport backed by the in-memory broker that speaks @platformatic/kafka's API (kafka-fake.ts).
 // Against a real broker: `transportOptions` without `client`, `url: 'kafka://localhost:29092'`
 // (docker compose up kafka).
-describeTransportContract('kafka (in-memory broker, @platformatic/kafka API)', () => ({
-  transport: 'kafka',
-  url: 'kafka://127.0.0.1:9092',
-  transportOptions: { client: new FakeKafka(), partitions: 3 },
-}));
+let fake = new FakeKafka();
+describeTransportContract(
+  'kafka (in-memory broker, @platformatic/kafka API)',
+  () => ({
+    transport: 'kafka',
+    url: 'kafka://127.0.0.1:9092',
+    transportOptions: { client: (fake = new FakeKafka()), partitions: 3 },
+  }),
+  {
+    // A record on the type's topic from another producer, with its own headers only.
+    publishForeign: async (transport, m) => {
+      const producer = fake.producer({
+        idempotent: false,
+        acks: 1,
+        partitioner: () => 0,
+        autocreateTopics: false,
+      });
+      await producer.send({
+        messages: [
+          {
+            topic: (transport as KafkaTransport).topicOf(m.type),
+            value: Buffer.from(m.body),
+            headers: encodeHeaders(m.headers),
+          },
+        ],
+      });
+      await producer.close();
+    },
+  },
+);
 
 /** A local port nothing listens on. */
 async function closedPort(): Promise<number> {

@@ -165,7 +165,7 @@ describe('MessagingModule on the memory transport', () => {
     expect(Date.parse(letters[0]!.headers['x-failed-at']!)).not.toBeNaN();
     const metrics = await ref.get(MetricsService).render();
     expect(metrics.body).toMatch(
-      /dead_letters_total\{transport="memory",type="test.OrderPlaced",group="flaky"\} 1/,
+      /dead_letters_total\{transport="memory",type="test.OrderPlaced",group="flaky",reason="retries-exhausted"\} 1/,
     );
     expect(metrics.body).toMatch(
       /messages_consumed_total\{transport="memory",type="test.OrderPlaced",group="flaky",outcome="retry"\} \d+/,

@@ -3,6 +3,7 @@ import { connectAsync } from 'mqtt';
 import { TcpProxy } from '@infrastructure/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttTransport } from '../src/transports/mqtt/mqtt.transport.js';
+import { encodeLevel } from '../src/transports/mqtt/mqtt.topics.js';
 import type { DeliveryHandler, TransportMessage } from '../src/transports/transport.js';
 import { describeTransportContract, Recorder } from './contract/transport-contract.js';
 
@@ -69,7 +70,21 @@ afterAll(async () => {
   }
 });
 
-describeTransportContract('mqtt', () => ({ transport: 'mqtt', url: URL }));
+describeTransportContract('mqtt', () => ({ transport: 'mqtt', url: URL }), {
+  // A QoS 1 publish by another client on the type's topic, user properties only.
+  publishForeign: async (_, m) => {
+    const c = await connectAsync(URL, { protocolVersion: 5, clean: true });
+    try {
+      await c.publishAsync(`${m.namespace}/${encodeLevel(m.type)}`, m.body, {
+        qos: 1,
+        // mqtt-packet writes a broken packet for an empty user-property map: leave it out.
+        ...(Object.keys(m.headers).length > 0 ? { properties: { userProperties: m.headers } } : {}),
+      });
+    } finally {
+      await c.endAsync();
+    }
+  },
+});
 
 /** Records deliveries and answers with what `decide` says. */
 function recordingHandler(

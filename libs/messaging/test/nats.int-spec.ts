@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, headers as natsHeaders } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { TcpProxy } from '@infrastructure/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsTransport } from '../src/transports/nats/nats.transport.js';
+import { typeSubject } from '../src/transports/nats/nats.subjects.js';
 import type { DeliveryHandler, TransportMessage } from '../src/transports/transport.js';
 import { describeTransportContract, Recorder } from './contract/transport-contract.js';
 
@@ -45,11 +46,22 @@ afterAll(async () => {
   await deleteStreams(created);
 });
 
-describeTransportContract(
-  'nats',
-  () => ({ transport: 'nats', url: URL }),
-  { dedupesPublishedIds: true }, // Nats-Msg-Id: a re-publish within the window is dropped
-);
+describeTransportContract('nats', () => ({ transport: 'nats', url: URL }), {
+  dedupesPublishedIds: true, // Nats-Msg-Id: a re-publish within the window is dropped
+  // A JetStream publish by another client on the type's subject, with its own headers only.
+  publishForeign: async (_, m) => {
+    const nc = await connect({ servers: '127.0.0.1:4222' });
+    try {
+      const h = natsHeaders();
+      for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
+      await jetstream(nc).publish(`${m.namespace}.ev.${typeSubject(m.type)}`, m.body, {
+        headers: h,
+      });
+    } finally {
+      await nc.close();
+    }
+  },
+});
 
 /** Records deliveries and answers with what `decide` says. */
 function recordingHandler(

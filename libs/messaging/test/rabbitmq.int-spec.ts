@@ -3,7 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OutgoingMessage, TransportMessage } from '@infrastructure/messaging';
+import type {
+  DeadLetterRecord,
+  OutgoingMessage,
+  TransportMessage,
+} from '@infrastructure/messaging';
 import {
   createRabbitMqTransport,
   type RabbitMqConnectionEvent,
@@ -47,6 +51,25 @@ async function queueDepths(...queues: string[]): Promise<number[]> {
   }
 }
 
+const succeed = async () => ({ outcome: 'success' as const });
+
+/** Puts a message straight into a queue (default exchange), as a foreign publisher would. */
+async function sendToQueue(
+  queue: string,
+  body: string,
+  headers: Record<string, string>,
+  properties: { type?: string; messageId?: string } = {},
+): Promise<void> {
+  const foreign = await connect(URL_IN_VHOST);
+  try {
+    const channel = await foreign.createConfirmChannel();
+    channel.sendToQueue(queue, Buffer.from(body), { headers, persistent: true, ...properties });
+    await channel.waitForConfirms();
+  } finally {
+    await foreign.close();
+  }
+}
+
 describe('rabbitmq transport', () => {
   const open: RabbitMqTransport[] = [];
 
@@ -76,10 +99,9 @@ describe('rabbitmq transport', () => {
     return t;
   }
 
-  describeTransportContract('rabbitmq', () => ({
-    transport: 'rabbitmq',
-    url: URL_IN_VHOST,
-  }));
+  describeTransportContract('rabbitmq', () => ({ transport: 'rabbitmq', url: URL_IN_VHOST }), {
+    publishForeign: (_, m) => sendToQueue(`${m.namespace}.${m.group}`, m.body, m.headers),
+  });
 
   it('declares one queue per group with a binding per type and dispatches by type', async () => {
     const ns = `ns-${randomUUID().slice(0, 8)}`;
@@ -101,6 +123,41 @@ describe('rabbitmq transport', () => {
       'b:b1:1',
     ]);
     expect(await queueDepths(`${ns}.g`, `${ns}.g.retry`, `${ns}.dead-letters`)).toEqual([0, 0, 0]);
+  });
+
+  it('gives only well-formed messages of a type it does not handle the rolling-deploy grace', async () => {
+    const ns = `ns-${randomUUID().slice(0, 8)}`;
+    const t = await transport(ns, { unhandledRetryDelayMs: 1_000, unhandledMaxRequeues: 2 });
+    const letters = new Recorder<{ letter: Omit<DeadLetterRecord, 'id'>; at: number }>();
+    const deadLetter = async (stored: Omit<DeadLetterRecord, 'id'>) => {
+      await t.deadLetter(stored);
+      letters.push({ letter: stored, at: Date.now() });
+    };
+    await t.subscribe('shop.A', 'g', succeed, { prefetch: 2, deadLetter });
+
+    // Ours, of a type another version of the service bound to this queue: requeued twice first.
+    const started = Date.now();
+    const envelope = JSON.stringify({ id: 'w1', type: 'shop.New', payload: {} });
+    await sendToQueue(`${ns}.g`, envelope, { 'x-message-id': 'w1' }, { type: 'shop.New' });
+    // Not ours although it names a type: no grace.
+    const sent = Date.now();
+    await sendToQueue(`${ns}.g`, 'garbage', { 'x-message-id': 'm1' }, { type: 'shop.New' });
+
+    const [garbage] = await letters.until(1, (l) => l.letter.body === 'garbage');
+    expect(garbage!.at - sent).toBeLessThan(1_000); // sooner than one requeue
+    expect(garbage!.letter.headers).toMatchObject({
+      'x-dead-letter-reason': 'malformed-envelope: body is not JSON',
+      'x-exception-type': 'PoisonMessageError',
+    });
+    const [unhandled] = await letters.until(1, (l) => l.letter.body === envelope);
+    expect(unhandled!.at - started).toBeGreaterThanOrEqual(2_000); // 2 requeues of 1 s
+    expect(unhandled!.letter).toMatchObject({ type: 'shop.New', group: 'g' });
+    expect(unhandled!.letter.headers).toMatchObject({
+      'x-dead-letter-reason': 'unhandled-type: shop.New',
+      'x-exception-type': 'UnhandledTypeError',
+      'x-original-destination': 'shop.New#g',
+    });
+    expect(await queueDepths(`${ns}.g`, `${ns}.g.retry`, `${ns}.dead-letters`)).toEqual([0, 0, 2]);
   });
 
   it('confirms publishes to a type no group is bound to (unroutable events are normal)', async () => {

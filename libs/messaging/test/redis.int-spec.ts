@@ -13,11 +13,22 @@ const run = randomUUID().slice(0, 8);
 const prefix = `redis-it-${run}`;
 
 // The contract gets its own namespace under our prefix so afterAll can remove what it made.
-describeTransportContract('redis', () => ({
-  transport: 'redis',
-  url: URL,
-  namespace: `${prefix}-contract`,
-}));
+describeTransportContract(
+  'redis',
+  () => ({ transport: 'redis', url: URL, namespace: `${prefix}-contract` }),
+  {
+    // XADD by another client: the `body` field and `h:` headers, nothing else.
+    publishForeign: async (_, m) => {
+      const client = new Redis(URL);
+      try {
+        const headers = Object.entries(m.headers).flatMap(([k, v]) => [`h:${k}`, v]);
+        await client.xadd(`${m.namespace}:events:${m.type}`, '*', 'body', m.body, ...headers);
+      } finally {
+        client.disconnect();
+      }
+    },
+  },
+);
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;

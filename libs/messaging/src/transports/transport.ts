@@ -41,7 +41,11 @@ export interface DeadLetterRecord {
   /** Consumer group that gave up on it. */
   group: string;
   body: string;
-  /** Original headers plus `x-exception-message`, `x-exception-type`, `x-attempts`, `x-original-destination`, `x-failed-at`. */
+  /**
+   * Original headers plus `x-exception-message`, `x-exception-type`, `x-dead-letter-reason`
+   * (`<reason>: <detail>`, e.g. `malformed-envelope: missing type`), `x-attempts`,
+   * `x-original-destination`, `x-failed-at`.
+   */
   headers: Record<string, string>;
 }
 
@@ -49,6 +53,13 @@ export interface DeadLetterRecord {
 export interface SubscribeOptions {
   /** Most deliveries in flight at once for this group (broker prefetch / max ack pending). */
   prefetch: number;
+  /**
+   * Stores a dead letter the transport decides on itself, for a delivery none of the group's
+   * subscriptions takes (a foreign message in a group queue, a retry record of a type no longer
+   * handled): through the runtime, so it is counted (`dead_letters_total`), logged and wakes
+   * `DeadLetters.next()`. A transport without it calls its own `deadLetter`.
+   */
+  deadLetter?: (letter: Omit<DeadLetterRecord, 'id'>) => Promise<void>;
 }
 
 /**

@@ -11,11 +11,17 @@ import {
   MESSAGING_TRANSPORT,
   MessagingModule,
   MessagingRuntime,
+  toEnvelope,
   type DomainEventInit,
   type MessagingOptions,
   type Transport,
 } from '@infrastructure/messaging';
-import { HealthRegistry, MonitoringModule, RequestContext } from '@infrastructure/monitoring';
+import {
+  HealthRegistry,
+  MetricsService,
+  MonitoringModule,
+  RequestContext,
+} from '@infrastructure/monitoring';
 import { PersistenceModule } from '@infrastructure/persistence';
 import { testMonitoringOptions } from '@infrastructure/testing';
 
@@ -49,6 +55,27 @@ export class Recorder<T> {
   }
 }
 
+/** A message written straight into a group's queue, stream, subject or topic by something else. */
+export interface ForeignMessage {
+  /** The namespace the suite's module runs in. */
+  namespace: string;
+  /** The consumer group whose destination it lands in (where the broker has one per group). */
+  group: string;
+  /** The event type whose destination it lands in (where the broker has one per type). */
+  type: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** Rejects when `promise` has not settled within `ms`: "at once", with a bound. */
+export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 interface Seen {
   group: string;
   cartId: string;
@@ -73,6 +100,12 @@ export function describeTransportContract(
   traits: {
     /** The broker drops a re-published message id itself (NATS JetStream's duplicate window). */
     dedupesPublishedIds?: boolean;
+    /**
+     * Writes a message with the broker's own client straight into where `group` reads `type` (the
+     * group's queue, the type's stream/subject/topic), bypassing the transport's publish.
+     * @default `transport.publish` of the message as it is
+     */
+    publishForeign?: (transport: Transport, message: ForeignMessage) => Promise<void>;
   } = {},
 ): void {
   const seen = new Recorder<Seen>();
@@ -136,18 +169,36 @@ export function describeTransportContract(
     let bus: EventBus;
     let transport: Transport;
     let deadLetters: DeadLetters;
+    let namespace: string;
     const run = randomUUID().slice(0, 8);
+    /** Sum of the samples of `metric` whose label text passes `match`. */
+    const counted = async (metric: string, match: (labels: string) => boolean) => {
+      const { body } = await ref.get(MetricsService).render();
+      let total = 0;
+      for (const [, labels, value] of body.matchAll(
+        new RegExp(`^${metric}\\{(.*)\\} (\\S+)$`, 'gm'),
+      )) {
+        if (match(labels!)) total += Number(value);
+      }
+      return total;
+    };
+    const publishForeign = (message: Omit<ForeignMessage, 'namespace'>) =>
+      traits.publishForeign
+        ? traits.publishForeign(transport, { ...message, namespace })
+        : transport.publish([message]);
 
     beforeAll(async () => {
       attempts = new Map();
+      const chosen = options();
+      namespace = chosen.namespace ?? `contract-${run}`;
       ref = await Test.createTestingModule({
         imports: [
           MonitoringModule.forRoot(testMonitoringOptions()),
           PersistenceModule.forRoot({ url: 'sqlite::memory:' }),
           MessagingModule.forRoot({
-            namespace: `contract-${run}`,
+            namespace,
             serviceName: `svc-${run}`,
-            ...options(),
+            ...chosen,
           }),
           CartModule,
         ],
@@ -238,6 +289,7 @@ export function describeTransportContract(
         (l) => l.headers['x-message-id'] === id && l.group === 'contract-b',
       );
       expect(letter.headers['x-exception-type']).toBe('PoisonMessageError');
+      expect(letter.headers['x-dead-letter-reason']).toBe('malformed-envelope: body is not JSON');
       expect(letter.headers['x-attempts']).toBe('1');
       expect(letter.body).toBe('{not json');
 
@@ -253,10 +305,68 @@ export function describeTransportContract(
         (l) => l.headers['x-message-id'] === unknownId && l.group === 'contract-b',
       );
       expect(unknown.headers['x-exception-message']).toContain('unknown event type');
+      expect(unknown.headers['x-dead-letter-reason']).toBe('unknown-type: contract.Nope');
 
       const cart = `after-poison-${randomUUID()}`;
       await bus.publish(new ItemAdded(cart, 1));
       await seen.until(1, (s) => s.cartId === cart && s.group === 'b');
+    });
+
+    it('dead-letters foreign deliveries that are not our envelope at once, with the reason; handles a bare envelope', async () => {
+      const marker = randomUUID();
+      const cases = [
+        { body: `plain text ${marker}`, reason: 'malformed-envelope: body is not JSON' },
+        {
+          body: JSON.stringify({ id: marker, payload: { cartId: marker, seq: 1 } }),
+          reason: 'malformed-envelope: missing type',
+        },
+        {
+          body: JSON.stringify({ type: 'contract.ItemAdded', payload: { cartId: marker, seq: 2 } }),
+          reason: 'malformed-envelope: missing id',
+        },
+      ];
+      for (const c of cases) {
+        await publishForeign({
+          group: 'contract-b',
+          type: 'contract.ItemAdded',
+          body: c.body,
+          headers: {},
+        });
+        // Far below the rolling-deploy grace of any transport: dead-lettered on the first delivery.
+        const letter = await within(
+          3_000,
+          c.reason,
+          deadLetters.next((l) => l.body === c.body && l.group === 'contract-b'),
+        );
+        expect(letter.headers['x-dead-letter-reason']).toBe(c.reason);
+        expect(letter.headers['x-exception-type']).toBe('PoisonMessageError');
+        expect(letter.headers['x-attempts']).toBe('1');
+      }
+      // Counted, with a bounded reason label (the type label is the subscription's or "unknown").
+      expect(
+        await counted(
+          'dead_letters_total',
+          (labels) =>
+            labels.includes(`transport="${transport.name}"`) &&
+            labels.includes('group="contract-b"') &&
+            labels.includes('reason="malformed-envelope"'),
+        ),
+      ).toBeGreaterThanOrEqual(3);
+
+      // Our envelope without our headers is still ours: handled, not dead-lettered.
+      const event = new ItemAdded(`bare-${marker}`, 1);
+      await publishForeign({
+        group: 'contract-b',
+        type: 'contract.ItemAdded',
+        body: JSON.stringify(toEnvelope(event)),
+        headers: {},
+      });
+      const [s] = await within(
+        3_000,
+        'bare envelope handled',
+        seen.until(1, (x) => x.cartId === event.cartId && x.group === 'b'),
+      );
+      expect(s!.event).toBeInstanceOf(ItemAdded);
     });
 
     it('processes a redelivered message once per group (inbox); inbox: false handlers see every delivery', async () => {

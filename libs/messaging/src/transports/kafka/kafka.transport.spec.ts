@@ -3,9 +3,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeBroker, FakeKafka, type StoredRecord } from '../../../test/kafka-fake.js';
 import type { KafkaMessage } from './kafka.client.js';
 import { OffsetCommitter, PartitionProgress } from './kafka.offsets.js';
-import { javaPartition, murmur2, parseKafkaUrl, topicName } from './kafka.topology.js';
+import {
+  encodeHeaders,
+  javaPartition,
+  murmur2,
+  parseKafkaUrl,
+  topicName,
+} from './kafka.topology.js';
 import { javaCompatiblePartitioner, KafkaTransport } from './kafka.transport.js';
-import type { DeliveryHandler, HandlingOutcome, TransportMessage } from '../transport.js';
+import type {
+  DeadLetterRecord,
+  DeliveryHandler,
+  HandlingOutcome,
+  TransportMessage,
+} from '../transport.js';
 
 /** Resolves when a condition over recorded items holds (no sleeps). */
 class Log<T> {
@@ -359,6 +370,43 @@ describe('KafkaTransport (against an in-memory fake client)', () => {
     expect(broker.records('ns.steady.retry')).toHaveLength(0);
     expect(seen.items.filter((s) => s.group === 'steady')).toHaveLength(1);
     await eventually(() => broker.committedOffset('flaky', 'ns.flaky.retry', 0) === 2n);
+  });
+
+  it('dead-letters retry records it cannot route through the runtime, with the reason', async () => {
+    const broker = new FakeBroker();
+    const { t, kafka } = await transport(broker);
+    const letters = new Log<Omit<DeadLetterRecord, 'id'>>();
+    const deadLetter = async (letter: Omit<DeadLetterRecord, 'id'>) => letters.push(letter);
+    await t.subscribe('shop.ItemAdded', 'g', recorder(new Log<Seen>(), 'g'), {
+      prefetch: 1,
+      deadLetter,
+    });
+    const producer = kafka.producer({
+      idempotent: false,
+      acks: 1,
+      partitioner: () => 0,
+      autocreateTopics: false,
+    });
+    await producer.send({
+      messages: [
+        // A retry record of a type this service no longer handles, then one not written by us.
+        {
+          topic: t.retryTopicOf('g'),
+          value: Buffer.from('{"n":1}'),
+          headers: encodeHeaders({ 'x-message-id': 'r1', 'x-kafka-type': 'shop.Gone' }),
+        },
+        { topic: t.retryTopicOf('g'), value: Buffer.from('junk') },
+      ],
+    });
+    const [gone, junk] = await letters.until(2);
+    expect(gone!.headers).toMatchObject({
+      'x-dead-letter-reason': 'unhandled-type: shop.Gone',
+      'x-exception-type': 'UnroutableMessageError',
+    });
+    expect(junk!.headers['x-dead-letter-reason']).toBe('malformed-envelope: missing type');
+    // Through the sink only: the transport did not store them a second time itself.
+    expect(broker.records('ns.dead-letters')).toHaveLength(0);
+    await producer.close();
   });
 
   it('keeps a pending retry in Kafka: after a crash the next member handles it when due', async () => {

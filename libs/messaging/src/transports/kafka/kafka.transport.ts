@@ -28,6 +28,7 @@ import {
   type KafkaConnection,
 } from './kafka.topology.js';
 import { wakeableSleep } from '../wakeable-sleep.js';
+import { transportFailureHeaders, type DeadLetterSink } from '../unrouted.js';
 import type {
   DeadLetterRecord,
   DeliveryHandler,
@@ -124,6 +125,8 @@ interface Group {
   scheduled?: Promise<void>;
   /** Consecutive failed runs (back-off of automatic restarts). */
   failures: number;
+  /** Where records no subscription takes are dead-lettered (the runtime's, when it gave one). */
+  deadLetter?: DeadLetterSink;
 }
 
 interface Decoded {
@@ -366,6 +369,7 @@ export class KafkaTransport implements Transport {
     if (g.subs.has(type))
       throw new Error(`KafkaTransport: ${type} is already subscribed by "${group}"`);
     const prefetch = Math.max(1, options.prefetch);
+    if (options.deadLetter) g.deadLetter = options.deadLetter;
     g.subs.set(type, {
       type,
       topic: this.topicOf(type),
@@ -729,26 +733,38 @@ export class KafkaTransport implements Transport {
     return this.retryDurably(g.name, sub.type, d, d.attempt + 1, delayMs ?? 0);
   }
 
-  /** A retry record whose type this process does not handle: dead-lettered, never dropped. */
+  /**
+   * A retry record whose type this process does not handle, or without a type at all (not written
+   * by us): dead-lettered, never dropped.
+   */
   private async unroutable(g: Group, topic: string, d: Decoded): Promise<boolean> {
     const type = d.type ?? topic;
     this.log.error(
       { group: g.name, type },
       'no subscription for retried message; dead-lettering it',
     );
+    const failure =
+      d.type === undefined
+        ? {
+            message: `malformed envelope: missing type`,
+            errorType: 'PoisonMessageError',
+            reason: 'malformed-envelope: missing type',
+          }
+        : {
+            message: `group "${g.name}" has no handler for ${type} in this service`,
+            errorType: 'UnroutableMessageError',
+            reason: `unhandled-type: ${type}`,
+          };
+    const store = g.deadLetter ?? ((letter) => this.deadLetter(letter));
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.deadLetter({
+        await store({
           type,
           group: g.name,
           body: d.body,
           headers: {
             ...d.headers,
-            'x-exception-message': `group "${g.name}" has no handler for ${type} in this service`,
-            'x-exception-type': 'UnroutableMessageError',
-            'x-attempts': String(d.attempt),
-            'x-original-destination': `${type}#${g.name}`,
-            'x-failed-at': new Date().toISOString(),
+            ...transportFailureHeaders({ ...failure, attempts: d.attempt, type, group: g.name }),
           },
         });
         return true;

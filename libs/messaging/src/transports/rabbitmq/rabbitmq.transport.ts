@@ -13,6 +13,7 @@ import { maskUrlPassword, loadDriver } from '@infrastructure/core';
 import { getLogger } from '@infrastructure/monitoring';
 import { MessagingConfigError } from '../../errors.js';
 import { wakeableSleep } from '../wakeable-sleep.js';
+import { inspectUnrouted, transportFailureHeaders, type DeadLetterSink } from '../unrouted.js';
 import type {
   DeadLetterRecord,
   DeliveryHandler,
@@ -51,12 +52,17 @@ export interface RabbitMqTransportOptions {
    */
   publishTimeoutMs?: number;
   /**
-   * Delay before a delivery of a type this process has no handler for in that group (a binding
-   * left by another version of the service, e.g. during a rolling deploy) goes back to the queue.
+   * Delay before a well-formed delivery of a type this process has no handler for in that group
+   * (a binding left by another version of the service, e.g. during a rolling deploy) goes back to
+   * the queue. A delivery that is no message of ours (not JSON, no type, no id) gets no grace: it
+   * is dead-lettered at once (`x-dead-letter-reason: malformed-envelope: …`).
    * @default 5000
    */
   unhandledRetryDelayMs?: number;
-  /** How many times such a delivery goes back before it is dead-lettered (`UnhandledTypeError`). @default 60 */
+  /**
+   * How many times such a delivery goes back before it is dead-lettered (`UnhandledTypeError`,
+   * `x-dead-letter-reason: unhandled-type: <type>`). @default 60
+   */
   unhandledMaxRequeues?: number;
 }
 
@@ -84,6 +90,8 @@ interface Group {
   consumerTag?: string;
   /** Prefetch the current consumer was created with (sum of the subscriptions' prefetch). */
   prefetch: number;
+  /** Where deliveries no subscription takes are dead-lettered (the runtime's, when it gave one). */
+  deadLetter?: DeadLetterSink;
 }
 
 /** Broker-added or transport-private headers that never reach handlers or dead letters. */
@@ -498,6 +506,7 @@ export class RabbitMqTransport implements Transport {
     if (state.subs.has(type)) {
       throw new Error(`RabbitMQ transport: group "${group}" already subscribes to ${type}`);
     }
+    if (options.deadLetter) state.deadLetter = options.deadLetter;
     // Registered before the first await: every subscription the runtime makes in one pass is in
     // place before the group's consumer starts, so no delivery finds its handler missing.
     state.subs.set(type, {
@@ -614,9 +623,21 @@ export class RabbitMqTransport implements Transport {
 
   private async deliver(group: Group, channel: ConfirmChannel, raw: ConsumeMessage): Promise<void> {
     const headers: MessagePropertyHeaders = raw.properties.headers ?? {};
-    const type = String(raw.properties.type ?? headers['x-message-type'] ?? raw.fields.routingKey);
-    const sub = group.subs.get(type);
-    if (!sub) return this.unhandled(group, channel, raw, type);
+    const declared = this.declaredType(raw);
+    let type = declared ?? '';
+    let sub = declared === undefined ? undefined : group.subs.get(declared);
+    if (!sub) {
+      // Not for a subscription here: a message of ours of another type (grace), or not ours at all.
+      const id = raw.properties.messageId ?? headers['x-message-id'];
+      const found = inspectUnrouted(raw.content.toString('utf8'), {
+        ...(declared === undefined ? {} : { type: declared }),
+        ...(id === undefined || id === null ? {} : { id: String(id) }),
+      });
+      if ('defect' in found) return this.malformed(group, channel, raw, type, found.defect);
+      type = found.type;
+      sub = group.subs.get(type);
+      if (!sub) return this.unhandled(group, channel, raw, type);
+    }
     // Not acked when the transport stops first: the broker requeues it when the channel closes.
     if (!(await this.acquire(sub))) return;
     try {
@@ -640,6 +661,20 @@ export class RabbitMqTransport implements Transport {
     } finally {
       this.release(sub);
     }
+  }
+
+  /**
+   * The type a delivery declares: its `type` property, else the `x-message-type` header, else the
+   * routing key when it came through the events exchange (a foreign publisher that sets neither).
+   * A message put straight into the group queue (default exchange) has a routing key that is no type.
+   */
+  private declaredType(raw: ConsumeMessage): string | undefined {
+    const header = raw.properties.headers?.['x-message-type'];
+    const declared = raw.properties.type ?? header;
+    if (declared !== undefined && declared !== null && String(declared) !== '') {
+      return String(declared);
+    }
+    return raw.fields.exchange === this.exchange ? raw.fields.routingKey : undefined;
   }
 
   /**
@@ -703,19 +738,64 @@ export class RabbitMqTransport implements Transport {
       });
       return;
     }
-    await this.deadLetter({
+    await this.giveUp(group, channel, raw, type, {
+      message: `no handler for ${type} in group ${group.name}`,
+      errorType: 'UnhandledTypeError',
+      reason: `unhandled-type: ${type}`,
+    });
+  }
+
+  /** Not a message of ours (not JSON, no type, no id): dead letters at once, no grace. */
+  private async malformed(
+    group: Group,
+    channel: ConfirmChannel,
+    raw: ConsumeMessage,
+    type: string,
+    defect: string,
+  ): Promise<void> {
+    this.log.warn({ group: group.name, defect }, 'malformed delivery; dead-lettering it');
+    await this.giveUp(group, channel, raw, type, {
+      message: `malformed envelope: ${defect}`,
+      errorType: 'PoisonMessageError',
+      reason: `malformed-envelope: ${defect}`,
+    });
+  }
+
+  /**
+   * Dead-letters a delivery no subscription takes, then acks it. If the dead letter cannot be
+   * stored, the delivery goes to the retry queue and comes back later: never lost.
+   */
+  private async giveUp(
+    group: Group,
+    channel: ConfirmChannel,
+    raw: ConsumeMessage,
+    type: string,
+    failure: { message: string; errorType: string; reason: string },
+  ): Promise<void> {
+    const letter = {
       type,
       group: group.name,
       body: raw.content.toString('utf8'),
       headers: {
-        ...publicHeaders(headers),
-        'x-exception-message': `no handler for ${type} in group ${group.name}`,
-        'x-exception-type': 'UnhandledTypeError',
-        'x-attempts': String(attemptOf(raw)),
-        'x-original-destination': `${type}#${group.name}`,
-        'x-failed-at': new Date().toISOString(),
+        ...publicHeaders(raw.properties.headers ?? {}),
+        ...transportFailureHeaders({
+          ...failure,
+          attempts: attemptOf(raw),
+          type,
+          group: group.name,
+        }),
       },
-    });
+    };
+    try {
+      await (group.deadLetter ?? ((l: typeof letter) => this.deadLetter(l)))(letter);
+    } catch (error) {
+      this.log.error(
+        { err: error, type, group: group.name },
+        'could not store dead letter; will redeliver',
+      );
+      await this.retryLater(group, channel, raw, type, { delayMs: HANDLER_BUG_RETRY_MS });
+      return;
+    }
     ack(channel, raw);
   }
 
