@@ -266,14 +266,14 @@ describe('masking', () => {
       targets: { env: 'WEBHOOK_TARGETS', ...cfg.list() },
       db: { env: 'HOOKS_DB', ...cfg.url({ schemes: ['postgres'] }) },
     });
-    const c = load(
-      {
+    const c = loadConfiguration([hooks], {
+      env: {
         WEBHOOK_URL: 'https://h/?sig=xyz&v=1',
         WEBHOOK_TARGETS: 'https://a.test/x?token=t0k,https://b.test/y',
         HOOKS_DB: 'postgres://app@db/app?password=pw1',
       },
-      [hooks],
-    );
+      envDir: dir,
+    });
     expect(c.toSafeJSON().hooks).toEqual({
       url: 'https://h/?sig=***&v=1',
       targets: ['https://a.test/x?token=***', 'https://b.test/y'],
@@ -284,7 +284,10 @@ describe('masking', () => {
 
   it('fingerprints URLs carrying credentials in the drift baseline, like secrets', () => {
     const hooks = defineConfig('hooks', { url: { env: 'WEBHOOK_URL', ...cfg.string() } });
-    const c = load({ WEBHOOK_URL: 'https://h/?sig=xyz' }, [hooks]);
+    const c = loadConfiguration([hooks], {
+      env: { WEBHOOK_URL: 'https://h/?sig=xyz' },
+      envDir: dir,
+    });
     expect(c.toFingerprint()['hooks.url']).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(c.describe()[0]).toMatchObject({ key: 'hooks.url', secret: true });
     expect(c.toSafeJSON().hooks!.url).toBe('https://h/?sig=***');
