@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { maskUrlPassword } from '@infrastructure/core';
+import { maskUrlPassword, maskUrlsInText } from '@infrastructure/core';
 import {
   assertDistinct,
   type ConfigDefinition,
@@ -39,9 +39,7 @@ const MASK = '***';
 function describeReceived(value: string, secret: boolean): string {
   if (secret) return `"${MASK}"`;
   // A malformed URL may still carry credentials (`http://user:pw@host:port,x`): mask them anyway.
-  const masked = maskUrlPassword(
-    value.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@/\s]*@/gi, `$1${MASK}@`),
-  );
+  const masked = maskUrlsInText(value);
   const shown = masked.length > 80 ? `${masked.slice(0, 77)}...` : masked;
   return JSON.stringify(shown);
 }

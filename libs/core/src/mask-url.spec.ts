@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskUrl, maskUrlPassword, SECRET_QUERY_PARAM } from './mask-url.js';
+import { maskUrl, maskUrlPassword, maskUrlsInText, SECRET_QUERY_PARAM } from './mask-url.js';
 
 describe('maskUrlPassword', () => {
   it('masks only the password part of URLs', () => {
@@ -100,5 +100,18 @@ describe('maskUrl', () => {
 
   it('never echoes an unparseable URL', () => {
     expect(maskUrl('not a url ?token=abc')).toBe('[unparseable URL]');
+  });
+});
+
+describe('maskUrlsInText', () => {
+  it('masks every URL in free text and leaves the rest', () => {
+    expect(maskUrlsInText('GET /cb?code=123 from https://a.test/x?token=t&id=1')).toBe(
+      'GET /cb?code=*** from https://a.test/x?token=***&id=1',
+    );
+    expect(maskUrlsInText('got "http://user:pw@host:port,x" (bad port)')).toBe(
+      'got "http://user:***@host:port,x" (bad port)',
+    );
+    expect(maskUrlsInText('what? mail ann@example.com #1')).toBe('what? mail ann@example.com #1');
+    expect(maskUrlsInText('(see /cb?code=123).')).toBe('(see /cb?code=***).');
   });
 });

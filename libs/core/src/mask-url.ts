@@ -77,3 +77,18 @@ export function maskUrl(url: string | URL, pattern: RegExp = SECRET_QUERY_PARAM)
   const href = relative ? `${u.pathname}${u.search}${u.hash}` : u.href;
   return maskQueryAndFragment(href, pattern);
 }
+
+/**
+ * `text` with {@link maskUrlPassword} applied to every URL-looking word in it (a word holding
+ * `?`, `#` or `@`): `GET /cb?code=***`, `cannot reach amqp://app:***@mq`. For free text that may
+ * embed URLs: log fields, validation messages.
+ */
+export function maskUrlsInText(text: string, pattern: RegExp = SECRET_QUERY_PARAM): string {
+  if (!/[?#@]/.test(text)) return text;
+  return text.replace(/[^\s"'<>`]+/g, (word) => {
+    if (!/[?#@]/.test(word)) return word;
+    // Trailing punctuation belongs to the sentence, not the URL: `(see /cb?code=1).`
+    const end = /[)\]}.,;:!]*$/.exec(word)!.index;
+    return maskUrlPassword(word.slice(0, end), pattern) + word.slice(end);
+  });
+}
