@@ -80,6 +80,24 @@ describe('config CLI', () => {
     expect(JSON.parse(out.join('\n'))).toEqual({ http: { port: 3000 }, jwt: { secret: '***' } });
   });
 
+  it('print and check mask secret query parameters of URLs (WEBHOOK_URL=https://h/?sig=…)', () => {
+    const withUrl = [
+      ...defs,
+      defineConfig('hooks', { url: { env: 'WEBHOOK_URL', ...cfg.string() } }),
+    ];
+    const run = (argv: string[], env: Record<string, string>) =>
+      runConfigCli(withUrl, argv, io, { env, envDir: dir });
+    expect(run(['print'], { WEBHOOK_URL: 'https://h/?sig=xyz' })).toBe(0);
+    expect(JSON.parse(out.join('\n')).hooks).toEqual({ url: 'https://h/?sig=***' });
+    const baseline = join(dir, 'expected.test.json');
+    expect(run(['snapshot', '--out', baseline], { WEBHOOK_URL: 'https://h/?sig=xyz' })).toBe(0);
+    expect(readFileSync(baseline, 'utf8')).not.toContain('xyz');
+    out = [];
+    expect(run(['check', '--expected', baseline], { WEBHOOK_URL: 'https://h/?sig=abc' })).toBe(1);
+    expect(out.join('\n')).toContain('changed  hooks.url (secret: fingerprint differs)');
+    expect(out.join('\n')).not.toMatch(/xyz|abc/);
+  });
+
   it('docs prints the env var table; an unknown command prints usage', () => {
     expect(cli(['docs'])).toBe(0);
     expect(out[0]).toBe(envTable(defs));

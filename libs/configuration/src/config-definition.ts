@@ -20,7 +20,10 @@ export interface ConfigField<T = unknown> {
   readonly expected?: string;
   /** One line for the docs table. */
   readonly description?: string;
-  /** Masks only the password of a URL value (`postgres://user:***@host/db`) in dumps. @default false */
+  /**
+   * Marks a URL value (`cfg.url`). Dumps mask URL passwords and secret query parameters of every
+   * string value whether or not it is set; kept for compatibility. @default false
+   */
   readonly maskUrlPassword?: boolean;
 }
 

@@ -260,6 +260,39 @@ describe('masking', () => {
     expect(JSON.stringify(c.toSafeJSON())).not.toContain('hunter2');
   });
 
+  it('masks secret query parameters of any URL-valued string (print, dump)', () => {
+    const hooks = defineConfig('hooks', {
+      url: { env: 'WEBHOOK_URL', ...cfg.string() },
+      targets: { env: 'WEBHOOK_TARGETS', ...cfg.list() },
+      db: { env: 'HOOKS_DB', ...cfg.url({ schemes: ['postgres'] }) },
+    });
+    const c = loadConfiguration([hooks], {
+      env: {
+        WEBHOOK_URL: 'https://h/?sig=xyz&v=1',
+        WEBHOOK_TARGETS: 'https://a.test/x?token=t0k,https://b.test/y',
+        HOOKS_DB: 'postgres://app@db/app?password=pw1',
+      },
+      envDir: dir,
+    });
+    expect(c.toSafeJSON().hooks).toEqual({
+      url: 'https://h/?sig=***&v=1',
+      targets: ['https://a.test/x?token=***', 'https://b.test/y'],
+      db: 'postgres://app@db/app?password=***',
+    });
+    expect(JSON.stringify(c.toSafeJSON())).not.toMatch(/xyz|t0k|pw1/);
+  });
+
+  it('fingerprints URLs carrying credentials in the drift baseline, like secrets', () => {
+    const hooks = defineConfig('hooks', { url: { env: 'WEBHOOK_URL', ...cfg.string() } });
+    const c = loadConfiguration([hooks], {
+      env: { WEBHOOK_URL: 'https://h/?sig=xyz' },
+      envDir: dir,
+    });
+    expect(c.toFingerprint()['hooks.url']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(c.describe()[0]).toMatchObject({ key: 'hooks.url', secret: true });
+    expect(c.toSafeJSON().hooks!.url).toBe('https://h/?sig=***');
+  });
+
   it('validates an extra namespace on demand (forFeature)', () => {
     const c = load({ EXTRA_N: '5' });
     const extra = defineConfig('extra', { n: { env: 'EXTRA_N', ...cfg.int() } });
@@ -275,5 +308,11 @@ describe('credentials in rejected values', () => {
     );
     expect(problem).toContain('ftp://admin:***@db.example');
     expect(problem).not.toContain('hunter2');
+  });
+
+  it('masks secret query parameters of a rejected URL in the error', () => {
+    const [problem] = problemsOf(() => load({ DATABASE_URL: 'ftp://db.example/app?password=pw9' }));
+    expect(problem).toContain('ftp://db.example/app?password=***');
+    expect(problem).not.toContain('pw9');
   });
 });

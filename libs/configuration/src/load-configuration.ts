@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { maskUrlPassword } from '@infrastructure/core';
+import { maskUrlPassword, maskUrlsInText } from '@infrastructure/core';
 import {
   assertDistinct,
   type ConfigDefinition,
@@ -21,7 +21,11 @@ export interface ConfigEntry {
   readonly env: string;
   readonly value: unknown;
   readonly source: ValueSource | { readonly kind: 'unset' };
-  /** Declared secret, read from a `_FILE`, or decrypted from `enc:v1:`. */
+  /**
+   * Declared secret, read from a `_FILE`, decrypted from `enc:v1:`, or a URL carrying a password
+   * or a secret query parameter (`?sig=…`, see `SECRET_QUERY_PARAM`): fingerprinted in snapshots
+   * and drift reports. Dumps show the first three as `***`, such URLs with those parts masked.
+   */
   readonly secret: boolean;
   readonly encrypted: boolean;
   readonly field: ConfigField;
@@ -35,7 +39,7 @@ const MASK = '***';
 function describeReceived(value: string, secret: boolean): string {
   if (secret) return `"${MASK}"`;
   // A malformed URL may still carry credentials (`http://user:pw@host:port,x`): mask them anyway.
-  const masked = value.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@/\s]*@/gi, `$1${MASK}@`);
+  const masked = maskUrlsInText(value);
   const shown = masked.length > 80 ? `${masked.slice(0, 77)}...` : masked;
   return JSON.stringify(shown);
 }
@@ -99,7 +103,8 @@ export class LoadedConfiguration<T = Record<string, Record<string, unknown>>> {
   }
 
   /**
-   * The effective configuration with every secret shown as `***` and URL passwords masked.
+   * The effective configuration with every secret shown as `***`, and URL passwords and secret
+   * query parameters (`?token=***`) masked in every string value.
    * Safe to log or serve to operators.
    */
   toSafeJSON(): Record<string, Record<string, unknown>> {
@@ -194,7 +199,8 @@ export class LoadedConfiguration<T = Record<string, Record<string, unknown>>> {
         secret:
           Boolean(field.secret) ||
           wasEncrypted ||
-          (source.kind === 'secret-file' && value !== undefined),
+          (source.kind === 'secret-file' && value !== undefined) ||
+          maskStrings(value) !== value,
         encrypted: wasEncrypted,
         field,
       };
@@ -219,13 +225,20 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, dot), key.slice(dot + 1)];
 }
 
+/** `value` with URL passwords and secret query parameters masked (strings and string lists). */
+function maskStrings(value: unknown): unknown {
+  if (typeof value === 'string') return maskUrlPassword(value);
+  if (Array.isArray(value)) {
+    const masked = value.map((v: unknown) => (typeof v === 'string' ? maskUrlPassword(v) : v));
+    return masked.some((v, i) => v !== value[i]) ? masked : value;
+  }
+  return value;
+}
+
 function safeValue(entry: ConfigEntry): unknown {
   if (entry.value === undefined) return null;
-  if (entry.secret) return MASK;
-  if (entry.field.maskUrlPassword && typeof entry.value === 'string') {
-    return maskUrlPassword(entry.value);
-  }
-  return entry.value;
+  if (entry.field.secret || entry.encrypted || entry.source.kind === 'secret-file') return MASK;
+  return maskStrings(entry.value);
 }
 
 /** `sha256:<hex>` of a secret value, for comparing without revealing it. */

@@ -18,5 +18,5 @@ export { errorTraits, traitOf, type ErrorTraits } from './error-traits.js';
 
 // URLs and Redis (the ioredis helpers are the `@infrastructure/core/redis` entry: their
 // declarations name ioredis types, and ioredis is an optional peer)
-export { maskUrlPassword } from './mask-url.js';
+export { maskUrl, maskUrlPassword, maskUrlsInText, SECRET_QUERY_PARAM } from './mask-url.js';
 export type { RedisClient } from './redis-client.js';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { validateModuleOptions } from '@infrastructure/core';
+import { maskUrl, validateModuleOptions } from '@infrastructure/core';
 import { HttpClientConfigError } from './errors.js';
 import type { HttpClientAuth, HttpFallback } from './http/http-client.types.js';
-import { maskUrl } from './http/mask-url.js';
 import {
   resilienceSchemaShape,
   resolveResilienceOptions,

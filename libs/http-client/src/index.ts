@@ -38,7 +38,7 @@ export {
 // Internal: for the sibling libs built on this pipeline (@infrastructure/mail, blob-storage,
 // webhooks), not for applications.
 export { resolveHttpClientOptions } from './http-client.options.js';
-export { maskUrl } from './http/mask-url.js';
+export { maskUrl } from '@infrastructure/core';
 export { CIRCUIT_STATE_VALUE, type CircuitStateName } from './resilience/resilience.policy.js';
 export {
   resilienceSchemaShape,

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { validateModuleOptions } from '@infrastructure/core';
+import { maskUrl, validateModuleOptions } from '@infrastructure/core';
 import { MailConfigError } from './errors.js';
 import {
-  maskUrl,
   resilienceSchemaShape,
   resolveResilienceOptions,
   withResilienceDefaults,

@@ -31,7 +31,7 @@ export {
   RedisThrottlerStorage,
   type RedisThrottlerStorageOptions,
 } from './rate-limit/redis-throttler.storage.js';
-export { clientIp } from './rate-limit/client-ip.js';
+export { clientIp, rateLimitBucket } from './rate-limit/client-ip.js';
 export * from './jwt/index.js';
 export * from './oidc/index.js';
 export * from './crypto/index.js';

@@ -79,6 +79,12 @@ export const securityConfig = defineConfig('security', {
     description:
       'Proxies in front of the app whose X-Forwarded-For entry is trusted for the client IP.',
   },
+  rateLimitIpv6Prefix: {
+    env: 'RATE_LIMIT_IPV6_PREFIX',
+    ...cfg.int({ min: 1, max: 128, default: 64 }),
+    description:
+      'IPv6 clients without credentials share one rate-limit budget per network of this many bits (128 = per address).',
+  },
   corsOrigins: {
     env: 'CORS_ORIGINS',
     ...cfg.list([]),
@@ -152,6 +158,7 @@ export function securityOptionsFrom(
             limit: security.rateLimitPerMinute,
             ttlMs: 60_000,
             trustedProxies: security.trustedProxies,
+            ipv6Prefix: security.rateLimitIpv6Prefix,
           },
     ...(security.encryptionKeys ? { encryption: { keys: security.encryptionKeys } } : {}),
     http: { corsOrigins: security.corsOrigins },

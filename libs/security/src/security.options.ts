@@ -19,6 +19,12 @@ export interface RateLimitOptions {
   blockMs?: number;
   /** Proxies in front of the app whose `X-Forwarded-For` entry is trusted. @default 0 */
   trustedProxies?: number;
+  /**
+   * IPv6 clients without credentials share one budget per network of this many bits (1-128): a
+   * host usually holds a whole /64 and could otherwise use a fresh address per request. 128 =
+   * per address. IPv4 clients are always per address. @default 64
+   */
+  ipv6Prefix?: number;
   /** Redis down or slow: let requests through (true) or refuse them (false). @default true */
   failOpen?: boolean;
   /** Longest wait for Redis per request. @default 100 */

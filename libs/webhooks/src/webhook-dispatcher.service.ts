@@ -16,6 +16,7 @@ import {
 import type { WebhookHttpClients } from './webhook-http-clients.js';
 import { WebhookRequested } from './webhook-requested.event.js';
 import { webhookHeaders } from './webhook-signature.js';
+import { SEALED_URL_PREFIX } from './webhook-url-sealer.js';
 import type { WebhookMetrics } from './webhooks.metrics.js';
 import {
   WebhookKeys,
@@ -43,13 +44,14 @@ export class WebhookDispatcher {
   ) {}
 
   async deliver(event: WebhookRequested): Promise<void> {
-    const url = new URL(event.url);
+    const target = this.urlOf(event);
+    const url = new URL(target);
     const info: WebhookDeliveryInfo = {
       webhookId: event.webhookId,
       eventType: event.eventType,
       origin: url.origin,
     };
-    const { keys, headers } = await this.targetOf(event);
+    const { keys, headers } = await this.targetOf(event, target);
     const timestamp = Math.floor(Date.now() / 1000);
     // Subscriptions are URLs your users gave: no private addresses unless allowed.
     const guarded = !('endpoint' in event.target) && !this.options.delivery.allowPrivateNetworks;
@@ -90,8 +92,35 @@ export class WebhookDispatcher {
     throw classify(status, info);
   }
 
+  /**
+   * The URL to POST to: an endpoint's from the options (configuration changed since the webhook
+   * was requested: retried, then dead-lettered; replay it once the endpoint is back), a
+   * subscription's unsealed.
+   */
+  private urlOf(event: WebhookRequested): string {
+    const target = event.target;
+    if ('endpoint' in target) {
+      const endpoint = this.options.endpoints[target.endpoint];
+      if (!endpoint) {
+        throw new WebhooksConfigError(
+          `WebhookDispatcher: endpoint "${target.endpoint}" is no longer configured`,
+        );
+      }
+      return endpoint.url;
+    }
+    if (!event.url.startsWith(SEALED_URL_PREFIX)) return event.url; // an earlier version's event
+    const sealer = this.options.urlSealer;
+    if (!sealer) {
+      throw new WebhooksConfigError(
+        `WebhookDispatcher: the URL of subscription ${target.subscriptionId} is sealed but neither options.urlEncryptionKey nor options.secret is set`,
+      );
+    }
+    return sealer.open(event.url, target.subscriptionId);
+  }
+
   private async targetOf(
     event: WebhookRequested,
+    url: string,
   ): Promise<{ keys: WebhookKeys; headers: Record<string, string> }> {
     const target = event.target;
     if ('endpoint' in target) {
@@ -116,7 +145,7 @@ export class WebhookDispatcher {
     }
     const secret = await resolver({
       id: target.subscriptionId,
-      url: event.url,
+      url,
       headers: event.headers,
     });
     return { keys: new WebhookKeys(secret), headers: {} };

@@ -40,7 +40,10 @@ export class WebhookSender {
    * name) or to a subscription of yours. The body is `{"type","timestamp","data"}` (the Standard
    * Webhooks payload shape). Resolves with the `webhook-id` once the request is stored (outbox)
    * or published, not once it is delivered.
-   * @throws WebhooksConfigError for an unknown endpoint, no signing secret, or no MessagingModule.
+   * Neither the URL of an endpoint (stored by name) nor that of a subscription (sealed with
+   * `urlEncryptionKey`, or a key derived from `secret`) is written in clear.
+   * @throws WebhooksConfigError for an unknown endpoint, no signing secret, no key to seal a
+   * subscription URL with, or no MessagingModule.
    */
   async send(
     target: string | WebhookSubscription,
@@ -101,8 +104,9 @@ export class WebhookSender {
           `WebhookSender: endpoint "${target}" has no secret: set options.endpoints.${target}.secret or options.secret (WEBHOOK_SECRET)`,
         );
       }
-      // Endpoint headers are read from the options at delivery time: none stored with the event.
-      return { url: endpoint.url, ref: { endpoint: target }, headers: {} };
+      // The URL (it may hold a token) and the headers are read from the options at delivery
+      // time: only the endpoint's name is stored with the event.
+      return { url: '', ref: { endpoint: target }, headers: {} };
     }
     const { id, url, headers = {} } = target;
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) {
@@ -121,6 +125,12 @@ export class WebhookSender {
         throw new TypeError(`WebhookSender: subscription ${id} has an invalid header "${name}"`);
       }
     }
-    return { url, ref: { subscriptionId: id }, headers: { ...headers } };
+    const sealer = this.options.urlSealer;
+    if (!sealer) {
+      throw new WebhooksConfigError(
+        'WebhookSender: subscription URLs are sealed before they are stored: set options.urlEncryptionKey (WEBHOOK_URL_ENCRYPTION_KEY) or options.secret (WEBHOOK_SECRET)',
+      );
+    }
+    return { url: sealer.seal(url, id), ref: { subscriptionId: id }, headers: { ...headers } };
   }
 }

@@ -8,6 +8,7 @@ const values = {
   replayRedisUrl: undefined as string | undefined,
   attemptTimeoutMs: 10_000,
   maxAttempts: 10,
+  urlEncryptionKey: undefined as string | undefined,
 };
 
 describe('webhooksConfig', () => {
@@ -19,8 +20,10 @@ describe('webhooksConfig', () => {
       'WEBHOOK_REPLAY_REDIS_URL',
       'WEBHOOK_ATTEMPT_TIMEOUT_MS',
       'WEBHOOK_MAX_ATTEMPTS',
+      'WEBHOOK_URL_ENCRYPTION_KEY',
     ]);
     expect(webhooksConfig.fields.secret.secret).toBe(true);
+    expect(webhooksConfig.fields.urlEncryptionKey.secret).toBe(true);
     expect(webhooksConfig.fields.replayRedisUrl.maskUrlPassword).toBe(true);
   });
 
@@ -39,6 +42,15 @@ describe('webhooksConfig', () => {
       replay: { store: 'redis', url: 'redis://127.0.0.1:6379' },
       delivery: { attemptTimeoutMs: 10_000, retry: { attempts: 4 } },
     });
+  });
+
+  it('maps WEBHOOK_URL_ENCRYPTION_KEY (several during a rotation) to urlEncryptionKey', () => {
+    const [a, b] = ['A'.repeat(43) + '=', 'B'.repeat(43) + '='];
+    expect(webhooksOptionsFrom({ ...values, urlEncryptionKey: a }).urlEncryptionKey).toBe(a);
+    expect(
+      webhooksOptionsFrom({ ...values, urlEncryptionKey: `${a},${b}` }).urlEncryptionKey,
+    ).toEqual([a, b]);
+    expect(webhooksOptionsFrom(values)).not.toHaveProperty('urlEncryptionKey');
   });
 
   it('leaves the secret and the replay store unset when the variables are', () => {

@@ -5,7 +5,7 @@ import type { WebhooksOptions } from './webhooks.options.js';
  * Environment of `WebhooksModule` under the config namespace `webhooks` (register it with
  * `ConfigurationModule`): `WEBHOOK_SECRET` (secret; several separated by spaces or commas during a
  * rotation), `WEBHOOK_TOLERANCE_SECONDS`, `WEBHOOK_REPLAY_REDIS_URL`, `WEBHOOK_ATTEMPT_TIMEOUT_MS`,
- * `WEBHOOK_MAX_ATTEMPTS`.
+ * `WEBHOOK_MAX_ATTEMPTS`, `WEBHOOK_URL_ENCRYPTION_KEY` (secret).
  */
 export const webhooksConfig = defineConfig('webhooks', {
   secret: {
@@ -35,6 +35,12 @@ export const webhooksConfig = defineConfig('webhooks', {
     ...cfg.int({ min: 1, max: 100, default: 10 }),
     description: 'Delivery attempts of an outgoing webhook (first included) before dead-lettering.',
   },
+  urlEncryptionKey: {
+    env: 'WEBHOOK_URL_ENCRYPTION_KEY',
+    ...cfg.secret(),
+    description:
+      'Key(s) sealing subscription URLs in the outbox, broker and dead letters: 32 bytes as base64 or hex, several separated by spaces or commas during a rotation (first seals, any opens). Unset: derived from WEBHOOK_SECRET.',
+  },
 });
 
 /** Maps {@link webhooksConfig} values to module options; `extra` adds endpoints, receivers... */
@@ -43,8 +49,12 @@ export function webhooksOptionsFrom(
   extra: WebhooksOptions = {},
 ): WebhooksOptions {
   const secrets = (config.secret ?? '').split(/[\s,]+/).filter(Boolean);
+  const urlKeys = (config.urlEncryptionKey ?? '').split(/[\s,]+/).filter(Boolean);
   return {
     ...(secrets.length > 0 ? { secret: secrets.length === 1 ? secrets[0] : secrets } : {}),
+    ...(urlKeys.length > 0
+      ? { urlEncryptionKey: urlKeys.length === 1 ? urlKeys[0] : urlKeys }
+      : {}),
     toleranceSeconds: config.toleranceSeconds,
     ...(config.replayRedisUrl ? { replay: { store: 'redis', url: config.replayRedisUrl } } : {}),
     ...extra,

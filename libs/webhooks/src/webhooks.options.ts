@@ -1,10 +1,12 @@
 import { inspect } from 'node:util';
+import { decodeAes256Key } from '@infrastructure/configuration';
 import { validateModuleOptions } from '@infrastructure/core';
 import type { RetryPolicy } from '@infrastructure/messaging';
 import { z } from 'zod';
 import { resilienceSchemaShape, type CircuitBreakerOptions } from '@infrastructure/http-client';
 import { WebhooksConfigError } from './errors.js';
 import { WebhookReplayStore } from './webhook-replay.store.js';
+import { derivedUrlKey, WebhookUrlSealer } from './webhook-url-sealer.js';
 import {
   DEFAULT_TOLERANCE_SECONDS,
   webhookSecretKey,
@@ -109,6 +111,13 @@ export interface WebhooksOptions {
   secret?: WebhookSecret;
   /** Named outbound endpoints. @default {} */
   endpoints?: Record<string, WebhookEndpointConfig>;
+  /**
+   * Key(s) sealing the URLs of subscriptions in the outbox, the broker and the dead letters
+   * (`WEBHOOK_URL_ENCRYPTION_KEY`): 32 bytes as base64 or hex, AES-256-GCM. Several during a
+   * rotation: the first seals, any opens. Configured endpoints are stored by name, never by URL.
+   * @default derived from the module's `secret` (HKDF); with neither, `send(subscription, …)` throws
+   */
+  urlEncryptionKey?: string | readonly string[];
   /** Signing secret(s) of a subscription, looked up at each delivery. @default the module's `secret` */
   subscriptionSecret?: (
     subscription: WebhookSubscription,
@@ -193,6 +202,8 @@ export interface ResolvedWebhooksOptions {
   signing?: WebhookKeys;
   endpoints: Record<string, ResolvedWebhookEndpoint>;
   subscriptionSecret?: WebhooksOptions['subscriptionSecret'];
+  /** Seals subscription URLs; absent without `urlEncryptionKey` and `secret`. */
+  urlSealer?: WebhookUrlSealer;
   delivery: ResolvedWebhookDelivery;
   toleranceSeconds: number;
   /** By name; `default` comes from `secret` unless configured. */
@@ -259,6 +270,19 @@ const schema = z
             headers: headersSchema.optional(),
           })
           .strict(),
+      )
+      .optional(),
+    urlEncryptionKey: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? [v] : v),
+        z
+          .array(
+            z.string().refine((v) => decodeAes256Key(v) !== undefined, {
+              message: 'must be 32 bytes as base64 (44 chars) or hex (64)',
+            }),
+          )
+          .min(1, 'must name at least one key')
+          .max(10),
       )
       .optional(),
     subscriptionSecret: z
@@ -339,6 +363,19 @@ const DEFAULT_RETRY: Required<RetryPolicy> = {
   maxDelayMs: 1_800_000,
 };
 
+function urlSealerOf(
+  configured: WebhooksOptions['urlEncryptionKey'],
+  signing: WebhookKeys | undefined,
+): WebhookUrlSealer | undefined {
+  if (configured !== undefined) {
+    const raw = typeof configured === 'string' ? [configured] : configured;
+    return new WebhookUrlSealer(raw.map((k) => decodeAes256Key(k)!));
+  }
+  // One derived key per signing key: a rotation of `secret` keeps pending URLs readable as long
+  // as the old secret stays in the list.
+  return signing ? new WebhookUrlSealer(signing.keys.map((k) => derivedUrlKey(k))) : undefined;
+}
+
 /**
  * Validates options, naming the bad key (`options.endpoints.billing.url`, never a secret's
  * value), and applies defaults.
@@ -371,6 +408,7 @@ export function resolveWebhooksOptions(options: WebhooksOptions = {}): ResolvedW
     signing,
     endpoints,
     subscriptionSecret: options.subscriptionSecret,
+    urlSealer: urlSealerOf(options.urlEncryptionKey, signing),
     delivery: {
       group: d.group ?? 'webhooks',
       retry: { ...DEFAULT_RETRY, ...d.retry },

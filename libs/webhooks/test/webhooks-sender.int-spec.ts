@@ -116,6 +116,7 @@ beforeAll(async () => {
             headers: { authorization: 'Bearer endpoint-credential' },
           },
           partner: { url: `${receiverUrl}/hooks/orders` },
+          tokened: { url: `${server.url}/x?token=s3cret` },
         },
         subscriptionSecret: (s) => (s.id === 'sub-1' ? subscriptionSecret : secret),
         delivery: {
@@ -363,10 +364,49 @@ describe('WebhookSender → WebhookDispatcher (memory transport, SQLite outbox)'
     expect(rows[0]!.body).not.toContain('endpoint-credential');
   });
 
+  it('stores neither an endpoint URL nor a subscription URL in clear in the outbox, and still delivers to the full URL', async () => {
+    server.handle((_req, res) => TestHttpServer.json(res, 200, {}));
+    const webhooks = sender.get(WebhookSender);
+    const uow = sender.get(UnitOfWork);
+    const toEndpoint = await uow.run(() => webhooks.send('tokened', 'order.paid', { n: 1 }));
+    const toSubscription = await uow.run(() =>
+      webhooks.send(
+        { id: 'sub-9', url: `${server.url}/subscribers/9?token=sub-s3cret` },
+        'order.paid',
+        { n: 2 },
+      ),
+    );
+    const rows = (await db.query(
+      'SELECT body, headers FROM outbox_messages WHERE body LIKE ? OR body LIKE ?',
+      [`%${toEndpoint}%`, `%${toSubscription}%`],
+    )) as Array<{ body: string; headers: string }>;
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(`${row.body} ${row.headers}`).not.toMatch(/s3cret|\/subscribers\/9|\/x\?/);
+    }
+    await delivered(toEndpoint);
+    await delivered(toSubscription);
+    expect(requestsOf(toEndpoint).map((r) => r.url)).toEqual(['/x?token=s3cret']);
+    expect(requestsOf(toSubscription).map((r) => r.url)).toEqual([
+      '/subscribers/9?token=sub-s3cret',
+    ]);
+  });
+
+  it('keeps a subscription URL sealed in the published message and the dead letter', async () => {
+    const webhookId = await sender
+      .get(WebhookSender)
+      .send({ id: 'sub-3', url: 'http://127.0.0.1:1/hooks?token=dl-s3cret' }, 'order.paid', {});
+    const published = await deadLettered(webhookId);
+    expect(JSON.stringify(published)).not.toContain('dl-s3cret');
+    const [letter] = await sender.get(DeadLetters).list((l) => l.body.includes(webhookId));
+    expect(JSON.stringify(letter)).not.toContain('dl-s3cret');
+    expect(letter!.headers['x-exception-message']).toContain('to http://127.0.0.1:1 failed');
+  });
+
   it('refuses unknown endpoints and bad event types at send time', async () => {
     const webhooks = sender.get(WebhookSender);
     await expect(webhooks.send('nope', 'order.paid', {})).rejects.toThrow(
-      'no endpoint "nope" (configured: merchant, partner)',
+      'no endpoint "nope" (configured: merchant, partner, tokened)',
     );
     await expect(webhooks.send('merchant', 'order paid!', {})).rejects.toThrow('eventType must be');
   });

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { maskUrl } from '@infrastructure/core';
 import { CONTEXT_HEADERS, getLogger, injectContext } from '@infrastructure/monitoring';
 import { Agent, type Dispatcher } from 'undici';
 import type { ZodType } from 'zod';
@@ -25,7 +26,6 @@ import {
   type QueryParams,
   type RequestOptions,
 } from './http-client.types.js';
-import { maskUrl } from './mask-url.js';
 import { isPrivateAddress, PrivateAddressError, publicOnlyLookup } from './private-network.js';
 
 /** Error answers are read up to this many bytes (enough for a problem document), the rest dropped. */

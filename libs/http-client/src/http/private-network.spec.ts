@@ -37,8 +37,54 @@ describe('isPrivateAddress', () => {
     },
   );
 
+  // Every textual form that carries a private IPv4 address (SSRF filters are bypassed with these).
+  it.each([
+    ['IPv4-mapped, dotted', '::ffff:10.0.0.1'],
+    ['IPv4-mapped, hex', '::ffff:a00:1'],
+    ['IPv4-mapped, metadata in hex', '::ffff:a9fe:a9fe'],
+    ['IPv4-mapped, bracketed', '[::ffff:a9fe:a9fe]'],
+    ['IPv4-mapped, expanded', '0:0:0:0:0:ffff:7f00:1'],
+    ['IPv4-translated (RFC 6145)', '::ffff:0:a00:1'],
+    ['IPv4-compatible, dotted', '::10.0.0.1'],
+    ['IPv4-compatible, hex', '::a00:1'],
+    ['IPv4-compatible loopback', '::7f00:1'],
+    ['NAT64, dotted metadata', '64:ff9b::169.254.169.254'],
+    ['NAT64, hex', '64:ff9b::a00:1'],
+    ['NAT64, hex metadata', '64:ff9b::a9fe:a9fe'],
+    ['NAT64 local-use (RFC 8215)', '64:ff9b:1::a00:1'],
+    ['6to4 of 10.0.0.1', '2002:0a00:0001::'],
+    ['6to4 of 127.0.0.1', '2002:7f00:1::1'],
+    ['6to4 of the metadata address', '2002:a9fe:a9fe::1'],
+    ['Teredo, client 10.0.0.1', '2001:0:4136:e378:8000:63bf:f5ff:fffe'],
+    ['Teredo, client 127.0.0.1', '2001:0:4136:e378:8000:63bf:80ff:fffe'],
+    ['Teredo, client 169.254.169.254', '2001:0:4136:e378:8000:63bf:5601:5601'],
+    ['Teredo, private server', '2001:0:a00:1:8000:63bf:f7f7:f7f7'],
+    ['link-local with a zone', 'fe80::1%eth0'],
+    ['site-local (deprecated)', 'fec0::1'],
+    ['discard-only', '100::1'],
+    ['benchmarking', '2001:2::1'],
+    ['documentation', '2001:db8::1'],
+    ['IPv4 shorthand loopback', '127.1'],
+  ])('refuses %s (%s)', (_form, address) => {
+    expect(isPrivateAddress(address)).toBe(true);
+  });
+
+  it.each([
+    '::ffff:808:808',
+    '::ffff:0:808:808',
+    '64:ff9b::808:808',
+    '64:ff9b::8.8.8.8',
+    '2002:808:808::1',
+    '2001:0:4136:e378:8000:63bf:f7f7:f7f7',
+    '2a00:1450:4001:82a::200e',
+  ])('lets %s through (a public IPv4 inside)', (address) => {
+    expect(isPrivateAddress(address)).toBe(false);
+  });
+
   it('is false for host names (they are checked after lookup)', () => {
     expect(isPrivateAddress('example.com')).toBe(false);
+    expect(isPrivateAddress('10.example.com')).toBe(false);
+    expect(isPrivateAddress('')).toBe(false);
   });
 });
 

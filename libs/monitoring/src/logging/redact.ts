@@ -1,3 +1,6 @@
+import { maskUrlsInText } from '@infrastructure/core';
+import { pino } from 'pino';
+
 /** Header names whose values never reach the logs. */
 export const REDACTED_HEADERS = [
   'authorization',
@@ -16,7 +19,8 @@ const MAX_DEPTH = 8;
 
 /**
  * Returns `value` with the value of every key matching `pattern` replaced by `[REDACTED]`, at any
- * depth (8 levels; cycles are cut). Copies only the objects it changes; leaves Errors' own
+ * depth (8 levels; cycles are cut), and URL passwords and secret query parameters masked in
+ * every string (`/cb?code=***`, core's `maskUrlsInText`). Copies only the objects it changes; leaves Errors' own
  * serialisation to pino.
  */
 export function redactDeep(
@@ -25,6 +29,8 @@ export function redactDeep(
   depth = 0,
   seen = new WeakSet<object>(),
 ): unknown {
+  // URLs in string values keep their shape with passwords and secret query parameters masked.
+  if (typeof value === 'string') return maskUrlsInText(value);
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
   if (seen.has(value)) return '[Circular]';
   seen.add(value);
@@ -59,4 +65,20 @@ export function secretKeyPattern(extraKeys: readonly string[] = []): RegExp {
   if (extraKeys.length === 0) return DEFAULT_SECRET_KEY;
   const escaped = extraKeys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`${DEFAULT_SECRET_KEY.source}|^(${escaped.join('|')})$`, 'i');
+}
+
+/**
+ * pino's `err` serializer, then URL passwords and secret query parameters masked in the message,
+ * the stack (causes included) and every string field: driver errors often quote the URL they
+ * could not reach.
+ */
+export function serializeError(error: unknown): unknown {
+  const out = pino.stdSerializers.err(error as Error) as unknown;
+  if (out === null || typeof out !== 'object') return out;
+  const fields = out as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    if (typeof value === 'string') fields[key] = maskUrlsInText(value);
+  }
+  return fields;
 }

@@ -1,6 +1,6 @@
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 import { currentContext } from '../context/request-context.js';
-import { DEFAULT_SECRET_KEY, redactDeep } from './redact.js';
+import { DEFAULT_SECRET_KEY, redactDeep, serializeError } from './redact.js';
 
 /**
  * Where log lines go. One per process: every logger writes through it, so the destination can be
@@ -62,7 +62,7 @@ export const rootLogger: Logger = pino(
       level: (label) => ({ level: label }),
       log: (object) => redactDeep(object, secretKeys) as Record<string, unknown>,
     },
-    serializers: { err: pino.stdSerializers.err },
+    serializers: { err: serializeError },
   },
   destination,
 );

@@ -1,5 +1,5 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { loadDriver } from '@infrastructure/core';
+import { loadDriver, maskUrlPassword } from '@infrastructure/core';
 
 const SDK_KEY = Symbol.for('infrastructure.otel.sdk');
 
@@ -29,6 +29,17 @@ export const TRACING = 'Tracing (an OTLP endpoint is set)';
 /** Paths whose server spans are not worth recording. */
 const IGNORED_PATHS = /^\/(health(\/|$)|metrics$)/;
 
+/**
+ * Attributes the HTTP instrumentation puts on a server span over its own: `url.query` with the
+ * values of secret parameters masked (`code=***`, core's `SECRET_QUERY_PARAM`). Its built-in
+ * redaction knows only a few exact names (`sig`, `X-Amz-Signature`...), not `token` or `code`.
+ */
+export function maskedQueryAttributes(req: { url?: string }): Record<string, string> {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  return q === -1 ? {} : { 'url.query': maskUrlPassword(url.slice(q)).slice(1) };
+}
+
 async function instrumentations(): Promise<Instrumentation[]> {
   const list: Instrumentation[] = [];
   const { HttpInstrumentation } = await loadDriver<
@@ -37,6 +48,7 @@ async function instrumentations(): Promise<Instrumentation[]> {
   list.push(
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (req) => IGNORED_PATHS.test((req.url ?? '').split('?')[0] ?? ''),
+      startIncomingSpanHook: maskedQueryAttributes,
     }),
   );
   // Each one is loaded only when the library it instruments and the instrumentation (an optional

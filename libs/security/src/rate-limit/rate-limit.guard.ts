@@ -8,13 +8,15 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { Principal } from '../http/principal.js';
-import { clientIp } from './client-ip.js';
+import { clientIp, DEFAULT_IPV6_PREFIX, rateLimitBucket } from './client-ip.js';
 
 export const RATE_LIMIT_TRUSTED_PROXIES = 'SECURITY:TRUSTED_PROXIES';
 
 /**
  * @nestjs/throttler's guard with what a shared API needs: limits per user (the authenticated
- * principal), per API key, else per client IP (behind `trustedProxies` proxies only), and the
+ * principal), per API key, else per client IP (behind `trustedProxies` proxies only; every
+ * spelling of one IPv4 address is one client, IPv6 clients are grouped by their
+ * `rateLimit.ipv6Prefix` network, /64 by default), and the
  * IETF `RateLimit-Limit` / `RateLimit-Remaining` / `RateLimit-Reset` headers plus `Retry-After`
  * on 429. Runs after the AuthGuard. `@Throttle({ default: { limit, ttl } })` and
  * `@SkipThrottle()` work as usual.
@@ -26,10 +28,21 @@ export class RateLimitGuard extends ThrottlerGuard {
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
     @Inject(RATE_LIMIT_TRUSTED_PROXIES) private readonly trustedProxies: number,
-    @Optional() @Inject('SECURITY:OPTIONS') private readonly security?: { rateLimit?: unknown },
+    @Optional()
+    @Inject('SECURITY:OPTIONS')
+    private readonly security?: { rateLimit?: false | { ipv6Prefix?: number } },
   ) {
     super(options, storage, reflector);
+    const prefix = security?.rateLimit ? security.rateLimit.ipv6Prefix : undefined;
+    if (prefix !== undefined && !(Number.isInteger(prefix) && prefix >= 1 && prefix <= 128)) {
+      throw new RangeError(
+        `SecurityModule: options.rateLimit.ipv6Prefix must be an integer 1-128, got ${String(prefix)}`,
+      );
+    }
+    this.ipv6Prefix = prefix ?? DEFAULT_IPV6_PREFIX;
   }
+
+  private readonly ipv6Prefix: number;
 
   override async onModuleInit(): Promise<void> {
     await super.onModuleInit();
@@ -44,6 +57,6 @@ export class RateLimitGuard extends ThrottlerGuard {
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
     const principal = req.principal as Principal | undefined;
     if (principal) return `${principal.kind}:${principal.subject}`;
-    return `ip:${clientIp(req as never, this.trustedProxies)}`;
+    return `ip:${rateLimitBucket(clientIp(req as never, this.trustedProxies), this.ipv6Prefix)}`;
   }
 }
