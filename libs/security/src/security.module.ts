@@ -31,6 +31,7 @@ import { ApiKeys } from './http/api-keys.js';
 import { AuthGuard, SECURITY_AUDIT, TOKEN_VERIFIERS } from './http/auth.guard.js';
 import { Public } from './http/decorators.js';
 import type { Principal, TokenVerifier } from './http/principal.js';
+import { JwtKeyring } from './jwt/jwt-keyring.js';
 import { JwtManager } from './jwt/jwt.manager.js';
 import { MemoryRevocationStore } from './jwt/stores/memory-revocation.store.js';
 import { RedisRevocationStore } from './jwt/stores/redis-revocation.store.js';
@@ -146,6 +147,7 @@ function withSecurity(module: DynamicModule): DynamicModule {
       provide: JwtManager,
       useFactory: (
         o: SecurityOptions,
+        secrets: SecretsProvider,
         redis?: import('ioredis').Redis,
         metrics?: MetricsService,
       ) =>
@@ -153,6 +155,9 @@ function withSecurity(module: DynamicModule): DynamicModule {
           ? undefined
           : new JwtManager({
               ...o.jwt,
+              // Keys given as `secret` are read from, and rotate with, the module's secrets.
+              keyring:
+                o.jwt.keyring instanceof JwtKeyring ? o.jwt.keyring : { secrets, ...o.jwt.keyring },
               ...(metrics ? { metrics } : {}),
               revocation: redis
                 ? new RedisRevocationStore({
@@ -161,7 +166,7 @@ function withSecurity(module: DynamicModule): DynamicModule {
                   })
                 : new MemoryRevocationStore(),
             }),
-      inject: [SECURITY_OPTIONS, REDIS, optional(MetricsService)],
+      inject: [SECURITY_OPTIONS, SecretsProvider, REDIS, optional(MetricsService)],
     },
     {
       provide: OidcVerifier,

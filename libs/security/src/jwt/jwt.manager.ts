@@ -112,6 +112,7 @@ export class JwtManager {
   private readonly warnInterval: number;
   private readonly now: () => number;
   private lastWarnAt = -Infinity;
+  private readonly ownsKeyring: boolean;
 
   constructor(
     @Inject(JWT_MANAGER_OPTIONS) private readonly options: JwtManagerOptions,
@@ -120,8 +121,6 @@ export class JwtManager {
     @Optional() metrics?: MetricsService,
   ) {
     validateJwtManagerOptions(options);
-    const ring = options.keyring ?? keyring;
-    this.keyring = ring instanceof JwtKeyring ? ring : new JwtKeyring(ring);
     this.revocation = options.revocation ?? revocation ?? new MemoryRevocationStore();
     this.metrics = new TokenMetrics(options.metrics ?? metrics);
     this.issuer = options.issuer;
@@ -140,6 +139,16 @@ export class JwtManager {
     this.refreshType = options.refreshTokenType ?? REFRESH_TOKEN_TYPE;
     this.refreshAudience = options.refreshAudience ?? options.issuer;
     this.skew = options.clockToleranceSeconds ?? 30;
+    const ring = options.keyring ?? keyring;
+    this.ownsKeyring = !(ring instanceof JwtKeyring);
+    // A key replaced by a rotated secret verifies as long as a token it signed can live.
+    this.keyring =
+      ring instanceof JwtKeyring
+        ? ring
+        : new JwtKeyring({
+            rotatedKeyTtlSeconds: Math.max(this.accessTtl, this.refreshTtl) + this.skew,
+            ...ring,
+          });
     this.maxBytes = options.maxTokenBytes ?? 8192;
     this.checkRevocation = options.checkRevocation ?? true;
     this.failure = {
@@ -286,6 +295,11 @@ export class JwtManager {
     if (!token.jti) throw new TypeError('JwtManager.revoke: the token has no jti');
     const ttl = Math.max(1, token.exp - this.nowSeconds() + this.skew);
     await this.guard(() => this.revocation.revoke(`at:${token.jti}`, ttl), 'closed', true);
+  }
+
+  /** Nest lifecycle: a keyring this manager made stops following its secrets. */
+  onModuleDestroy(): void {
+    if (this.ownsKeyring) this.keyring.close();
   }
 
   /** The public JWKS of the keyring (for `GET /.well-known/jwks.json`). */
