@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
 import { getLogger, MetricsService } from '@infrastructure/monitoring';
+import { AuditActions } from '../audit/audit-actions.js';
 import { durationSeconds } from './duration.js';
 import {
   InvalidGrantError,
@@ -258,7 +259,14 @@ export class JwtManager {
       true,
     );
     if (!first) {
-      await this.revokeFamily(family);
+      await this.revokeFamily(family, { audit: false });
+      this.record({
+        action: AuditActions.refreshReused,
+        outcome: 'denied',
+        actor: verified.sub,
+        target: `family:${family}`,
+        metadata: { jti: verified.jti },
+      });
       this.log.warn(
         { sub: verified.sub, familyId: family, jti: verified.jti },
         'JwtManager: refresh token reused, its family is revoked',
@@ -282,12 +290,19 @@ export class JwtManager {
   }
 
   /** Revokes every refresh and access token of a login family (for the refresh token lifetime). */
-  async revokeFamily(familyId: string): Promise<void> {
+  async revokeFamily(familyId: string, internal: { audit?: boolean } = {}): Promise<void> {
     await this.guard(
       () => this.revocation.revoke(`fam:${familyId}`, this.refreshTtl + this.skew),
       'closed',
       true,
     );
+    if (internal.audit !== false) {
+      this.record({
+        action: AuditActions.tokenRevoked,
+        outcome: 'success',
+        target: `family:${familyId}`,
+      });
+    }
   }
 
   /** Revokes one access token by `jti` until its `exp` (e.g. from `verify()`'s result). */
@@ -295,6 +310,17 @@ export class JwtManager {
     if (!token.jti) throw new TypeError('JwtManager.revoke: the token has no jti');
     const ttl = Math.max(1, token.exp - this.nowSeconds() + this.skew);
     await this.guard(() => this.revocation.revoke(`at:${token.jti}`, ttl), 'closed', true);
+    this.record({
+      action: AuditActions.tokenRevoked,
+      outcome: 'success',
+      ...('sub' in token && typeof token.sub === 'string' ? { actor: token.sub } : {}),
+      target: `jti:${token.jti}`,
+    });
+  }
+
+  /** Audits without holding the caller up (an audit outage must not fail a revocation). */
+  private record(event: Parameters<NonNullable<JwtManagerOptions['audit']>['record']>[0]): void {
+    void this.options.audit?.record(event).catch(() => undefined);
   }
 
   /** Nest lifecycle: a keyring this manager made stops following its secrets. */
