@@ -278,7 +278,7 @@ describe('JWT attack suite against the sample API (RS256 keyring)', () => {
         Number(
           (
             (await audit.query(
-              "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'authentication.failed'",
+              "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'auth.authentication.failed'",
             )) as Array<{ n: number | string }>
           )[0]!.n,
         );

@@ -20,3 +20,6 @@ export { errorTraits, traitOf, type ErrorTraits } from './error-traits.js';
 // declarations name ioredis types, and ioredis is an optional peer)
 export { maskUrl, maskUrlPassword, maskUrlsInText, SECRET_QUERY_PARAM } from './mask-url.js';
 export type { RedisClient } from './redis-client.js';
+
+// Rotating secrets (the security lib's SecretsProvider has this shape)
+export { isSecretSource, type RevealableSecret, type SecretSource } from './secret-source.js';

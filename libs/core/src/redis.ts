@@ -3,6 +3,7 @@ import type * as IORedis from 'ioredis';
 import type { Redis, RedisOptions } from 'ioredis';
 import { loadDriver } from './drivers.js';
 import { maskUrlPassword } from './mask-url.js';
+import type { RevealableSecret, SecretSource } from './secret-source.js';
 import { withTimeout } from './with-timeout.js';
 
 /**
@@ -177,4 +178,25 @@ export async function openRedis(
     if (client.status === 'wait') client.connect().catch(() => {});
     return { client, reachable: false, error };
   }
+}
+
+/**
+ * Keeps an ioredis client's password in step with a rotating secret (a `SecretsProvider` of the
+ * security lib): the current value is applied now, and each rotation sets `client.options.password`,
+ * which ioredis authenticates every (re)connection with. The live connection stays authenticated
+ * (Redis does not log it out when `requirepass` or an ACL password changes); a reconnect after a
+ * network blip or a server restart then uses the new password instead of being refused. The
+ * password applies to the next connection: for a client that is already connected, call this
+ * before it reconnects. A URL password is overridden. Returns the function that stops following.
+ */
+export function followRedisPassword(
+  client: Redis,
+  secrets: SecretSource,
+  name: string,
+): () => void {
+  const apply = (secret: RevealableSecret | undefined) => {
+    if (secret !== undefined) client.options.password = secret.reveal();
+  };
+  apply(secrets.get(name));
+  return secrets.onChange(name, apply);
 }

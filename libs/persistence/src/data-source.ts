@@ -37,7 +37,8 @@ export function dataSourceOptions(
           db.pragma(`busy_timeout = ${o.sqliteBusyTimeoutMs}`);
         },
       };
-    case 'postgres':
+    case 'postgres': {
+      const secret = o.password;
       return {
         ...common,
         type: 'postgres',
@@ -52,8 +53,24 @@ export function dataSourceOptions(
           statement_timeout: o.pool.statementTimeoutMs,
           application_name: process.env.SERVICE_NAME ?? 'nest-app',
           ...(target.schema ? { options: `-c search_path=${target.schema}` } : {}),
+          // A password from a secret: pg calls the function for every new connection. pg lets
+          // a connection string win over separate fields (its empty password included), so
+          // the URL is handed over as fields.
+          ...(secret
+            ? {
+                ...connectionFields(target.url!),
+                password: () => {
+                  const value = secret.secrets.get(secret.name)?.reveal();
+                  if (value === undefined) {
+                    throw new Error(`database password secret ${secret.name} not found`);
+                  }
+                  return value;
+                },
+              }
+            : {}),
         },
       };
+    }
     case 'mysql':
     case 'mariadb':
       return {
@@ -103,6 +120,51 @@ async function ensureSchema(
     );
   }
   new Logger('Persistence').log(`created schema "${schema}" (DATABASE_URL ?schema=) in ${where}`);
+}
+
+/** `postgres://user@host:port/db` as pg's separate connection fields. */
+function connectionFields(url: string): Record<string, unknown> {
+  const parsed = new URL(url);
+  const extra = [...parsed.searchParams.keys()];
+  if (extra.length > 0) {
+    throw new PersistenceConfigError(
+      `PersistenceModule: options.password (a rotating secret) does not combine with URL parameters (${extra.join(', ')})`,
+    );
+  }
+  return {
+    connectionString: undefined,
+    host: decodeURIComponent(parsed.hostname),
+    port: Number(parsed.port || 5432),
+    user: decodeURIComponent(parsed.username),
+    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')),
+  };
+}
+
+/** What {@link replaceConnectionPool} needs of TypeORM's PostgreSQL driver and pg's pool. */
+interface PooledDriver {
+  options: unknown;
+  master?: { end(): Promise<void> };
+  createPool(options: unknown, credentials: unknown): Promise<{ end(): Promise<void> }>;
+}
+
+/**
+ * Replaces a PostgreSQL DataSource's connection pool with a new one (new credentials, e.g. a
+ * rotated password): the new pool connects first (if that fails the old pool stays and this
+ * rejects), then takes all new queries, and the old pool ends gracefully: idle connections close
+ * at once, busy ones when released (a transaction in flight commits on its connection).
+ * Resolves with `drained`, which settles once the old pool has closed its last connection.
+ */
+export async function replaceConnectionPool(
+  dataSource: DataSource,
+): Promise<{ drained: Promise<void> }> {
+  if (dataSource.options.type !== 'postgres') {
+    throw new TypeError(`replaceConnectionPool: ${dataSource.options.type} is not supported`);
+  }
+  const driver = dataSource.driver as unknown as PooledDriver;
+  const old = driver.master;
+  // TypeORM builds the pool the way it did at initialize (same options, error handler).
+  driver.master = await driver.createPool(driver.options, driver.options);
+  return { drained: old ? old.end() : Promise.resolve() };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -19,7 +19,7 @@ export {
 } from './database-url.js';
 // Moved to @infrastructure/core (redactUrl is its maskUrlPassword); re-exported for callers.
 export { maskUrlPassword as redactUrl, MissingDependencyError } from '@infrastructure/core';
-export { connectDataSource, dataSourceOptions } from './data-source.js';
+export { connectDataSource, dataSourceOptions, replaceConnectionPool } from './data-source.js';
 export {
   ConcurrencyError,
   DatabaseUnavailableError,

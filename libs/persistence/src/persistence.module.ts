@@ -3,10 +3,10 @@ import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken, getEntityManagerToken } from '@nestjs/typeorm';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { AfterCommit, extendModule } from '@infrastructure/core';
-import { HealthRegistry, MetricsService } from '@infrastructure/monitoring';
+import { getLogger, HealthRegistry, MetricsService } from '@infrastructure/monitoring';
 import { ClsModule } from 'nestjs-cls';
 import type { DataSource } from 'typeorm';
-import { connectDataSource } from './data-source.js';
+import { connectDataSource, replaceConnectionPool } from './data-source.js';
 import { instrumentDataSource } from './instrumentation.js';
 import { runMigrationsLocked } from './migrations.js';
 import { parseDatabaseUrl } from './database-url.js';
@@ -27,6 +27,8 @@ import { UnitOfWork } from './transactions/unit-of-work.js';
 
 /** Registers the readiness check and closes the connection on shutdown. */
 class ConnectionLifecycle {
+  private readonly log = getLogger('Persistence');
+
   constructor(
     private readonly name: string,
     private readonly dataSource: DataSource,
@@ -34,7 +36,23 @@ class ConnectionLifecycle {
     private readonly moduleRef: ModuleRef,
   ) {}
 
+  private unsubscribe?: () => void;
+  private rotating = Promise.resolve();
+
   onModuleInit(): void {
+    const secret = this.options.password;
+    if (secret) {
+      this.unsubscribe = secret.secrets.onChange(secret.name, (value) => {
+        if (value === undefined) {
+          this.log.warn(
+            `database password secret ${secret.name} disappeared; keeping the current pool`,
+          );
+          return;
+        }
+        // One replacement at a time: a burst of rotations ends on the last value.
+        this.rotating = this.rotating.then(() => this.replacePool(secret.name));
+      });
+    }
     let metrics: MetricsService | undefined;
     try {
       metrics = this.moduleRef.get(MetricsService, { strict: false });
@@ -61,7 +79,30 @@ class ConnectionLifecycle {
     );
   }
 
+  private async replacePool(name: string): Promise<void> {
+    if (!this.dataSource.isInitialized) return;
+    try {
+      const { drained } = await replaceConnectionPool(this.dataSource);
+      this.log.info({ secret: name }, 'database password rotated; connection pool replaced');
+      void drained.then(
+        () => this.log.info({ secret: name }, 'old connection pool drained'),
+        (error: unknown) =>
+          this.log.warn(
+            { secret: name, reason: (error as Error).message },
+            'old pool close failed',
+          ),
+      );
+    } catch (error) {
+      this.log.error(
+        { secret: name, reason: (error as Error).message },
+        'the rotated database password does not connect; keeping the current pool',
+      );
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
+    await this.rotating;
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }

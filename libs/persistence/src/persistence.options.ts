@@ -1,6 +1,6 @@
 import type { EntitySchema, MixedList } from 'typeorm';
 import { z } from 'zod';
-import { validateModuleOptions } from '@infrastructure/core';
+import { isSecretSource, validateModuleOptions, type SecretSource } from '@infrastructure/core';
 import { PersistenceConfigError } from './errors.js';
 
 /** Options of `PersistenceModule.forRoot` / the factory of `forRootAsync`. */
@@ -35,6 +35,15 @@ export interface PersistenceOptions {
     /** Longest delay. @default 5000 */
     maxDelayMs?: number;
   };
+  /**
+   * The password from a secrets provider (the security lib's `SecretsProvider`), instead of the
+   * URL's: `{ secrets, name: 'DATABASE_PASSWORD' }`. PostgreSQL only. Every new connection asks
+   * for the current value, and when the secret rotates the pool is replaced: a new pool
+   * connects with the new password (refused → the old pool stays, an error is logged), then the
+   * old one closes its idle connections and each busy one once it is released (transactions in
+   * flight finish). @default the URL's password
+   */
+  password?: { secrets: SecretSource; name: string };
   /** SQLite busy timeout: how long a writer waits for the lock. @default 5000 */
   sqliteBusyTimeoutMs?: number;
   /** Queries slower than this are logged (SQL text, no parameter values). @default 500 */
@@ -82,6 +91,15 @@ const schema = z
       })
       .strict()
       .optional(),
+    password: z
+      .object({
+        secrets: z.custom<SecretSource>(isSecretSource, {
+          message: 'must be a SecretsProvider (get(name), onChange(name, listener))',
+        }),
+        name: z.string().min(1),
+      })
+      .strict()
+      .optional(),
     sqliteBusyTimeoutMs: z.number().int().min(0).optional(),
     slowQueryMs: z.number().int().min(1).optional(),
     health: z
@@ -107,12 +125,19 @@ export type ResolvedPersistenceOptions = Required<
   pool: Required<NonNullable<PersistenceOptions['pool']>>;
   connectRetry: Required<NonNullable<PersistenceOptions['connectRetry']>>;
   health: Required<NonNullable<PersistenceOptions['health']>>;
+  password?: PersistenceOptions['password'];
 };
 
 /** Validates options, naming the bad key, and applies defaults. */
 export function resolvePersistenceOptions(options: PersistenceOptions): ResolvedPersistenceOptions {
   validateModuleOptions('PersistenceModule', schema, options, PersistenceConfigError);
+  if (options.password && !/^postgres(ql)?:/i.test(options.url)) {
+    throw new PersistenceConfigError(
+      'PersistenceModule: options.password (a rotating secret) is supported for PostgreSQL only',
+    );
+  }
   return {
+    ...(options.password ? { password: options.password } : {}),
     url: options.url,
     entities: options.entities ?? [],
     migrations: options.migrations ?? [],

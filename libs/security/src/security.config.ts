@@ -115,6 +115,9 @@ export const securityConfig = defineConfig('security', {
   },
 });
 
+/** The secret name of the JWT signing key file (`JWT_PRIVATE_KEY_FILE`). */
+const JWT_PRIVATE_KEY = 'JWT_PRIVATE_KEY';
+
 /** Maps the three namespaces to `SecurityModule` options. */
 export function securityOptionsFrom(
   config: {
@@ -125,10 +128,13 @@ export function securityOptionsFrom(
   extra: Partial<SecurityOptions> = {},
 ): SecurityOptions {
   const { jwt, oidc, security } = config;
+  // JWT_PRIVATE_KEY_FILE is the secret JWT_PRIVATE_KEY in that file: watched, so a rotated key
+  // file becomes the signer and the replaced key verifies until its tokens have expired.
+  const keyFile = jwt.secret ? undefined : jwt.privateKeyFile;
   const keys: JwtKeyConfig[] = jwt.secret
     ? [{ alg: 'HS256', key: jwt.secret, kid: 'hs-1' }]
-    : jwt.privateKeyFile
-      ? [{ alg: jwt.algorithm === 'HS256' ? 'ES256' : jwt.algorithm, keyFile: jwt.privateKeyFile }]
+    : keyFile
+      ? [{ alg: jwt.algorithm === 'HS256' ? 'ES256' : jwt.algorithm, secret: JWT_PRIVATE_KEY }]
       : [];
   return {
     jwt: {
@@ -163,6 +169,14 @@ export function securityOptionsFrom(
     ...(security.encryptionKeys ? { encryption: { keys: security.encryptionKeys } } : {}),
     http: { corsOrigins: security.corsOrigins },
     ...extra,
+    ...(keyFile
+      ? {
+          secrets: {
+            ...extra.secrets,
+            files: { [JWT_PRIVATE_KEY]: keyFile, ...extra.secrets?.files },
+          },
+        }
+      : {}),
   };
 }
 

@@ -31,6 +31,7 @@ import { ApiKeys } from './http/api-keys.js';
 import { AuthGuard, SECURITY_AUDIT, TOKEN_VERIFIERS } from './http/auth.guard.js';
 import { Public } from './http/decorators.js';
 import type { Principal, TokenVerifier } from './http/principal.js';
+import { JwtKeyring } from './jwt/jwt-keyring.js';
 import { JwtManager } from './jwt/jwt.manager.js';
 import { MemoryRevocationStore } from './jwt/stores/memory-revocation.store.js';
 import { RedisRevocationStore } from './jwt/stores/redis-revocation.store.js';
@@ -39,7 +40,7 @@ import { OidcVerifier } from './oidc/oidc-verifier.js';
 import { RateLimitGuard, RATE_LIMIT_TRUSTED_PROXIES } from './rate-limit/rate-limit.guard.js';
 import { RedisThrottlerStorage } from './rate-limit/redis-throttler.storage.js';
 import { createSecretsProvider } from './secrets/composite-secrets.provider.js';
-import { SecretsProvider } from './secrets/secrets-provider.js';
+import { ANY_SECRET, SecretsProvider } from './secrets/secrets-provider.js';
 import { SECURITY_OPTIONS, type SecurityOptions } from './security.options.js';
 
 export const {
@@ -146,14 +147,20 @@ function withSecurity(module: DynamicModule): DynamicModule {
       provide: JwtManager,
       useFactory: (
         o: SecurityOptions,
+        secrets: SecretsProvider,
         redis?: import('ioredis').Redis,
         metrics?: MetricsService,
+        audit?: AuditLogger,
       ) =>
         o.jwt === false || o.jwt === undefined
           ? undefined
           : new JwtManager({
               ...o.jwt,
+              // Keys given as `secret` are read from, and rotate with, the module's secrets.
+              keyring:
+                o.jwt.keyring instanceof JwtKeyring ? o.jwt.keyring : { secrets, ...o.jwt.keyring },
               ...(metrics ? { metrics } : {}),
+              ...(audit ? { audit } : {}),
               revocation: redis
                 ? new RedisRevocationStore({
                     client: redis,
@@ -161,7 +168,7 @@ function withSecurity(module: DynamicModule): DynamicModule {
                   })
                 : new MemoryRevocationStore(),
             }),
-      inject: [SECURITY_OPTIONS, REDIS, optional(MetricsService)],
+      inject: [SECURITY_OPTIONS, SecretsProvider, REDIS, optional(MetricsService), AuditLogger],
     },
     {
       provide: OidcVerifier,
@@ -237,6 +244,27 @@ function withSecurity(module: DynamicModule): DynamicModule {
         return true;
       },
       inject: [JwtManager, AuditLogger],
+    },
+    {
+      // Every rotated secret the module's provider reloads goes to the audit log (never a value).
+      provide: 'SECURITY:SECRETS_AUDIT',
+      useFactory: (secrets: SecretsProvider, audit?: AuditLogger) => {
+        const off = audit
+          ? secrets.onChange(ANY_SECRET, (secret, name) => {
+              void audit
+                .record({
+                  action: AuditActions.secretReloaded,
+                  actor: 'system',
+                  target: `secret:${name}`,
+                  outcome: 'success',
+                  metadata: { change: secret === undefined ? 'removed' : 'updated' },
+                })
+                .catch(() => undefined);
+            })
+          : undefined;
+        return { onModuleDestroy: () => off?.() };
+      },
+      inject: [SecretsProvider, AuditLogger],
     },
     // @nestjs/throttler's guard, fed by our options and storage.
     {

@@ -1,22 +1,14 @@
 import { Test, type TestingModule } from '@nestjs/testing';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLogger, MonitoringModule } from '@infrastructure/monitoring';
-import { LogCapture, testMonitoringOptions } from '@infrastructure/testing';
+import { kubeletWrite, LogCapture, testMonitoringOptions } from '@infrastructure/testing';
 import {
   createSecretsProvider,
   DirectorySecretsProvider,
+  EnvSecretsProvider,
   Secret,
   SecretsProvider,
 } from '../src/secrets/index.js';
@@ -24,25 +16,6 @@ import {
 const root = mkdtempSync(join(tmpdir(), 'secrets-int-'));
 const logs = new LogCapture();
 let ref: TestingModule;
-let generation = 0;
-
-/** Writes `files` the way the kubelet updates a secret volume: new dir, `..data` symlink swap. */
-function kubeletWrite(dir: string, files: Record<string, string>): void {
-  const stamp = join(dir, `..2025_${process.pid}_${++generation}`);
-  mkdirSync(stamp);
-  for (const [name, value] of Object.entries(files)) writeFileSync(join(stamp, name), value);
-  const tmp = join(dir, '..data_tmp');
-  symlinkSync(basename(stamp), tmp);
-  renameSync(tmp, join(dir, '..data')); // the atomic swap
-  for (const name of Object.keys(files)) {
-    if (!existsSync(join(dir, name))) symlinkSync(join('..data', name), join(dir, name));
-  }
-  if (generation > 1) {
-    const previous = join(dir, `..2025_${process.pid}_${generation - 1}`);
-    rmSync(previous, { recursive: true, force: true });
-  }
-}
-
 /** Writes one file by write-then-rename (atomic replace). */
 function atomicWrite(dir: string, name: string, value: string): void {
   const tmp = join(dir, `.${name}.tmp`);
@@ -170,7 +143,47 @@ describe('DirectorySecretsProvider', () => {
   });
 });
 
+describe('EnvSecretsProvider', () => {
+  it('serves and emits a NAME_FILE secret rotated by a ..data swap; watchFiles: false reads once', async () => {
+    const dir = freshDir();
+    kubeletWrite(dir, { password: 'file-pass-1\n' });
+    const env = { DB_PASSWORD_FILE: join(dir, 'password') };
+    const secrets = new EnvSecretsProvider({ env, pollIntervalMs: 0 });
+    const frozen = new EnvSecretsProvider({ env, watchFiles: false });
+    try {
+      expect(secrets.require('DB_PASSWORD').reveal()).toBe('file-pass-1');
+      expect(frozen.require('DB_PASSWORD').reveal()).toBe('file-pass-1');
+      const changed = nextChange(secrets, 'DB_PASSWORD');
+      kubeletWrite(dir, { password: 'file-pass-2\n' });
+      expect((await changed)!.reveal()).toBe('file-pass-2');
+      expect(secrets.require('DB_PASSWORD').reveal()).toBe('file-pass-2');
+      expect(await frozen.reload()).toEqual([]);
+      expect(frozen.require('DB_PASSWORD').reveal()).toBe('file-pass-1');
+    } finally {
+      secrets.close();
+      frozen.close();
+    }
+  });
+});
+
 describe('createSecretsProvider', () => {
+  it('watches the named files first', async () => {
+    const dir = freshDir();
+    kubeletWrite(dir, { 'key.pem': 'pem-1' });
+    const secrets = createSecretsProvider({
+      files: { JWT_PRIVATE_KEY: join(dir, 'key.pem') },
+      env: { JWT_PRIVATE_KEY: 'from-env' },
+    });
+    try {
+      expect(secrets.require('JWT_PRIVATE_KEY').reveal()).toBe('pem-1');
+      const changed = nextChange(secrets, 'JWT_PRIVATE_KEY');
+      kubeletWrite(dir, { 'key.pem': 'pem-2' });
+      expect((await changed)!.reveal()).toBe('pem-2');
+    } finally {
+      (secrets as unknown as { close(): void }).close();
+    }
+  });
+
   it('forwards rotations of the mounted directory and falls back to the environment', async () => {
     const dir = freshDir();
     kubeletWrite(dir, { SIGNING_KEY: 'sign-1' });

@@ -12,3 +12,4 @@ export { testMonitoringOptions } from './test-monitoring.js';
 export { TcpProxy } from './tcp-proxy.js';
 export { LogCapture } from './log-capture.js';
 export { TestHttpServer, type SeenRequest } from './test-http-server.js';
+export { kubeletWrite } from './kubelet-write.js';

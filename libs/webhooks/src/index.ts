@@ -1,6 +1,11 @@
 // Standard Webhooks: the sender (through the messaging outbox) and the receiver guard
 export { WebhooksModule } from './webhooks.module.js';
-export { WebhookKeys, type WebhooksOptions } from './webhooks.options.js';
+export {
+  parseWebhookSecrets,
+  WebhookKeys,
+  type WebhookSecretRotation,
+  type WebhooksOptions,
+} from './webhooks.options.js';
 export { webhooksConfig, webhooksOptionsFrom } from './webhooks.config.js';
 export { WebhookSender } from './webhook-sender.service.js';
 export { WebhookRequested } from './webhook-requested.event.js';

@@ -19,6 +19,7 @@ import {
   metricsProvider,
   optionsProvider,
   replayStoreProviders,
+  rotationProvider,
   senderProvider,
 } from './webhooks.providers.js';
 
@@ -32,6 +33,7 @@ function withWebhooks(module: DynamicModule): DynamicModule {
       httpClientsProvider(),
       senderProvider(),
       dispatcherProvider(),
+      rotationProvider(),
       WebhookSignatureGuard,
       WebhookEndpointsCheck,
     ],

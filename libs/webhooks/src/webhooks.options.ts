@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { decodeAes256Key } from '@infrastructure/configuration';
-import { validateModuleOptions } from '@infrastructure/core';
+import { isSecretSource, validateModuleOptions, type SecretSource } from '@infrastructure/core';
 import type { RetryPolicy } from '@infrastructure/messaging';
 import { z } from 'zod';
 import { resilienceSchemaShape, type CircuitBreakerOptions } from '@infrastructure/http-client';
@@ -101,6 +101,25 @@ export interface WebhookReplayOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Secrets that rotate without a restart: each named secret is read from `secrets` at boot (it
+ * replaces the configured value) and on every change. After a change the new secret(s) sign first
+ * and verify, and the replaced ones still sign (a second signature) and verify for
+ * `overlapSeconds`, so webhooks in flight or retried, and receivers not yet updated, keep working.
+ */
+export interface WebhookSecretRotation {
+  /** Where the secrets come from: the security lib's `SecretsProvider` (or any `SecretSource`). */
+  secrets: SecretSource;
+  /** How long replaced secrets stay accepted, and sign too, after a rotation. @default 86400 (24 h) */
+  overlapSeconds?: number;
+  /** Name of the module's default secret (`options.secret`) in `secrets`. @default none */
+  secret?: string;
+  /** Endpoint name → name of its secret in `secrets`. @default {} */
+  endpoints?: Record<string, string>;
+  /** Receiver name → name of its secret in `secrets`. @default {} */
+  receivers?: Record<string, string>;
+}
+
 /** Options of `WebhooksModule.forRoot` / the factory of `forRootAsync`. */
 export interface WebhooksOptions {
   /**
@@ -130,6 +149,8 @@ export interface WebhooksOptions {
   receivers?: Record<string, WebhookReceiverConfig>;
   /** Replay protection of incoming webhooks; `false` turns it off. @default { store: 'memory' } */
   replay?: WebhookReplayOptions | false;
+  /** Follow rotated secrets of a `SecretsProvider` (see {@link WebhookSecretRotation}). @default none */
+  rotation?: WebhookSecretRotation;
 }
 
 /** Extras known before the options factory runs. */
@@ -143,24 +164,75 @@ export interface WebhooksExtras {
  * so resolved options can be logged without leaking a secret.
  */
 export class WebhookKeys {
-  readonly #keys: readonly Buffer[];
+  #current: readonly Buffer[];
+  #replaced: readonly Buffer[] = [];
+  #replacedUntil = 0;
+  readonly #clock: () => number;
 
-  constructor(secret: WebhookSecret) {
-    this.#keys = (typeof secret === 'string' ? [secret] : secret).map((s) => webhookSecretKey(s));
+  /** @param clock milliseconds, for tests. @default Date.now */
+  constructor(secret: WebhookSecret, clock: () => number = Date.now) {
+    this.#current = keysOf(secret);
+    this.#clock = clock;
   }
 
-  /** The keys, signing order first. */
+  /**
+   * The keys, signing order first: the current ones, then during an overlap window those a
+   * {@link rotate} replaced.
+   */
   get keys(): readonly Buffer[] {
-    return this.#keys;
+    if (this.#replaced.length === 0) return this.#current;
+    if (this.#clock() >= this.#replacedUntil) {
+      this.#replaced = [];
+      return this.#current;
+    }
+    return [...this.#current, ...this.#replaced];
+  }
+
+  /**
+   * Makes `secret` the current secret(s); the ones it replaces stay in {@link keys} (after the
+   * new ones) for `overlapSeconds`. Keys replaced by an earlier rotation are dropped.
+   * @throws TypeError for an unusable secret (never echoing it); the keys are then unchanged.
+   */
+  rotate(secret: WebhookSecret, overlapSeconds: number): void {
+    const next = keysOf(secret);
+    this.#replaced = this.#current.filter((k) => !next.some((n) => n.equals(k)));
+    this.#replacedUntil = this.#clock() + overlapSeconds * 1000;
+    this.#current = next;
   }
 
   toJSON(): string {
-    return `[${this.#keys.length} webhook secret(s)]`;
+    return `[${this.keys.length} webhook secret(s)]`;
   }
 
   [inspect.custom](): string {
     return this.toJSON();
   }
+}
+
+function keysOf(secret: WebhookSecret): Buffer[] {
+  const list = typeof secret === 'string' ? [secret] : secret;
+  if (list.length === 0) throw new TypeError('webhook secret: none given');
+  return list.map((s) => webhookSecretKey(s));
+}
+
+/** `whsec_a whsec_b` or `whsec_a,whsec_b` (a rotating file may hold several) → a list. */
+export function parseWebhookSecrets(value: string): string[] {
+  return value.split(/[\s,]+/).filter(Boolean);
+}
+
+/** A rotating secret and the keys it updates. */
+export interface ResolvedWebhookRotationBinding {
+  /** The secret's name in the source. */
+  name: string;
+  /** Where it applies, for logs: `secret`, `endpoints.billing`, `receivers.payments`. */
+  option: string;
+  keys: WebhookKeys;
+}
+
+export interface ResolvedWebhookRotation {
+  secrets: SecretSource;
+  overlapSeconds: number;
+  bindings: ResolvedWebhookRotationBinding[];
 }
 
 export interface ResolvedWebhookEndpoint {
@@ -209,6 +281,7 @@ export interface ResolvedWebhooksOptions {
   /** By name; `default` comes from `secret` unless configured. */
   receivers: Record<string, ResolvedWebhookReceiver>;
   replay: ResolvedWebhookReplay | false;
+  rotation?: ResolvedWebhookRotation;
 }
 
 export const WEBHOOK_NAME = /^[a-zA-Z0-9_-]{1,50}$/;
@@ -325,6 +398,18 @@ const schema = z
         z.object({ secret: secretSchema, toleranceSeconds: tolerance.optional() }).strict(),
       )
       .optional(),
+    rotation: z
+      .object({
+        secrets: z.custom<SecretSource>(isSecretSource, {
+          message: 'must be a SecretsProvider (get(name), onChange(name, listener))',
+        }),
+        overlapSeconds: z.number().int().min(0).max(2_592_000).optional(),
+        secret: z.string().min(1).optional(),
+        endpoints: z.record(z.string(), z.string().min(1)).optional(),
+        receivers: z.record(z.string(), z.string().min(1)).optional(),
+      })
+      .strict()
+      .optional(),
     replay: z
       // `false` turns replay protection off; an object is checked field by field.
       .preprocess(
@@ -382,7 +467,51 @@ function urlSealerOf(
  */
 export function resolveWebhooksOptions(options: WebhooksOptions = {}): ResolvedWebhooksOptions {
   validateModuleOptions('WebhooksModule', schema, options, WebhooksConfigError);
-  const signing = options.secret === undefined ? undefined : new WebhookKeys(options.secret);
+  const rotation = options.rotation;
+  /** The rotating secret's current value when the source has it, else the configured one. */
+  const current = (
+    name: string | undefined,
+    option: string,
+    configured: WebhookSecret | undefined,
+  ): WebhookSecret | undefined => {
+    const value = name === undefined ? undefined : rotation!.secrets.get(name)?.reveal();
+    if (value === undefined) return configured;
+    const list = parseWebhookSecrets(value);
+    const problem = list.length === 0 ? 'is empty' : list.map(webhookSecretProblem).find(Boolean);
+    if (problem) {
+      throw new WebhooksConfigError(
+        `WebhooksModule: options.rotation: secret "${name}" (for options.${option}) ${problem}`,
+      );
+    }
+    return list;
+  };
+  const bindings: ResolvedWebhookRotationBinding[] = [];
+  const bind = (name: string | undefined, option: string, keys: WebhookKeys | undefined) => {
+    if (name === undefined) return;
+    if (!keys) {
+      throw new WebhooksConfigError(
+        `WebhooksModule: options.rotation names secret "${name}" for options.${option}, but neither the options nor the secrets provider have a value`,
+      );
+    }
+    if (!bindings.some((b) => b.name === name && b.keys === keys)) {
+      bindings.push({ name, option, keys });
+    }
+  };
+  const defaultSecret = current(rotation?.secret, 'secret', options.secret);
+  const signing = defaultSecret === undefined ? undefined : new WebhookKeys(defaultSecret);
+  bind(rotation?.secret, 'secret', signing);
+  for (const [kind, names] of [
+    ['endpoints', rotation?.endpoints],
+    ['receivers', rotation?.receivers],
+  ] as const) {
+    for (const name of Object.keys(names ?? {})) {
+      if (!(options[kind] ?? {})[name]) {
+        throw new WebhooksConfigError(
+          `WebhooksModule: options.rotation.${kind}.${name}: no such ${kind.slice(0, -1)} in options.${kind}`,
+        );
+      }
+    }
+  }
   const toleranceSeconds = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   const replay = options.replay === false ? undefined : options.replay;
   const receiver = (keys: WebhookKeys, tol: number): ResolvedWebhookReceiver => ({
@@ -393,18 +522,30 @@ export function resolveWebhooksOptions(options: WebhooksOptions = {}): ResolvedW
   const receivers: Record<string, ResolvedWebhookReceiver> = {};
   if (signing) receivers.default = receiver(signing, toleranceSeconds);
   for (const [name, r] of Object.entries(options.receivers ?? {})) {
-    receivers[name] = receiver(new WebhookKeys(r.secret), r.toleranceSeconds ?? toleranceSeconds);
+    const secretName = rotation?.receivers?.[name];
+    const keys = new WebhookKeys(current(secretName, `receivers.${name}`, r.secret)!);
+    receivers[name] = receiver(keys, r.toleranceSeconds ?? toleranceSeconds);
+    bind(secretName, `receivers.${name}`, keys);
   }
   const endpoints: Record<string, ResolvedWebhookEndpoint> = {};
   for (const [name, e] of Object.entries(options.endpoints ?? {})) {
-    endpoints[name] = {
-      url: e.url,
-      keys: e.secret === undefined ? signing : new WebhookKeys(e.secret),
-      headers: { ...e.headers },
-    };
+    const secretName = rotation?.endpoints?.[name];
+    const secret = current(secretName, `endpoints.${name}`, e.secret);
+    const keys = secret === undefined ? signing : new WebhookKeys(secret);
+    endpoints[name] = { url: e.url, keys, headers: { ...e.headers } };
+    bind(secretName, `endpoints.${name}`, keys);
   }
   const d = options.delivery ?? {};
   return {
+    ...(rotation
+      ? {
+          rotation: {
+            secrets: rotation.secrets,
+            overlapSeconds: rotation.overlapSeconds ?? 86_400,
+            bindings,
+          },
+        }
+      : {}),
     signing,
     endpoints,
     subscriptionSecret: options.subscriptionSecret,

@@ -1,5 +1,5 @@
 import { EventBus, MessagingRuntime } from '@infrastructure/messaging';
-import { MetricsService } from '@infrastructure/monitoring';
+import { getLogger, MetricsService } from '@infrastructure/monitoring';
 import type { OnApplicationShutdown, Provider } from '@nestjs/common';
 import { MemoryWebhookReplayStore } from './stores/memory-webhook-replay.store.js';
 import { RedisWebhookReplayStore } from './stores/redis-webhook-replay.store.js';
@@ -11,10 +11,13 @@ import { WEBHOOKS_OPTIONS } from './webhooks.constants.js';
 import { WebhookMetrics } from './webhooks.metrics.js';
 import { WEBHOOKS_MODULE_OPTIONS } from './webhooks.module-definition.js';
 import {
+  parseWebhookSecrets,
   resolveWebhooksOptions,
+  type ResolvedWebhookRotationBinding,
   type ResolvedWebhooksOptions,
   type WebhooksOptions,
 } from './webhooks.options.js';
+import { webhookSecretProblem } from './webhook-signature.js';
 
 /** Validated options with defaults (a bad option fails the boot here, naming its key). */
 export function optionsProvider(): Provider {
@@ -106,5 +109,47 @@ export function dispatcherProvider(): Provider {
       return new Dispatcher(o, clients, m);
     },
     inject: [WEBHOOKS_OPTIONS, WebhookHttpClients, WebhookMetrics],
+  };
+}
+
+/** Applies a rotated secret to its keys (a bad or vanished value keeps the current keys). */
+function applyRotation(
+  binding: ResolvedWebhookRotationBinding,
+  value: string | undefined,
+  overlapSeconds: number,
+): void {
+  const log = getLogger('Webhooks');
+  const where = { secret: binding.name, option: binding.option };
+  if (value === undefined) {
+    log.warn(
+      where,
+      'webhook secret disappeared from the secrets provider; keeping the current one',
+    );
+    return;
+  }
+  const list = parseWebhookSecrets(value);
+  const problem = list.length === 0 ? 'is empty' : list.map(webhookSecretProblem).find(Boolean);
+  if (problem) {
+    log.error({ ...where, problem }, 'rotated webhook secret is unusable; keeping the current one');
+    return;
+  }
+  binding.keys.rotate(list, overlapSeconds);
+  log.info({ ...where, secrets: list.length, overlapSeconds }, 'webhook secret rotated');
+}
+
+/** Follows `options.rotation`: each change of a named secret rotates its keys. */
+export function rotationProvider(): Provider {
+  return {
+    provide: 'WEBHOOKS:ROTATION',
+    useFactory: (o: ResolvedWebhooksOptions) => {
+      const rotation = o.rotation;
+      const off = (rotation?.bindings ?? []).map((binding) =>
+        rotation!.secrets.onChange(binding.name, (secret) =>
+          applyRotation(binding, secret?.reveal(), rotation!.overlapSeconds),
+        ),
+      );
+      return { onModuleDestroy: () => off.forEach((unsubscribe) => unsubscribe()) };
+    },
+    inject: [WEBHOOKS_OPTIONS],
   };
 }

@@ -10,6 +10,12 @@ export const AuditActions = {
   tokenIssued: 'auth.token.issued',
   /** A presented token was checked: `failure` when refused (expired, bad signature, wrong audience). */
   tokenVerify: 'auth.token.verify',
+  /**
+   * The AuthGuard refused a request's credentials (missing, malformed, in the query string, an
+   * unknown API key, a token no verifier accepts): outcome `failure`.
+   */
+  authenticationFailed: 'auth.authentication.failed',
+  /** An access token (`jti:<id>`) or a login family (`family:<id>`: logout, reuse) was revoked. */
   tokenRevoked: 'auth.token.revoked',
   /** An old refresh token was reused: the family is revoked. */
   refreshReused: 'auth.refresh.reused',

@@ -9,6 +9,7 @@ import { Reflector } from '@nestjs/core';
 import type { Counter } from 'prom-client';
 import { PUBLIC_ROUTE } from '@infrastructure/core';
 import { getLogger, MetricsService, RequestContext } from '@infrastructure/monitoring';
+import { AuditActions } from '../audit/audit-actions.js';
 import { ApiKeys } from './api-keys.js';
 import { AccessDeniedError, AuthenticationError } from './auth-errors.js';
 import { REQUIRED_ROLES, REQUIRED_SCOPES } from './decorators.js';
@@ -97,7 +98,7 @@ export class AuthGuard implements CanActivate {
         );
         void this.audit
           ?.record({
-            action: denied ? 'access.denied' : 'authentication.failed',
+            action: denied ? AuditActions.permissionDenied : AuditActions.authenticationFailed,
             actor: request.principal?.subject ?? 'anonymous',
             target: route,
             outcome: denied ? 'denied' : 'failure',

@@ -12,6 +12,8 @@ import {
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { getLogger } from '@infrastructure/monitoring';
+import type { Secret } from '../secrets/secret.js';
+import type { SecretsProvider } from '../secrets/secrets-provider.js';
 import { JwtConfigError } from './errors.js';
 
 /** Signing algorithms the keyring supports: one per key (RFC 8725 §3.1). */
@@ -34,6 +36,14 @@ export interface JwtKeyConfig {
   key?: string;
   /** A file holding `key` (read once, when the key is added). */
   keyFile?: string;
+  /**
+   * The name of a secret in the keyring's `secrets` holding `key` (`'JWT_PRIVATE_KEY'`: the
+   * file of `JWT_PRIVATE_KEY_FILE`, or of a mounted secrets directory). Read at start; each
+   * rotation of the secret adds the new key as the signer and retires the replaced one after
+   * `rotatedKeyTtlSeconds`. Rotated keys get a derived kid (the JWK's `kid`, else the thumbprint;
+   * for HS256 a hash of the secret), the same on every instance.
+   */
+  secret?: string;
 }
 
 /** Options of {@link JwtKeyring}. */
@@ -61,6 +71,14 @@ export interface JwtKeyringOptions {
    * @default true, except when NODE_ENV=production
    */
   allowEphemeralKey?: boolean;
+  /** Where `keys[].secret` are read from, and whose change events rotate them. */
+  secrets?: SecretsProvider;
+  /**
+   * How long a key replaced by a rotated secret keeps verifying before it is retired: the longest
+   * lifetime of a token it signed. Unset: kept until `retire(kid)`.
+   * @default unset; the JwtManager sets its longest token lifetime (refresh TTL) + clock tolerance
+   */
+  rotatedKeyTtlSeconds?: number;
 }
 
 /** Public facts about a key (never its material). */
@@ -102,6 +120,8 @@ interface KeyEntry {
 }
 
 const MIN_HMAC_BYTES = 32;
+/** setTimeout's longest delay (about 24.8 days); longer waits are chained. */
+const MAX_TIMER_MS = 2_147_483_647;
 const MIN_RSA_BITS = 2048;
 const KID = /^[\x21-\x7e]{1,128}$/;
 
@@ -122,13 +142,35 @@ export class JwtKeyring extends EventEmitter<{ change: [JwtKeyringChange] }> {
   private algorithmList?: JwtAlgorithm[];
   private activeKidValue!: string;
   private readonly algorithm: JwtAlgorithm;
+  /** Secret name → the kid of the key currently loaded from it. */
+  private readonly fromSecret = new Map<string, string>();
+  private readonly retireTimers = new Map<string, NodeJS.Timeout>();
+  private readonly unsubscribe: Array<() => void> = [];
+  /** See {@link JwtKeyringOptions.rotatedKeyTtlSeconds}. */
+  readonly rotatedKeyTtlSeconds?: number;
 
   constructor(@Optional() @Inject(JWT_KEYRING_OPTIONS) options: JwtKeyringOptions = {}) {
     super();
     this.algorithm = options.algorithm ?? 'ES256';
     assertAlgorithm(this.algorithm, 'options.algorithm');
+    if (options.rotatedKeyTtlSeconds !== undefined) {
+      if (!(options.rotatedKeyTtlSeconds >= 0)) {
+        throw new JwtConfigError('JwtKeyring: options.rotatedKeyTtlSeconds must be ≥ 0');
+      }
+      this.rotatedKeyTtlSeconds = options.rotatedKeyTtlSeconds;
+    }
     const configured = options.keys ?? [];
-    configured.forEach((config, i) => this.insert(loadKey(config, `options.keys[${i}]`)));
+    configured.forEach((config, i) => {
+      const where = `options.keys[${i}]`;
+      if (config.secret === undefined) return this.insert(loadKey(config, where));
+      const material = secretMaterial(options.secrets, config.secret, where);
+      const entry = loadKey(
+        { ...config, key: material, kid: config.kid ?? derivedKid(config.alg, material) },
+        where,
+      );
+      this.insert(entry);
+      this.fromSecret.set(config.secret, entry.kid);
+    });
     if (configured.length === 0) {
       const allowed = options.allowEphemeralKey ?? process.env.NODE_ENV !== 'production';
       if (!allowed) {
@@ -166,6 +208,25 @@ export class JwtKeyring extends EventEmitter<{ change: [JwtKeyringChange] }> {
       }
       this.activeKidValue = signer.kid;
     }
+    for (const config of configured) {
+      if (config.secret === undefined) continue;
+      const { secret: name, alg } = config;
+      this.unsubscribe.push(
+        options.secrets!.onChange(name, (secret) => this.secretRotated(name, alg, secret)),
+      );
+    }
+  }
+
+  /** Stops following rotated secrets and cancels pending retirements. */
+  close(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+    for (const timer of this.retireTimers.values()) clearTimeout(timer);
+    this.retireTimers.clear();
+  }
+
+  /** Nest lifecycle. */
+  onModuleDestroy(): void {
+    this.close();
   }
 
   /** The signing key's id. */
@@ -274,6 +335,57 @@ export class JwtKeyring extends EventEmitter<{ change: [JwtKeyringChange] }> {
     this.algorithmList = undefined;
     this.log.info({ kid, alg: entry.alg }, 'JwtKeyring: key retired');
     this.emit('change', { type: 'retired', kid, alg: entry.alg });
+  }
+
+  /** A secret of `keys[].secret` changed: its new key signs, the one it replaces retires later. */
+  private secretRotated(name: string, alg: JwtAlgorithm, secret: Secret<string> | undefined): void {
+    const previous = this.fromSecret.get(name);
+    if (secret === undefined) {
+      this.log.warn(
+        { secret: name, kid: previous },
+        'JwtKeyring: the key secret disappeared; keeping its key',
+      );
+      return;
+    }
+    let entry: KeyEntry;
+    try {
+      const material = secret.reveal();
+      entry = loadKey({ alg, key: material, kid: derivedKid(alg, material) }, `secret ${name}`);
+    } catch (error) {
+      this.log.error(
+        { secret: name, kid: this.activeKidValue, reason: (error as Error).message },
+        'JwtKeyring: the rotated key is not usable; the current key keeps signing',
+      );
+      return;
+    }
+    if (entry.kid === previous) return;
+    if (this.keys.has(entry.kid)) {
+      clearTimeout(this.retireTimers.get(entry.kid));
+      this.retireTimers.delete(entry.kid);
+    } else {
+      this.insert(entry);
+      this.emit('change', { type: 'added', kid: entry.kid, alg: entry.alg });
+    }
+    this.fromSecret.set(name, entry.kid);
+    this.activate(entry.kid);
+    if (previous !== undefined)
+      this.retireLater(previous, (this.rotatedKeyTtlSeconds ?? -1) * 1000);
+  }
+
+  /** Retires `kid` after `ms` (nothing when negative: kept until retired by hand). */
+  private retireLater(kid: string, ms: number): void {
+    if (ms < 0) return;
+    clearTimeout(this.retireTimers.get(kid));
+    const timer = setTimeout(
+      () => {
+        this.retireTimers.delete(kid);
+        if (ms > MAX_TIMER_MS) return this.retireLater(kid, ms - MAX_TIMER_MS);
+        if (this.keys.has(kid) && kid !== this.activeKidValue) this.retire(kid);
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
+    timer.unref();
+    this.retireTimers.set(kid, timer);
   }
 
   private insert(entry: KeyEntry): void {
@@ -477,6 +589,29 @@ function thumbprint(publicKey: KeyObject): string {
         ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
         : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
+}
+
+/** The key material of a `keys[].secret`. */
+function secretMaterial(secrets: SecretsProvider | undefined, name: string, where: string): string {
+  if (!secrets) {
+    throw new JwtConfigError(`JwtKeyring: ${where}.secret "${name}" needs options.secrets`);
+  }
+  const secret = secrets.get(name);
+  if (!secret) {
+    throw new JwtConfigError(
+      `JwtKeyring: ${where}.secret "${name}" not found (looked in ${secrets.describe(name).join(', ')})`,
+    );
+  }
+  return secret.reveal();
+}
+
+/**
+ * The kid of a key read from a secret, the same on every instance: the JWK's own or the
+ * thumbprint (by `loadKey`), for an HS256 secret a truncated hash of it.
+ */
+function derivedKid(alg: JwtAlgorithm, material: string): string | undefined {
+  if (alg !== 'HS256' || material.trim().startsWith('{')) return undefined;
+  return `hs-${createHash('sha256').update('jwt-kid\0').update(material.trim()).digest('base64url').slice(0, 22)}`;
 }
 
 function randomKid(): string {

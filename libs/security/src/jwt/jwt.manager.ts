@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
 import { getLogger, MetricsService } from '@infrastructure/monitoring';
+import { AuditActions } from '../audit/audit-actions.js';
 import { durationSeconds } from './duration.js';
 import {
   InvalidGrantError,
@@ -112,6 +113,7 @@ export class JwtManager {
   private readonly warnInterval: number;
   private readonly now: () => number;
   private lastWarnAt = -Infinity;
+  private readonly ownsKeyring: boolean;
 
   constructor(
     @Inject(JWT_MANAGER_OPTIONS) private readonly options: JwtManagerOptions,
@@ -120,8 +122,6 @@ export class JwtManager {
     @Optional() metrics?: MetricsService,
   ) {
     validateJwtManagerOptions(options);
-    const ring = options.keyring ?? keyring;
-    this.keyring = ring instanceof JwtKeyring ? ring : new JwtKeyring(ring);
     this.revocation = options.revocation ?? revocation ?? new MemoryRevocationStore();
     this.metrics = new TokenMetrics(options.metrics ?? metrics);
     this.issuer = options.issuer;
@@ -140,6 +140,16 @@ export class JwtManager {
     this.refreshType = options.refreshTokenType ?? REFRESH_TOKEN_TYPE;
     this.refreshAudience = options.refreshAudience ?? options.issuer;
     this.skew = options.clockToleranceSeconds ?? 30;
+    const ring = options.keyring ?? keyring;
+    this.ownsKeyring = !(ring instanceof JwtKeyring);
+    // A key replaced by a rotated secret verifies as long as a token it signed can live.
+    this.keyring =
+      ring instanceof JwtKeyring
+        ? ring
+        : new JwtKeyring({
+            rotatedKeyTtlSeconds: Math.max(this.accessTtl, this.refreshTtl) + this.skew,
+            ...ring,
+          });
     this.maxBytes = options.maxTokenBytes ?? 8192;
     this.checkRevocation = options.checkRevocation ?? true;
     this.failure = {
@@ -249,7 +259,14 @@ export class JwtManager {
       true,
     );
     if (!first) {
-      await this.revokeFamily(family);
+      await this.revokeFamily(family, { audit: false });
+      this.record({
+        action: AuditActions.refreshReused,
+        outcome: 'denied',
+        actor: verified.sub,
+        target: `family:${family}`,
+        metadata: { jti: verified.jti },
+      });
       this.log.warn(
         { sub: verified.sub, familyId: family, jti: verified.jti },
         'JwtManager: refresh token reused, its family is revoked',
@@ -273,12 +290,19 @@ export class JwtManager {
   }
 
   /** Revokes every refresh and access token of a login family (for the refresh token lifetime). */
-  async revokeFamily(familyId: string): Promise<void> {
+  async revokeFamily(familyId: string, internal: { audit?: boolean } = {}): Promise<void> {
     await this.guard(
       () => this.revocation.revoke(`fam:${familyId}`, this.refreshTtl + this.skew),
       'closed',
       true,
     );
+    if (internal.audit !== false) {
+      this.record({
+        action: AuditActions.tokenRevoked,
+        outcome: 'success',
+        target: `family:${familyId}`,
+      });
+    }
   }
 
   /** Revokes one access token by `jti` until its `exp` (e.g. from `verify()`'s result). */
@@ -286,6 +310,22 @@ export class JwtManager {
     if (!token.jti) throw new TypeError('JwtManager.revoke: the token has no jti');
     const ttl = Math.max(1, token.exp - this.nowSeconds() + this.skew);
     await this.guard(() => this.revocation.revoke(`at:${token.jti}`, ttl), 'closed', true);
+    this.record({
+      action: AuditActions.tokenRevoked,
+      outcome: 'success',
+      ...('sub' in token && typeof token.sub === 'string' ? { actor: token.sub } : {}),
+      target: `jti:${token.jti}`,
+    });
+  }
+
+  /** Audits without holding the caller up (an audit outage must not fail a revocation). */
+  private record(event: Parameters<NonNullable<JwtManagerOptions['audit']>['record']>[0]): void {
+    void this.options.audit?.record(event).catch(() => undefined);
+  }
+
+  /** Nest lifecycle: a keyring this manager made stops following its secrets. */
+  onModuleDestroy(): void {
+    if (this.ownsKeyring) this.keyring.close();
   }
 
   /** The public JWKS of the keyring (for `GET /.well-known/jwks.json`). */

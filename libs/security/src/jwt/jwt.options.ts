@@ -78,6 +78,19 @@ export interface JwtManagerOptions {
    * the new one (reload roles, check the user still exists). Throw to refuse the refresh.
    */
   refreshClaims?: (claims: TokenClaims) => TokenClaims | Promise<TokenClaims>;
+  /**
+   * Records refresh-token reuse (`auth.refresh.reused`) and revocations (`auth.token.revoked`);
+   * the security lib's `AuditLogger` fits (the SecurityModule passes its own). @default none
+   */
+  audit?: {
+    record(event: {
+      action: string;
+      outcome: 'success' | 'failure' | 'denied';
+      actor?: string;
+      target?: string;
+      metadata?: Record<string, unknown>;
+    }): Promise<unknown>;
+  };
   /** Counts `auth_tokens_verified_total{result,reason}`. */
   metrics?: MetricsService;
   /** Clock in milliseconds (tests). @default Date.now */

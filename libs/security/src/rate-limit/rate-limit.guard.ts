@@ -4,9 +4,12 @@ import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
   ThrottlerGuard,
+  type ThrottlerLimitDetail,
   type ThrottlerModuleOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
+import { AuditActions } from '../audit/audit-actions.js';
+import { SECURITY_AUDIT, type AuthAudit } from '../http/auth.guard.js';
 import type { Principal } from '../http/principal.js';
 import { clientIp, DEFAULT_IPV6_PREFIX, rateLimitBucket } from './client-ip.js';
 
@@ -31,6 +34,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     @Optional()
     @Inject('SECURITY:OPTIONS')
     private readonly security?: { rateLimit?: false | { ipv6Prefix?: number } },
+    @Optional() @Inject(SECURITY_AUDIT) private readonly audit?: AuthAudit,
   ) {
     super(options, storage, reflector);
     const prefix = security?.rateLimit ? security.rateLimit.ipv6Prefix : undefined;
@@ -52,6 +56,27 @@ export class RateLimitGuard extends ThrottlerGuard {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http' || this.security?.rateLimit === false) return true;
     return super.canActivate(context);
+  }
+
+  /** A rejection is audited (`http.rate_limited`, denied) before the 429 leaves. */
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const request = context
+      .switchToHttp()
+      .getRequest<{ method?: string; originalUrl?: string; url?: string }>();
+    const path = (request.originalUrl ?? request.url ?? '/').split('?')[0];
+    void this.audit
+      ?.record({
+        action: AuditActions.rateLimited,
+        actor: detail.tracker,
+        target: `${request.method ?? 'GET'} ${path}`,
+        outcome: 'denied',
+        metadata: { limit: detail.limit, ttlMs: detail.ttl, hits: detail.totalHits },
+      })
+      .catch(() => undefined);
+    return super.throwThrottlingException(context, detail);
   }
 
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {

@@ -3,6 +3,7 @@ import {
   type DirectorySecretsOptions,
 } from './directory-secrets.provider.js';
 import { EnvSecretsProvider } from './env-secrets.provider.js';
+import { FileSecretsProvider } from './file-secrets.provider.js';
 import type { Secret } from './secret.js';
 import { ANY_SECRET, SecretsProvider } from './secrets-provider.js';
 
@@ -56,17 +57,26 @@ export class CompositeSecretsProvider extends SecretsProvider {
 /** Options of {@link createSecretsProvider}. */
 export interface SecretsOptions {
   /**
+   * Secrets in single files, watched for rotation (first in the lookup order):
+   * `{ JWT_PRIVATE_KEY: '/run/secrets/jwt/private.pem' }` (`securityOptionsFrom` puts
+   * `JWT_PRIVATE_KEY_FILE` here). @default none
+   */
+  files?: Record<string, string>;
+  /**
    * A mounted secrets directory that reloads on rotation (first in the lookup order), or its
    * full options. @default none
    */
   directory?: string | DirectorySecretsOptions;
-  /** Read `NAME_FILE` / `NAME` variables (after the directory). `false` turns it off. @default process.env */
+  /**
+   * Read `NAME_FILE` / `NAME` variables (after the directory; `NAME_FILE` files are watched for
+   * rotation). `false` turns it off. @default process.env
+   */
   env?: Record<string, string | undefined> | false;
 }
 
 /**
- * The secrets provider for an app: the mounted directory when given (rotates), then the
- * environment (`NAME_FILE`, then `NAME`).
+ * The secrets provider for an app: the given files (rotate), the mounted directory when given
+ * (rotates), then the environment (`NAME_FILE`, which rotates, then `NAME`).
  *
  * @example
  * const secrets = createSecretsProvider({ directory: process.env.SECRETS_DIR });
@@ -74,6 +84,9 @@ export interface SecretsOptions {
  */
 export function createSecretsProvider(options: SecretsOptions = {}): SecretsProvider {
   const providers: SecretsProvider[] = [];
+  if (options.files && Object.keys(options.files).length > 0) {
+    providers.push(new FileSecretsProvider({ files: options.files }));
+  }
   if (options.directory) {
     providers.push(
       new DirectorySecretsProvider(
