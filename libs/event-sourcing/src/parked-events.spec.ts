@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { DomainEvent, DomainEventType, type DomainEventInit } from '@infrastructure/messaging';
 import { EventSourcingModule } from './event-sourcing.module.js';
@@ -33,15 +33,20 @@ class Counter {
   }
 }
 
+async function counterApp(): Promise<TestingModule> {
+  const ref = await Test.createTestingModule({
+    imports: [
+      EventSourcingModule.forRoot({ store: 'memory', projections: { pollIntervalMs: 10 } }),
+    ],
+    providers: [Counter],
+  }).compile();
+  await ref.init();
+  return ref;
+}
+
 describe('parking on the memory store', () => {
   it('parks the failing event after maxAttempts, projects the rest in order, replays it once fixed', async () => {
-    const ref = await Test.createTestingModule({
-      imports: [
-        EventSourcingModule.forRoot({ store: 'memory', projections: { pollIntervalMs: 10 } }),
-      ],
-      providers: [Counter],
-    }).compile();
-    await ref.init();
+    const ref = await counterApp();
     try {
       Counter.poison = new Set([3]);
       const store = ref.get(EventStore);
@@ -74,13 +79,7 @@ describe('parking on the memory store', () => {
   });
 
   it('discards a parked event without applying it', async () => {
-    const ref = await Test.createTestingModule({
-      imports: [
-        EventSourcingModule.forRoot({ store: 'memory', projections: { pollIntervalMs: 10 } }),
-      ],
-      providers: [Counter],
-    }).compile();
-    await ref.init();
+    const ref = await counterApp();
     try {
       Counter.poison = new Set([1]);
       await ref.get(EventStore).append('d', [new Counted(1), new Counted(2)]);
