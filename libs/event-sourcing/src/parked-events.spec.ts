@@ -33,12 +33,25 @@ class Counter {
   }
 }
 
+/** Parks on the first failure, even one in the middle of a full batch. */
+@Projection('impatient', { maxAttempts: 1 })
+@Injectable()
+class Impatient {
+  readonly seen = new Set<number>();
+
+  @When(Counted)
+  counted(e: Counted): void {
+    if (Counter.poison.has(e.n)) throw new TypeError(`cannot count ${e.n}`);
+    this.seen.add(e.n);
+  }
+}
+
 async function counterApp(): Promise<TestingModule> {
   const ref = await Test.createTestingModule({
     imports: [
       EventSourcingModule.forRoot({ store: 'memory', projections: { pollIntervalMs: 10 } }),
     ],
-    providers: [Counter],
+    providers: [Counter, Impatient],
   }).compile();
   await ref.init();
   return ref;
@@ -53,7 +66,12 @@ describe('parking on the memory store', () => {
       for (let n = 1; n <= 5; n++) await store.append(`c-${n % 2}`, [new Counted(n)]);
       await ref.get(ProjectionRunner).caughtUp('counter');
       expect([...ref.get(Counter).seen]).toEqual([1, 2, 4, 5]);
+      await ref.get(ProjectionRunner).caughtUp('impatient');
+      expect([...ref.get(Impatient).seen]).toEqual([1, 2, 4, 5]);
       const parked = ref.get(ParkedEvents);
+      // Its first failure was inside the full batch; the events before it went first, then it failed alone.
+      expect(await parked.list('impatient')).toMatchObject([{ position: 3, attempts: 2 }]);
+      await parked.discard('impatient', 3);
       expect(await parked.list()).toMatchObject([
         {
           projection: 'counter',
@@ -85,9 +103,9 @@ describe('parking on the memory store', () => {
       await ref.get(EventStore).append('d', [new Counted(1), new Counted(2)]);
       await ref.get(ProjectionRunner).caughtUp('counter');
       const parked = ref.get(ParkedEvents);
-      expect((await parked.list()).map((p) => p.position)).toEqual([1]);
+      expect((await parked.list('counter')).map((p) => p.position)).toEqual([1]);
       await parked.discard('counter', 1);
-      expect(await parked.list()).toEqual([]);
+      expect(await parked.list('counter')).toEqual([]);
       expect([...ref.get(Counter).seen]).toEqual([2]);
     } finally {
       Counter.poison = new Set();

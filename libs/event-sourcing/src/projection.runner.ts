@@ -362,12 +362,21 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     return true;
   }
 
-  /** Records `recorded` as parked and moves the checkpoint past it, if still next in line. */
+  /**
+   * Records `recorded` as parked and moves the checkpoint past it, once it is next in line: while
+   * events before it are still to apply (it failed inside a full batch), the suspect stays and
+   * the next batch applies them first.
+   */
   private async park(r: Running, recorded: RecordedEvent, error: string): Promise<void> {
     let parked = false;
+    let pending = false;
     await this.es.run(async () => {
       const from = await this.checkpoints.lock(r.name);
       const [next] = await this.store.readAll({ fromPosition: from, limit: 1 });
+      if (next && next.position < recorded.position) {
+        pending = true;
+        return;
+      }
       // Another instance applied or parked it meanwhile: nothing to skip.
       if (next?.position !== recorded.position) return;
       await this.parked.park({
@@ -398,6 +407,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
         'projection parked an event its handler kept failing on; replay it with ParkedEvents',
       );
     }
+    if (pending) return;
     r.suspect = undefined;
     r.attempts = 0;
     this.recovered(r);
