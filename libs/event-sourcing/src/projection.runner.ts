@@ -37,6 +37,8 @@ class EventFailure extends Error {
   constructor(
     readonly recorded: RecordedEvent,
     override readonly cause: unknown,
+    /** False when events before it in the batch are still to apply. */
+    readonly alone: boolean,
   ) {
     super(describeError(cause));
   }
@@ -352,6 +354,14 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
       r.suspect = position;
       r.attempts = 1;
     }
+    if (!error.alone) {
+      // Apply the events before it at once; it is retried alone (with backoff) after them.
+      this.log.warn(
+        { err: error.cause, projection: r.name, checkpoint: r.position, position },
+        'projection batch failed on one event; applying the events before it, then retrying it alone',
+      );
+      if (r.onFailure !== 'park' || r.attempts < r.maxAttempts) return true;
+    }
     if (r.onFailure !== 'park' || r.attempts < r.maxAttempts) return false;
     try {
       await this.park(r, error.recorded, r.lastError);
@@ -445,7 +455,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
           try {
             await handler(recorded.event, recorded);
           } catch (error) {
-            throw new EventFailure(recorded, error);
+            throw new EventFailure(recorded, error, last === from);
           }
         }
         last = recorded.position;
