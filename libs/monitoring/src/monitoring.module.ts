@@ -47,6 +47,7 @@ import { ShutdownService } from './shutdown/shutdown.service.js';
 import { TracingInterceptor } from './tracing/tracing.interceptor.js';
 import { shutdownTracing } from './tracing/sdk.js';
 import { tracingActive } from './tracing/tracer.js';
+import { answerClientErrorsAsProblems } from './http/client-errors.js';
 
 type PinoPretty = { default: typeof import('pino-pretty') };
 
@@ -267,10 +268,13 @@ export class MonitoringModule
 
 /**
  * Finishes wiring an app after `NestFactory.create(..., { bufferLogs: true })`: Nest's own logs go
- * through pino, and graceful shutdown may close the app. Use instead of `app.enableShutdownHooks()`.
+ * through pino, graceful shutdown may close the app, and what Node's HTTP parser refuses (headers over
+ * 16 KiB, a malformed request line, a 408) is answered as a problem too
+ * ({@link answerClientErrorsAsProblems}). Use instead of `app.enableShutdownHooks()`.
  */
 export function setupMonitoring(app: INestApplication): INestApplication {
   app.useLogger(app.get(PinoNestLogger));
+  answerClientErrorsAsProblems(app.getHttpServer());
   app.get(ShutdownService).attach(app);
   return app;
 }
