@@ -11,6 +11,7 @@ import {
 } from '@infrastructure/configuration';
 import {
   createValidationPipe,
+  fastifyProblemOptions,
   JsonNestLogger,
   ProblemDetailsFilter,
   setupMonitoring,
@@ -82,6 +83,8 @@ export async function createApp(options: ConfigurationModuleOptions = {}): Promi
     config.values.http.adapter === 'fastify'
       ? new (await import('@nestjs/platform-fastify')).FastifyAdapter({
           bodyLimit: BODY_LIMIT_BYTES,
+          // Its router's own errors (an undecodable path, a long parameter) as problems too.
+          ...fastifyProblemOptions(),
           ...(tls ? { https: tls } : {}),
         })
       : new (await import('@nestjs/platform-express')).ExpressAdapter();

@@ -35,6 +35,34 @@ describe.each(['express', 'fastify'] as const)('sample API on %s', (adapter) => 
     expect(ui.text).toContain('swagger-ui');
   });
 
+  it('documents what the API checks: bounds, formats, optional headers, who needs a token', async () => {
+    await using t = await start();
+    const doc = (await t.request.get('/docs-json').expect(200)).body;
+    expect(doc.components.schemas.PlaceOrderDto.properties).toMatchObject({
+      customerId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' },
+      sku: { type: 'string', maxLength: 64 },
+      quantity: { type: 'integer', minimum: 1, maximum: 1000 },
+      unitPriceCents: { type: 'integer', minimum: 0, maximum: 10_000_000 },
+    });
+    for (const path of ['/v1/orders/{id}', '/v1/orders/{id}/events', '/v1/orders/{id}/cancel']) {
+      const op = doc.paths[path].get ?? doc.paths[path].post;
+      expect(op.parameters).toContainEqual(
+        expect.objectContaining({
+          name: 'id',
+          in: 'path',
+          schema: { type: 'string', format: 'uuid' },
+        }),
+      );
+    }
+    const token = doc.paths['/v1/auth/token'].post;
+    expect(token.parameters ?? []).not.toContainEqual(
+      expect.objectContaining({ name: 'authorization', required: true }),
+    );
+    expect(doc.paths['/v1/customers/{customerId}/order-summary'].get.security).toEqual([
+      { bearer: [] },
+    ]);
+  });
+
   it('answers unknown routes with a 404 problem body', async () => {
     await using t = await start();
     const res = await t.request.get('/no/such/route?token=x').expect(404);

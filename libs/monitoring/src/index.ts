@@ -73,6 +73,11 @@ export {
   type ProblemFieldError,
 } from './http/problem-details.js';
 export { createValidationPipe, type ValidationPipeOptions } from './http/validation.pipe.js';
+export {
+  answerClientErrorsAsProblems,
+  fastifyProblemOptions,
+  type FastifyProblemOptions,
+} from './http/client-errors.js';
 
 // Configuration
 export { monitoringConfig, monitoringOptionsFrom } from './monitoring.config.js';

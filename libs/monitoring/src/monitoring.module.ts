@@ -47,6 +47,7 @@ import { ShutdownService } from './shutdown/shutdown.service.js';
 import { TracingInterceptor } from './tracing/tracing.interceptor.js';
 import { shutdownTracing } from './tracing/sdk.js';
 import { tracingActive } from './tracing/tracer.js';
+import { answerClientErrorsAsProblems } from './http/client-errors.js';
 
 type PinoPretty = { default: typeof import('pino-pretty') };
 
@@ -280,13 +281,16 @@ export class MonitoringModule
 
 /**
  * Finishes wiring an app after `NestFactory.create(..., { bufferLogs: true })`: Nest's own logs go
- * through pino, graceful shutdown may close the app, and the HTTP observer (correlation id, RED
- * metrics, access line) is mounted first, in front of anything mounted on the adapter afterwards.
- * Call it before any `app.use` or Swagger setup. Use instead of `app.enableShutdownHooks()`.
+ * through pino, graceful shutdown may close the app, the HTTP observer (correlation id, RED
+ * metrics, access line) is mounted first, in front of anything mounted on the adapter afterwards,
+ * and what Node's HTTP parser refuses (headers over 16 KiB, a malformed request line, a 408) is
+ * answered as a problem too ({@link answerClientErrorsAsProblems}). Call it before any `app.use`
+ * or Swagger setup. Use instead of `app.enableShutdownHooks()`.
  */
 export function setupMonitoring(app: INestApplication): INestApplication {
   app.useLogger(app.get(PinoNestLogger));
   app.get(MonitoringModule).mountHttpObserver();
+  answerClientErrorsAsProblems(app.getHttpServer());
   app.get(ShutdownService).attach(app);
   return app;
 }

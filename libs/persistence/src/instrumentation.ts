@@ -64,7 +64,7 @@ function poolOf(dataSource: DataSource): PoolLike | undefined {
 
 /**
  * Query-duration histogram by operation and pool gauges (size, in use, waiting) for a connection.
- * Wraps `query` of every query runner the DataSource creates.
+ * Wraps `query` of every query runner the DataSource creates, once per runner.
  */
 export function instrumentDataSource(
   dataSource: DataSource,
@@ -111,10 +111,15 @@ export function instrumentDataSource(
   );
 
   const create = dataSource.createQueryRunner.bind(dataSource);
+  // SQLite's drivers hand out one query runner for every call: wrap each runner once, or every
+  // call would add a layer (each query counted N times, then a stack overflow on every query).
+  const instrumented = new WeakSet<QueryRunner>();
   dataSource.createQueryRunner = (
     ...args: Parameters<DataSource['createQueryRunner']>
   ): QueryRunner => {
     const runner = create(...args);
+    if (instrumented.has(runner)) return runner;
+    instrumented.add(runner);
     const query = runner.query.bind(runner) as (...a: unknown[]) => Promise<unknown>;
     (runner as { query: (...a: unknown[]) => Promise<unknown> }).query = async (
       ...a: unknown[]

@@ -92,3 +92,43 @@ describe('persistence readiness and recovery on PostgreSQL', () => {
     expect(lines.join('')).not.toContain('4111-1111-secret');
   });
 });
+
+describe('query instrumentation on SQLite (one query runner, reused)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      imports: [
+        MonitoringModule.forRoot({
+          environment: 'test',
+          logging: { level: 'warn', pretty: false },
+          shutdown: { handleSignals: false, exitProcess: false },
+        }),
+        PersistenceModule.forRoot({ url: 'sqlite::memory:', entities: [Account] }),
+      ],
+    });
+  });
+  afterAll(() => t?.close());
+
+  const selects = async (): Promise<number> => {
+    const text = (await t.request.get('/metrics').expect(200)).text;
+    const m =
+      /db_query_duration_seconds_count\{connection="default",operation="select",outcome="ok"\} (\d+)/.exec(
+        text,
+      );
+    return Number(m?.[1] ?? 0);
+  };
+
+  it('counts each query once, however often the runner was handed out', async () => {
+    const ds = t.app.get(DataSource);
+    for (let i = 0; i < 3; i++) await ds.createQueryRunner().release();
+    const before = await selects();
+    await ds.query('SELECT 1');
+    expect((await selects()) - before).toBe(1);
+  });
+
+  it('still answers after 20,000 query runners (the wrapper does not nest)', async () => {
+    const ds = t.app.get(DataSource);
+    for (let i = 0; i < 20_000; i++) ds.createQueryRunner();
+    await expect(ds.query('SELECT 1 AS one')).resolves.toEqual([{ one: 1 }]);
+  });
+});

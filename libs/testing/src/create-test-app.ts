@@ -7,6 +7,7 @@ import type {
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
 import supertest from 'supertest';
+import { fastifyProblemOptions } from '@infrastructure/monitoring';
 
 /** One provider replacement: `{ provide: EventBus, useValue: new MockEventBus() }`. */
 export type ProviderOverride =
@@ -49,7 +50,8 @@ async function createAdapter(
 ): Promise<AbstractHttpAdapter> {
   if (kind === 'fastify') {
     const { FastifyAdapter } = await import('@nestjs/platform-fastify');
-    return new FastifyAdapter(https ? { https } : {});
+    // As an app should build it: router errors (undecodable path, long parameter) as problems.
+    return new FastifyAdapter({ ...fastifyProblemOptions(), ...(https ? { https } : {}) });
   }
   const { ExpressAdapter } = await import('@nestjs/platform-express');
   return new ExpressAdapter();

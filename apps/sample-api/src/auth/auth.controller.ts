@@ -14,6 +14,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import {
   ApiBadRequestResponse,
+  ApiHeader,
   ApiHideProperty,
   ApiOkResponse,
   ApiProperty,
@@ -153,6 +154,11 @@ export class AuthController {
   @HttpCode(200)
   @Throttle({ default: { limit: 30, ttl: 60_000 } })
   @UseInterceptors(NoStore)
+  @ApiHeader({
+    name: 'authorization',
+    required: false,
+    description: 'HTTP Basic client credentials, or client_id and client_secret in the body.',
+  })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiBadRequestResponse({ description: 'Unsupported grant or scope (problem+json).' })
   @ApiUnauthorizedResponse({ description: 'Unknown client or wrong secret.' })

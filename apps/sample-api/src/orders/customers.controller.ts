@@ -1,5 +1,13 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiProperty,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { UnitOfWork } from '@infrastructure/persistence';
 import { Scopes } from '@infrastructure/security';
 import { OrderSummaryEntity } from './order-summary.entity.js';
@@ -14,6 +22,9 @@ export class OrderSummaryDto {
 }
 
 @ApiTags('orders')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'No or invalid bearer token (WWW-Authenticate says why).' })
+@ApiForbiddenResponse({ description: 'The token lacks the orders:read scope.' })
 @Controller('v1/customers')
 export class CustomersController {
   constructor(private readonly uow: UnitOfWork) {}

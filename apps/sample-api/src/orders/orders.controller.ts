@@ -19,6 +19,7 @@ import {
   ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import type { OrderEntity } from './order.entity.js';
@@ -35,6 +36,9 @@ import {
 import { OrdersService, toView } from './orders.service.js';
 
 const toDto = (order: OrderEntity): OrderDto => toView(order);
+
+/** The `:id` of an order: a UUID (ParseUUIDPipe answers anything else with 400). */
+const OrderIdParam = () => ApiParam({ name: 'id', type: 'string', format: 'uuid' });
 
 /** Orders API (auth and scopes arrive with the security lib). */
 @ApiTags('orders')
@@ -56,6 +60,7 @@ export class OrdersController {
   @Post(':id/cancel')
   @Scopes('orders:write')
   @HttpCode(200)
+  @OrderIdParam()
   @ApiOkResponse({ type: OrderDto })
   @ApiNotFoundResponse({ description: 'No such order.' })
   @ApiConflictResponse({ description: 'Cancelled already, or changed concurrently.' })
@@ -68,6 +73,7 @@ export class OrdersController {
 
   @Get(':id/events')
   @Scopes('orders:read')
+  @OrderIdParam()
   @ApiOkResponse({ type: [OrderEventDto] })
   @ApiNotFoundResponse({ description: 'No such order.' })
   async events(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderEventDto[]> {
@@ -88,6 +94,7 @@ export class OrdersController {
 
   @Get(':id')
   @Scopes('orders:read')
+  @OrderIdParam()
   @ApiOkResponse({ type: OrderDto })
   @ApiNotFoundResponse({ description: 'No such order.' })
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderDto> {

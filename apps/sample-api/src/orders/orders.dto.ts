@@ -3,25 +3,31 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 export class PlaceOrderDto {
-  @ApiProperty({ example: 'cust-42' })
+  @ApiProperty({ example: 'cust-42', pattern: '^[A-Za-z0-9._:-]{1,64}$' })
   @IsString()
   @Matches(/^[A-Za-z0-9._:-]{1,64}$/, {
     message: 'customerId must be 1-64 chars of [A-Za-z0-9._:-]',
   })
   customerId!: string;
 
-  @ApiProperty({ example: 'SKU-1' })
+  @ApiProperty({ example: 'SKU-1', maxLength: 64 })
   @IsString()
   @MaxLength(64)
   sku!: string;
 
-  @ApiProperty({ example: 2, minimum: 1, maximum: 1000 })
+  @ApiProperty({ type: 'integer', example: 2, minimum: 1, maximum: 1000 })
   @IsInt()
   @Min(1)
   @Max(1000)
   quantity!: number;
 
-  @ApiProperty({ example: 1999, description: 'Unit price in cents.', minimum: 0 })
+  @ApiProperty({
+    type: 'integer',
+    example: 1999,
+    description: 'Unit price in cents.',
+    minimum: 0,
+    maximum: 10_000_000,
+  })
   @IsInt()
   @Min(0)
   @Max(10_000_000)
@@ -29,13 +35,13 @@ export class PlaceOrderDto {
 }
 
 export class ListOrdersQuery {
-  @ApiPropertyOptional({ description: 'From `nextCursor` of the previous page.' })
+  @ApiPropertyOptional({ description: 'From `nextCursor` of the previous page.', maxLength: 200 })
   @IsOptional()
   @IsString()
   @MaxLength(200)
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
