@@ -157,7 +157,12 @@ function withSecurity(module: DynamicModule): DynamicModule {
             enableOfflineQueue: false,
             connectionName: 'security',
           },
-          { owner: 'SecurityModule', source: 'options.redis.url', feature: 'Security (Redis)' },
+          {
+            owner: 'SecurityModule',
+            source: 'options.redis.url',
+            feature: 'Security (Redis)',
+            ...(o.redis.tls ? { tls: o.redis.tls, tlsSource: 'options.redis.tls' } : {}),
+          },
         );
         watchRedis(client);
         return client;
