@@ -259,12 +259,13 @@ describe('the security lib over rediss://', () => {
   });
 });
 
-describe('the webhooks replay store over rediss://', () => {
-  const replayEnv = () => ({
-    WEBHOOK_SECRET: generateWebhookSecret(),
-    WEBHOOK_REPLAY_REDIS_URL: url,
-  });
+/** Environment of a webhooks replay store on the TLS Redis. */
+const replayEnv = () => ({
+  WEBHOOK_SECRET: generateWebhookSecret(),
+  WEBHOOK_REPLAY_REDIS_URL: url,
+});
 
+describe('the webhooks replay store over rediss://', () => {
   it('claims ids in the TLS Redis, trusting the CA from WEBHOOK_REPLAY_REDIS_TLS_CA_FILE', async () => {
     const prefix = `tls-hooks-${randomUUID().slice(0, 8)}:`;
     const options = webhooksOptionsFrom(

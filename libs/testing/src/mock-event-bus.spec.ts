@@ -34,7 +34,7 @@ class InvoiceIssued extends DomainEvent {
 }
 
 class NotRegistered extends DomainEvent {
-  constructor() {
+  constructor(readonly note = 'no @DomainEventType') {
     super();
   }
 }
