@@ -17,6 +17,17 @@ import {
 } from '@infrastructure/caching';
 import { loadConfiguration } from '@infrastructure/configuration';
 import { messagingConfig, messagingOptionsFrom, RedisTransport } from '@infrastructure/messaging';
+import { MonitoringModule } from '@infrastructure/monitoring';
+import { JwtManager, RedisRevocationStore, SecurityModule } from '@infrastructure/security';
+import { bootTestingModule, testMonitoringOptions } from '@infrastructure/testing';
+import {
+  generateWebhookSecret,
+  WebhookReplayStore,
+  webhooksConfig,
+  WebhooksConfigError,
+  WebhooksModule,
+  webhooksOptionsFrom,
+} from '@infrastructure/webhooks';
 
 // A Redis of this file's own that speaks TLS only (`--port 0`: no plaintext port), with a
 // self-signed certificate made here: nothing connects to it unless it trusts that certificate.
@@ -71,7 +82,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const config = <D extends typeof cachingConfig | typeof messagingConfig>(
+const config = <D extends typeof cachingConfig | typeof messagingConfig | typeof webhooksConfig>(
   def: D,
   env: Record<string, string>,
 ) => loadConfiguration([def], { env, envFiles: false }).get(def);
@@ -168,5 +179,127 @@ describe('the Redis messaging transport over rediss://', () => {
     } finally {
       await transport.close();
     }
+  });
+});
+
+/** Resolves when `client` is ready; rejects with its first connection error (e.g. an untrusted certificate). */
+const connected = (client: Redis) =>
+  client.status === 'ready'
+    ? Promise.resolve()
+    : new Promise<void>((resolve, reject) => {
+        client.once('ready', resolve);
+        client.once('error', reject);
+      });
+
+/** Keys under `prefix` in the TLS server (the only Redis on that port). */
+async function keysInTlsRedis(prefix: string): Promise<string[]> {
+  const admin = new Redis(url, { tls: { ca: readFileSync(certFile) } });
+  try {
+    return await admin.keys(`${prefix}*`);
+  } finally {
+    admin.disconnect();
+  }
+}
+
+describe('the security lib over rediss://', () => {
+  it('shares rate limits and revocations through the TLS Redis, trusting options.redis.tls', async () => {
+    const prefix = `tls-sec-${randomUUID().slice(0, 8)}:`;
+    const ref = await bootTestingModule({
+      imports: [
+        MonitoringModule.forRoot(testMonitoringOptions()),
+        SecurityModule.forRoot({
+          redis: { url, keyPrefix: prefix, tls: { caFile: certFile } },
+          jwt: { issuer: 'https://api.test', audience: 'tls' },
+        }),
+      ],
+    });
+    try {
+      // The module's internal token: the client the rate limits and the revocation list share.
+      await connected(ref.get<Redis>('SECURITY:REDIS'));
+      const jwt = ref.get(JwtManager);
+      const token = await jwt.createToken({ sub: 'u-tls' });
+      await jwt.revoke(await jwt.verify(token));
+      await expect(jwt.verify(token)).rejects.toThrow(/revoked/);
+      expect(await keysInTlsRedis(prefix)).not.toEqual([]);
+    } finally {
+      await ref.close();
+    }
+  });
+
+  it('RedisRevocationStore({ url, tls }) opens its own TLS connection', async () => {
+    const prefix = `tls-rev-${randomUUID().slice(0, 8)}:`;
+    const store = new RedisRevocationStore({
+      url,
+      keyPrefix: prefix,
+      tls: { caFile: certFile },
+      opTimeoutMs: 2000,
+    });
+    try {
+      expect(await store.revoke('jti-1', 60)).toBe(true);
+      expect(await store.isRevoked(['jti-1'])).toBe(true);
+      expect(await keysInTlsRedis(prefix)).toEqual([`${prefix}jti-1`]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a CA beside a plain redis:// URL (it would silently not be used)', async () => {
+    await expect(
+      bootTestingModule({
+        imports: [
+          MonitoringModule.forRoot(testMonitoringOptions()),
+          SecurityModule.forRoot({
+            redis: { url: 'redis://127.0.0.1:6379', tls: { caFile: certFile } },
+          }),
+        ],
+      }),
+    ).rejects.toThrow(
+      'SecurityModule: options.redis.tls is set but options.redis.url is not a rediss:// URL (redis://127.0.0.1:6379)',
+    );
+  });
+});
+
+/** Environment of a webhooks replay store on the TLS Redis. */
+const replayEnv = () => ({
+  WEBHOOK_SECRET: generateWebhookSecret(),
+  WEBHOOK_REPLAY_REDIS_URL: url,
+});
+
+describe('the webhooks replay store over rediss://', () => {
+  it('claims ids in the TLS Redis, trusting the CA from WEBHOOK_REPLAY_REDIS_TLS_CA_FILE', async () => {
+    const prefix = `tls-hooks-${randomUUID().slice(0, 8)}:`;
+    const options = webhooksOptionsFrom(
+      config(webhooksConfig, { ...replayEnv(), WEBHOOK_REPLAY_REDIS_TLS_CA_FILE: certFile }),
+    );
+    const replay = options.replay as Exclude<typeof options.replay, false | undefined>;
+    expect(replay.tls).toEqual({ caFile: certFile });
+    const ref = await bootTestingModule({
+      imports: [WebhooksModule.forRoot({ ...options, replay: { ...replay, keyPrefix: prefix } })],
+    });
+    try {
+      const store = ref.get(WebhookReplayStore);
+      expect(await store.claim('default:msg_tls', 60)).toBe(true);
+      expect(await store.claim('default:msg_tls', 60)).toBe(false);
+      expect(await keysInTlsRedis(prefix)).toEqual([`${prefix}default:msg_tls`]);
+    } finally {
+      await ref.close();
+    }
+  });
+
+  it('fails the boot naming WEBHOOK_REPLAY_REDIS_TLS_CA_FILE when the server certificate is not trusted', async () => {
+    const options = webhooksOptionsFrom(config(webhooksConfig, replayEnv()));
+    const error: unknown = await bootTestingModule({
+      imports: [WebhooksModule.forRoot(options)],
+    }).then(
+      async (ref) => {
+        await ref.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(WebhooksConfigError);
+    expect((error as Error).message).toMatch(
+      /^WebhooksModule: the TLS certificate of Redis at rediss:\/\/127\.0\.0\.1:\d+ is not trusted \(self-signed certificate[^)]*\); set the CA that signed it in options\.replay\.tls \(WEBHOOK_REPLAY_REDIS_TLS_CA_FILE\)/,
+    );
   });
 });

@@ -95,7 +95,16 @@ export class AppModule {
             securityOptionsFrom(
               { jwt, oidc, security },
               caching.redisUrl
-                ? { redis: { url: caching.redisUrl, keyPrefix: caching.keyPrefix } }
+                ? {
+                    redis: {
+                      url: caching.redisUrl,
+                      keyPrefix: caching.keyPrefix,
+                      // The same Redis as the cache: trust the same CA (REDIS_TLS_CA_FILE).
+                      ...(caching.redisTlsCaFile
+                        ? { tls: { caFile: caching.redisTlsCaFile } }
+                        : {}),
+                    },
+                  }
                 : {},
             ),
         }),

@@ -60,6 +60,24 @@ export function configureApp(app: INestApplication): INestApplication {
 export interface CreatedApp {
   app: INestApplication;
   config: LoadedConfiguration<ReturnType<typeof loadSampleConfig>['values']>;
+  /** Served over HTTPS (TLS_CERT_FILE + TLS_KEY_FILE). */
+  secure: boolean;
+}
+
+/**
+ * The line logged once the app listens: its URL (`https://` when TLS is on), adapter and
+ * environment. The port is the one the server is bound to (the configured one, or the port the
+ * system chose for 0).
+ */
+export function listeningMessage({ app, config, secure }: CreatedApp): string {
+  const { host, adapter } = config.values.http;
+  const bound = app.getHttpServer().address() as { port: number } | string | null;
+  const port = bound && typeof bound === 'object' ? bound.port : config.values.http.port;
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return (
+    `sample-api listening on ${secure ? 'https' : 'http'}://${shown}:${port} ` +
+    `(${adapter}, NODE_ENV=${config.values.app.nodeEnv}); docs at /docs`
+  );
 }
 
 /** Loads and validates the sample API's configuration (throws ConfigValidationError). */
@@ -100,5 +118,5 @@ export async function createApp(options: ConfigurationModuleOptions = {}): Promi
     (app as NestExpressApplication).useBodyParser('json', { limit: BODY_LIMIT_BYTES });
   }
   configureApp(app);
-  return { app, config };
+  return { app, config, secure: tls !== undefined };
 }

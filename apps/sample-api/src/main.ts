@@ -1,17 +1,14 @@
 import 'reflect-metadata';
 import { ConfigValidationError } from '@infrastructure/configuration';
 import { flushLogs, getLogger } from '@infrastructure/monitoring';
-import { createApp } from './bootstrap.js';
+import { createApp, listeningMessage } from './bootstrap.js';
 
 async function main(): Promise<void> {
-  const { app, config } = await createApp();
+  const created = await createApp();
   // SIGTERM/SIGINT are handled by MonitoringModule's graceful shutdown (readiness 503, drain, exit 0).
-  const { port, host } = config.values.http;
-  await app.listen(port, host);
-  getLogger('Bootstrap').info(
-    `sample-api listening on http://${host === '0.0.0.0' ? 'localhost' : host}:${port} ` +
-      `(${config.values.http.adapter}, NODE_ENV=${config.values.app.nodeEnv}); docs at /docs`,
-  );
+  const { port, host } = created.config.values.http;
+  await created.app.listen(port, host);
+  getLogger('Bootstrap').info(listeningMessage(created));
 }
 
 main().catch((error: unknown) => {

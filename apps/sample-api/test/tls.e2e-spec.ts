@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/bootstrap.js';
+import { createApp, listeningMessage, type CreatedApp } from '../src/bootstrap.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sample-tls-'));
 const certFile = join(dir, 'cert.pem');
@@ -43,6 +43,7 @@ async function get(port: number, path: string, headers: Record<string, string> =
 
 describe.each(['express', 'fastify'] as const)('sample API over HTTPS on %s', (adapter) => {
   let app: INestApplication;
+  let created: CreatedApp;
   let port: number;
 
   beforeAll(async () => {
@@ -69,7 +70,7 @@ describe.each(['express', 'fastify'] as const)('sample API over HTTPS on %s', (a
       ],
       { stdio: 'ignore' },
     );
-    ({ app } = await createApp({
+    created = await createApp({
       env: {
         NODE_ENV: 'test',
         LOG_LEVEL: 'fatal',
@@ -80,11 +81,18 @@ describe.each(['express', 'fastify'] as const)('sample API over HTTPS on %s', (a
         TLS_KEY_FILE: keyFile,
       },
       envFiles: false,
-    }));
+    });
+    app = created.app;
     await app.listen(0, '127.0.0.1');
     port = (app.getHttpServer().address() as AddressInfo).port;
   });
   afterAll(() => app?.close());
+
+  it('logs an https:// URL once listening (main.ts)', () => {
+    expect(listeningMessage(created)).toBe(
+      `sample-api listening on https://localhost:${port} (${adapter}, NODE_ENV=test); docs at /docs`,
+    );
+  });
 
   it('serves the API over TLS with the configured certificate', async () => {
     const res: Answer = await get(port, '/');

@@ -257,6 +257,18 @@ export function assertValidEvents(events: readonly DomainEvent[]): Promise<void>
   })();
 }
 
+/**
+ * What `EventBus.publish` checks before anything leaves: every event's class is registered with
+ * {@link DomainEventType} and its payload passes the type's schema. For test doubles and custom
+ * EventBus adapters that should fail where the real one does (`MockEventBus` calls it).
+ * @throws TypeError for an unregistered class; EventValidationError for the first invalid event.
+ */
+export async function validateEvents(events: DomainEvent | readonly DomainEvent[]): Promise<void> {
+  const list = Array.isArray(events) ? (events as readonly DomainEvent[]) : [events as DomainEvent];
+  for (const event of list) eventTypeOf(event.constructor);
+  await assertValidEvents(list);
+}
+
 async function schemaIssues(
   schema: EventSchema,
   payload: unknown,

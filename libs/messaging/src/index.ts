@@ -28,6 +28,7 @@ export {
   eventTypeOf,
   fromEnvelope,
   toEnvelope,
+  validateEvents,
   type DomainEventTypeOptions,
   type EventEnvelope,
   type EventSchema,

@@ -29,6 +29,7 @@ import {
 } from './event-handler.decorator.js';
 import {
   assertValidEvents,
+  envelopeDefect,
   eventTypeOf,
   fromEnvelopeChecked,
   toEnvelope,
@@ -439,7 +440,16 @@ export class MessagingRuntime
   ): Promise<{ outcome: HandlingOutcome; delayMs?: number }> {
     const metrics = this.childMetrics(type, group);
     const { store } = extractContext(message.headers);
-    const messageId = message.headers['x-message-id'];
+    let body: unknown;
+    let unparsable: unknown;
+    try {
+      body = parseBody(message.body);
+    } catch (error) {
+      unparsable = error;
+    }
+    // A bare envelope (put on the queue by something else, without our headers) carries its id
+    // in the body: the inbox and the causation id use it, so a redelivery is still a duplicate.
+    const messageId = message.headers['x-message-id'] ?? envelopeIdOf(body);
     return this.context.run(
       { ...store, ...(messageId ? { causationId: messageId } : {}) },
       async () => {
@@ -450,7 +460,8 @@ export class MessagingRuntime
         let failure: unknown;
         let duplicate = false;
         try {
-          const parsed = await decode(parseBody(message.body));
+          if (unparsable !== undefined) throw unparsable;
+          const parsed = await decode(body);
           if (parsed instanceof DomainEvent) event = parsed;
           if (useInbox && this.inbox && this.store && this.uow && messageId) {
             const { store: inbox, uow } = this;
@@ -591,6 +602,11 @@ function parseBody(body: string): unknown {
   } catch {
     throw malformedEnvelope('body is not JSON');
   }
+}
+
+/** The id of a parsed body that is one of our envelopes; undefined for anything else. */
+function envelopeIdOf(body: unknown): string | undefined {
+  return envelopeDefect(body) === undefined ? (body as EventEnvelope).id : undefined;
 }
 
 /** The reason category of an `x-dead-letter-reason` value; `poison` when it names none. */

@@ -52,7 +52,7 @@ export function dataSourceOptions(
           connectionTimeoutMillis: o.pool.acquireTimeoutMs,
           statement_timeout: o.pool.statementTimeoutMs,
           application_name: process.env.SERVICE_NAME ?? 'nest-app',
-          ...(target.schema ? { options: `-c search_path=${target.schema}` } : {}),
+          ...(target.schema ? { options: searchPathOption(target.schema) } : {}),
           // A password from a secret: pg calls the function for every new connection. pg lets
           // a connection string win over separate fields (its empty password included), so
           // the URL is handed over as fields.
@@ -120,6 +120,17 @@ async function ensureSchema(
     );
   }
   new Logger('Persistence').log(`created schema "${schema}" (DATABASE_URL ?schema=) in ${where}`);
+}
+
+/**
+ * The startup `options` that put `schema` on the search_path as written. Unquoted, PostgreSQL
+ * folds the name to lower case (while TypeORM quotes it, so the two disagree on `MixedCase`);
+ * quoted, it keeps case and any character. The server splits `options` on whitespace, with a
+ * backslash escaping the next character.
+ */
+function searchPathOption(schema: string): string {
+  const quoted = `"${schema.replace(/"/g, '""')}"`;
+  return `-c search_path=${quoted.replace(/[\\\s]/g, (c) => `\\${c}`)}`;
 }
 
 /** `postgres://user@host:port/db` as pg's separate connection fields. */

@@ -40,6 +40,20 @@ describe('parseDatabaseUrl', () => {
     expect(() => parseDatabaseUrl('postgres://h')).toThrow('DATABASE_URL names no database');
     expect(() => parseDatabaseUrl('sqlite:')).toThrow('DATABASE_URL names no SQLite file');
   });
+
+  it('keeps a ?schema= as written and refuses one PostgreSQL or TypeORM cannot carry', () => {
+    expect(parseDatabaseUrl('postgres://h/db?schema=Mixed%20Case-x').schema).toBe('Mixed Case-x');
+    expect(() => parseDatabaseUrl('postgres://u:pw@h/db?schema=a%22b')).toThrow(
+      'DATABASE_URL ?schema= "a\\"b" cannot be used: a schema name must not contain a double quote or control characters; got "postgres://u:***@h/db?schema=a%22b"',
+    );
+    expect(() => parseDatabaseUrl('postgres://h/db?schema=tab%09x')).toThrow(
+      PersistenceConfigError,
+    );
+    expect(() => parseDatabaseUrl(`postgres://h/db?schema=${'s'.repeat(64)}`)).toThrow(
+      /\?schema= "s{64}" cannot be used: a schema name is at most 63 bytes \(PostgreSQL would truncate it\)/,
+    );
+    expect(parseDatabaseUrl(`postgres://h/db?schema=${'s'.repeat(63)}`).schema).toHaveLength(63);
+  });
 });
 
 describe('PersistenceModule options', () => {

@@ -71,7 +71,15 @@ export function parseDatabaseUrl(url: string, setting = 'DATABASE_URL'): Databas
   const port = parsed.port || (postgres ? '5432' : '3306');
   const address = `${parsed.hostname}:${port}`;
   if (postgres) {
-    const schema = parsed.searchParams.get('schema') ?? undefined;
+    const schema = parsed.searchParams.get('schema') || undefined;
+    if (schema !== undefined) {
+      const why = schemaDefect(schema);
+      if (why) {
+        throw new PersistenceConfigError(
+          `${setting} ?schema= ${JSON.stringify(schema)} cannot be used: ${why}; got "${maskUrlPassword(url)}"`,
+        );
+      }
+    }
     parsed.searchParams.delete('schema');
     return {
       kind: 'postgres',
@@ -93,4 +101,20 @@ export function parseDatabaseUrl(url: string, setting = 'DATABASE_URL'): Databas
     address,
     database,
   };
+}
+
+/**
+ * Why PostgreSQL or TypeORM cannot carry a `?schema=` name, or undefined. Any other name works
+ * (case, spaces and punctuation are kept: the lib quotes it); TypeORM does not escape a double
+ * quote inside a name, and PostgreSQL silently truncates a name longer than 63 bytes.
+ */
+function schemaDefect(schema: string): string | undefined {
+  // oxlint-disable-next-line no-control-regex -- control characters are what is refused
+  if (/["\u0000-\u001f\u007f]/.test(schema)) {
+    return 'a schema name must not contain a double quote or control characters';
+  }
+  if (Buffer.byteLength(schema, 'utf8') > 63) {
+    return 'a schema name is at most 63 bytes (PostgreSQL would truncate it)';
+  }
+  return undefined;
 }

@@ -108,3 +108,44 @@ describe('a PostgreSQL ?schema= that does not exist yet', () => {
     expect(await schemaExists(admin, missing)).toBe(false);
   });
 });
+
+describe('a PostgreSQL ?schema= that is not a lower-case identifier', () => {
+  // Unique per run; dropped in afterAll whatever the tests did. The second has the characters
+  // the startup options and search_path syntax treat specially: space, backslash, comma, quote.
+  const suffix = randomBytes(4).toString('hex');
+  const names = [`MixedCase_x${suffix}`, `Odd name-${suffix}'\\,x`];
+  const admin = new DataSource({ type: 'postgres', url: BASE });
+
+  beforeAll(async () => {
+    await admin.initialize();
+  });
+  afterAll(async () => {
+    for (const name of names)
+      await admin.query(`DROP SCHEMA IF EXISTS "${name.replace(/"/g, '""')}" CASCADE`);
+    await admin.destroy();
+  });
+
+  it.each(names)(
+    'keeps the name as written: %s is created, migrated into and on the search_path',
+    async (name) => {
+      const ref = await boot(`${BASE}?schema=${encodeURIComponent(name)}`, true);
+      try {
+        const ds = ref.get<DataSource>(getDataSourceToken());
+        expect(await schemaExists(admin, name)).toBe(true);
+        const tables = (await admin.query(
+          'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1',
+          [name],
+        )) as Array<{ table_name: string }>;
+        expect(tables.map((t) => t.table_name)).toEqual(['gadgets', 'migrations']);
+        // Unqualified names resolve in that schema: the search_path kept its case and characters.
+        await ds.query('INSERT INTO gadgets (id) VALUES (7)');
+        expect(await admin.query(`SELECT id FROM "${name.replace(/"/g, '""')}".gadgets`)).toEqual([
+          { id: 7 },
+        ]);
+        expect(await ds.query('SELECT current_schema() AS s')).toEqual([{ s: name }]);
+      } finally {
+        await ref.close();
+      }
+    },
+  );
+});

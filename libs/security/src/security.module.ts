@@ -22,7 +22,7 @@ import type { DataSource } from 'typeorm';
 import { extendModule } from '@infrastructure/core';
 import { createRedisClient } from '@infrastructure/core/redis';
 import { UnitOfWork } from '@infrastructure/persistence';
-import { MetricsService } from '@infrastructure/monitoring';
+import { getLogger, MetricsService } from '@infrastructure/monitoring';
 import { AuditActions } from './audit/audit-actions.js';
 import { AuditLogger } from './audit/audit-logger.js';
 import { Encryptor } from './crypto/encryptor.js';
@@ -123,6 +123,25 @@ class JwksController {
 
 const optional = (token: unknown) => ({ token: token as string, optional: true });
 
+/**
+ * Logs the shared client's connection trouble once per outage, and its recovery (ioredis
+ * reconnects on its own; rate limits and revocation checks answer per request meanwhile).
+ * Without an 'error' listener ioredis prints every failed reconnect to stderr. The URL, which may
+ * hold a password, is never logged.
+ */
+function watchRedis(client: import('ioredis').Redis): void {
+  const log = getLogger('SecurityModule');
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (!down) log.warn({ err: error }, 'SecurityModule: Redis connection error; reconnecting');
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) log.info('SecurityModule: Redis connection restored');
+    down = false;
+  });
+}
+
 function withSecurity(module: DynamicModule): DynamicModule {
   const providers: Provider[] = [
     { provide: SECURITY_OPTIONS, useExisting: SECURITY_MODULE_OPTIONS },
@@ -130,7 +149,7 @@ function withSecurity(module: DynamicModule): DynamicModule {
       provide: REDIS,
       useFactory: async (o: SecurityOptions) => {
         if (!o.redis) return undefined;
-        return createRedisClient(
+        const client = await createRedisClient(
           o.redis.url,
           {
             lazyConnect: false,
@@ -138,8 +157,15 @@ function withSecurity(module: DynamicModule): DynamicModule {
             enableOfflineQueue: false,
             connectionName: 'security',
           },
-          { owner: 'SecurityModule', source: 'options.redis.url', feature: 'Security (Redis)' },
+          {
+            owner: 'SecurityModule',
+            source: 'options.redis.url',
+            feature: 'Security (Redis)',
+            ...(o.redis.tls ? { tls: o.redis.tls, tlsSource: 'options.redis.tls' } : {}),
+          },
         );
+        watchRedis(client);
+        return client;
       },
       inject: [SECURITY_OPTIONS],
     },

@@ -41,8 +41,13 @@ export interface SecurityOptions {
   apiKeys?: ApiKeyDefinition[];
   /** Your own verifiers (opaque tokens, …), tried after the built-in ones. */
   verifiers?: TokenVerifier[];
-  /** Redis shared by rate limits and the token revocation list; unset = in memory (one instance). */
-  redis?: { url: string; keyPrefix?: string };
+  /**
+   * Redis shared by rate limits and the token revocation list; unset = in memory (one instance).
+   * `tls` of a `rediss://` URL: the CA that signed the server's certificate (`ca`: PEM, or
+   * `caFile`: its path), trusted instead of Node's default CAs; set with a `redis://` URL it fails
+   * the boot. The server's certificate is always verified.
+   */
+  redis?: { url: string; keyPrefix?: string; tls?: { ca?: string | Buffer; caFile?: string } };
   /** `false` turns the global RateLimitGuard off. */
   rateLimit?: RateLimitOptions | false;
   /** The global AuthGuard (every route needs credentials unless `@Public()`). @default true */

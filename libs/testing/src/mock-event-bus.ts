@@ -3,11 +3,14 @@ import {
   type DomainEvent,
   type DomainEventClass,
   type PublishOptions,
+  validateEvents,
 } from '@infrastructure/messaging';
 
 /**
  * An EventBus for unit tests: records what was published and can hand events to handlers you
- * register, synchronously.
+ * register, synchronously. It checks events as the real one does before recording any of a
+ * batch: an unregistered class throws `TypeError`, a payload its type's schema
+ * (`@DomainEventType(type, { schema })`) rejects throws `EventValidationError`.
  *
  * @example
  * const bus = new MockEventBus();
@@ -26,6 +29,8 @@ export class MockEventBus extends EventBus {
     const list = Array.isArray(events)
       ? (events as readonly DomainEvent[])
       : [events as DomainEvent];
+    // As the real publish: the whole batch is checked before any of it is recorded.
+    await validateEvents(list);
     for (const event of list) {
       this.published.push(event);
       for (const handler of this.handlers.get(event.constructor) ?? []) await handler(event);

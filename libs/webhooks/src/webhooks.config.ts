@@ -4,7 +4,8 @@ import type { WebhooksOptions } from './webhooks.options.js';
 /**
  * Environment of `WebhooksModule` under the config namespace `webhooks` (register it with
  * `ConfigurationModule`): `WEBHOOK_SECRET` (secret; several separated by spaces or commas during a
- * rotation), `WEBHOOK_TOLERANCE_SECONDS`, `WEBHOOK_REPLAY_REDIS_URL`, `WEBHOOK_ATTEMPT_TIMEOUT_MS`,
+ * rotation), `WEBHOOK_TOLERANCE_SECONDS`, `WEBHOOK_REPLAY_REDIS_URL`, `WEBHOOK_REPLAY_REDIS_TLS_CA_FILE`,
+ * `WEBHOOK_ATTEMPT_TIMEOUT_MS`,
  * `WEBHOOK_MAX_ATTEMPTS`, `WEBHOOK_URL_ENCRYPTION_KEY` (secret).
  */
 export const webhooksConfig = defineConfig('webhooks', {
@@ -24,6 +25,12 @@ export const webhooksConfig = defineConfig('webhooks', {
     ...cfg.url({ schemes: ['redis', 'rediss'] }),
     description:
       'Redis for the replay store of incoming webhooks (shared by every instance). Unset: in memory (one instance).',
+  },
+  replayRedisTlsCaFile: {
+    env: 'WEBHOOK_REPLAY_REDIS_TLS_CA_FILE',
+    ...cfg.string(),
+    description:
+      'PEM CA file trusted for a `rediss://` WEBHOOK_REPLAY_REDIS_URL (instead of the default CAs); set with `redis://` it fails the boot.',
   },
   attemptTimeoutMs: {
     env: 'WEBHOOK_ATTEMPT_TIMEOUT_MS',
@@ -56,7 +63,17 @@ export function webhooksOptionsFrom(
       ? { urlEncryptionKey: urlKeys.length === 1 ? urlKeys[0] : urlKeys }
       : {}),
     toleranceSeconds: config.toleranceSeconds,
-    ...(config.replayRedisUrl ? { replay: { store: 'redis', url: config.replayRedisUrl } } : {}),
+    ...(config.replayRedisUrl
+      ? {
+          replay: {
+            store: 'redis',
+            url: config.replayRedisUrl,
+            ...(config.replayRedisTlsCaFile
+              ? { tls: { caFile: config.replayRedisTlsCaFile } }
+              : {}),
+          },
+        }
+      : {}),
     ...extra,
     delivery: {
       attemptTimeoutMs: config.attemptTimeoutMs,

@@ -99,6 +99,13 @@ export interface WebhookReplayOptions {
   ttlSeconds?: number;
   /** Redis connect and command timeout (ms). @default 1000 */
   timeoutMs?: number;
+  /**
+   * TLS of a `rediss://` `url`: the CA that signed the server's certificate (`ca`: PEM, or
+   * `caFile`: its path, `WEBHOOK_REPLAY_REDIS_TLS_CA_FILE`), trusted instead of Node's default
+   * CAs. Set with a `redis://` URL it fails the boot; a certificate that does not verify fails it
+   * too. @default none (Node's default CAs)
+   */
+  tls?: { ca?: string | Buffer; caFile?: string };
 }
 
 /**
@@ -267,6 +274,7 @@ export interface ResolvedWebhookReplay {
   url?: string;
   keyPrefix: string;
   timeoutMs: number;
+  tls?: { ca?: string | Buffer; caFile?: string };
 }
 
 /** Options with every default applied (secrets as {@link WebhookKeys}). */
@@ -431,6 +439,13 @@ const schema = z
             keyPrefix: z.string().max(200).optional(),
             ttlSeconds: z.number().int().min(1).max(604_800).optional(),
             timeoutMs: ms.optional(),
+            tls: z
+              .object({
+                ca: z.union([z.string().min(1), z.instanceof(Buffer)]).optional(),
+                caFile: z.string().min(1).optional(),
+              })
+              .strict()
+              .optional(),
           })
           .strict()
           .refine((r) => r.store !== 'redis' || r.url !== undefined, {
@@ -576,6 +591,7 @@ export function resolveWebhooksOptions(options: WebhooksOptions = {}): ResolvedW
             url: replay?.url,
             keyPrefix: replay?.keyPrefix ?? 'webhooks:replay:',
             timeoutMs: replay?.timeoutMs ?? 1000,
+            ...(replay?.tls ? { tls: replay.tls } : {}),
           },
   };
 }

@@ -52,6 +52,7 @@ export function replayStoreProviders(): Provider[] {
               url: replay.url!,
               keyPrefix: replay.keyPrefix,
               timeoutMs: replay.timeoutMs,
+              ...(replay.tls ? { tls: replay.tls } : {}),
             }),
           );
         }

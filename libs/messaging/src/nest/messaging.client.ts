@@ -7,6 +7,8 @@ import { MessagingRuntime } from '../messaging.runtime.js';
  * publishes with the EventBus's guarantees (broker confirms; inside a unit of work through the
  * outbox, after commit). The message key (per-key order) is taken from `data.key` when present.
  * `client.send` (request/reply) is not carried by the messaging transports and errors at once.
+ * `data` is not checked against any schema (a pattern is not a `@DomainEventType`): validate it in
+ * the `@EventPattern` handler, or publish a `DomainEvent` whose type declares a schema.
  *
  * @example
  * constructor(private readonly client: MessagingClient) {}

@@ -388,6 +388,34 @@ export function describeTransportContract(
       ).toHaveLength(traits.dedupesPublishedIds ? 1 : 2);
     });
 
+    it('de-duplicates a bare envelope (no x-message-id header) on its envelope id', async () => {
+      const event = new ItemAdded(`bare-dup-${randomUUID()}`, 1);
+      const bare = {
+        group: 'contract-b',
+        type: 'contract.ItemAdded',
+        body: JSON.stringify(toEnvelope(event)),
+        headers: {},
+      };
+      const handledInB = new Recorder<string>();
+      const stop = ref.get(MessagingRuntime).observe((o) => {
+        if (o.kind === 'handled' && o.group === 'contract-b' && o.event?.id === event.id) {
+          handledInB.push(o.outcome);
+        }
+      });
+      try {
+        await publishForeign(bare);
+        const [first] = await seen.until(1, (s) => s.cartId === event.cartId && s.group === 'b');
+        expect(first!.causationId).toBe(event.id);
+        await publishForeign(bare); // the same message put on the queue again
+        expect(await handledInB.until(2)).toEqual(['success', 'success']);
+        expect(seen.items.filter((s) => s.cartId === event.cartId && s.group === 'b')).toHaveLength(
+          1,
+        );
+      } finally {
+        stop();
+      }
+    });
+
     it('restores the publisher context in the handler: correlation id, causation = message id', async () => {
       const event = new ItemAdded(`ctx-${randomUUID()}`, 1);
       await ref.get(RequestContext).run({ correlationId: `corr-${run}` }, () => bus.publish(event));

@@ -13,6 +13,8 @@ export interface RedisReplayConnectOptions {
   keyPrefix?: string;
   /** Wait for the first connection, and bound of each command. @default 1000 */
   timeoutMs?: number;
+  /** TLS of a `rediss://` URL: the CA to trust instead of Node's default CAs. */
+  tls?: { ca?: string | Buffer; caFile?: string };
 }
 
 /**
@@ -49,6 +51,8 @@ export class RedisWebhookReplayStore extends WebhookReplayStore {
       owner: 'WebhooksModule',
       source: 'options.replay.url',
       configError: WebhooksConfigError,
+      tlsSource: 'options.replay.tls (WEBHOOK_REPLAY_REDIS_TLS_CA_FILE)',
+      ...(options.tls ? { tls: options.tls } : {}),
     });
     if (!reachable) {
       getLogger('RedisWebhookReplayStore').warn(

@@ -11,6 +11,13 @@ export interface RedisRevocationStoreOptions {
   client?: RedisClient;
   /** `redis://` / `rediss://` URL; the store opens (and closes) its own client. */
   url?: string;
+  /**
+   * TLS of a `rediss://` `url`: the CA that signed the server's certificate (`ca`: PEM, or
+   * `caFile`: its path), trusted instead of Node's default CAs. Beside a `redis://` URL or a
+   * `client` the constructor throws (it would silently not be used).
+   * @default none (Node's default CAs)
+   */
+  tls?: { ca?: string | Buffer; caFile?: string };
   /** Prefix of every key. @default 'security:revoked:' */
   keyPrefix?: string;
   /**
@@ -46,6 +53,16 @@ export class RedisRevocationStore extends RevocationStore {
     }
     if (options.url !== undefined && !/^rediss?:\/\//.test(options.url)) {
       throw new TypeError('RedisRevocationStore: options.url must be a redis:// or rediss:// URL');
+    }
+    if (options.tls && options.url !== undefined && !/^rediss:\/\//i.test(options.url)) {
+      throw new TypeError(
+        'RedisRevocationStore: options.tls is set but options.url is not a rediss:// URL',
+      );
+    }
+    if (options.tls && options.client) {
+      throw new TypeError(
+        'RedisRevocationStore: options.tls applies to options.url; a client passed in brings its own TLS settings',
+      );
     }
     this.owned = !options.client;
     if (options.client) this.client = Promise.resolve(options.client as Redis);
@@ -84,7 +101,11 @@ export class RedisRevocationStore extends RevocationStore {
         maxRetriesPerRequest: 1,
         connectTimeout: Math.max(1000, this.timeoutMs * 4),
       },
-      { owner: 'RedisRevocationStore', source: 'options.url' },
+      {
+        owner: 'RedisRevocationStore',
+        source: 'options.url',
+        ...(this.options.tls ? { tls: this.options.tls, tlsSource: 'options.tls' } : {}),
+      },
     ).then((client) => {
       // Connection errors are also answered per operation; this only keeps them out of stderr
       // and logs them (at most every 30 s; the URL, which may hold a password, is never logged).
