@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
+import { context as otel, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { Counter, Histogram } from 'prom-client';
 import {
   extractContext,
@@ -15,6 +16,7 @@ import {
   MetricsService,
   RequestContext,
   ShutdownService,
+  type RequestContextStore,
 } from '@infrastructure/monitoring';
 import { UnitOfWork } from '@infrastructure/persistence';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -45,6 +47,16 @@ import {
 import { OutboxRelay } from './outbox/outbox.relay.js';
 import { OutboxStore } from './outbox/outbox.store.js';
 import { retryDelayMs, type ResolvedMessagingOptions } from './messaging.options.js';
+import {
+  endConsumerSpan,
+  messagingTracer,
+  recordFailure,
+  runsByTrace,
+  setMessageId,
+  startConsumerSpan,
+  startProducerSpan,
+  storedContext,
+} from './messaging.tracing.js';
 import type {
   DeadLetterRecord,
   HandlingOutcome,
@@ -183,12 +195,48 @@ export class MessagingRuntime
     // Every event of the batch is checked before any of them is published or written.
     const validating = assertValidEvents(list);
     if (validating) await validating;
-    const messages = this.toMessages(list, options);
-    await this.dispatch(messages, () => {
+    const notify = () => {
       for (const event of list) {
         this.notify({ kind: 'published', type: eventTypeOf(event.constructor), event });
       }
-    });
+    };
+    const tracer = messagingTracer();
+    if (!tracer) return this.dispatch(this.toMessages(list, options), notify);
+    const types = list.map((event) => eventTypeOf(event.constructor));
+    await this.producing(tracer, types, () => this.toMessages(list, options), notify);
+  }
+
+  /**
+   * Publishes under a PRODUCER span (`publish <type>`): the messages are built while it is
+   * active, so their `traceparent` names it, and it covers the outbox write or the broker send.
+   */
+  private async producing(
+    tracer: Tracer,
+    types: readonly string[],
+    build: () => OutgoingMessage[],
+    notify: () => void,
+  ): Promise<void> {
+    const span = startProducerSpan(
+      tracer,
+      this.transport.name,
+      'publish',
+      this.usesOutbox() ? 'create' : 'send',
+      types,
+      otel.active(),
+    );
+    const ctx = trace.setSpan(otel.active(), span);
+    try {
+      await otel.with(ctx, () => {
+        const messages = build();
+        setMessageId(span, messages);
+        return this.dispatch(messages, notify, ctx);
+      });
+    } catch (error) {
+      recordFailure(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   /**
@@ -200,33 +248,28 @@ export class MessagingRuntime
     data: unknown,
     options: PublishOptions & { key?: string } = {},
   ): Promise<void> {
-    const id = uuidv7();
-    const headers = injectContext({
-      ...options.headers,
-      'x-message-id': id,
-      'x-message-type': type,
-      'content-type': 'application/json',
-      ...(options.key ? { 'x-message-key': options.key } : {}),
-    });
-    await this.dispatch(
-      [
-        {
-          type,
-          body: JSON.stringify(data ?? null),
-          headers,
-          ...(options.key ? { key: options.key } : {}),
-        },
-      ],
-      () => undefined,
+    const tracer = messagingTracer();
+    if (!tracer) return this.dispatch(dataMessages(type, data, options), noop);
+    await this.producing(tracer, [type], () => dataMessages(type, data, options), noop);
+  }
+
+  /** True when a publish now goes to the outbox (else straight to the transport). */
+  private usesOutbox(): boolean {
+    return (
+      this.store !== undefined &&
+      (this.outboxMode === 'always' ||
+        (this.outboxMode === 'when-in-transaction' && (this.uow?.active ?? false)))
     );
   }
 
-  private async dispatch(messages: OutgoingMessage[], notify: () => void): Promise<void> {
+  /** `span`: the producer span's context, which a send deferred to after the commit keeps. */
+  private async dispatch(
+    messages: OutgoingMessage[],
+    notify: () => void,
+    span?: Context,
+  ): Promise<void> {
     const inTransaction = this.uow?.active ?? false;
-    if (
-      this.store &&
-      (this.outboxMode === 'always' || (this.outboxMode === 'when-in-transaction' && inTransaction))
-    ) {
+    if (this.store && this.usesOutbox()) {
       // Same transaction as the business write: both commit or neither does.
       await this.store.insert(
         inTransaction ? this.uow!.manager : this.store.dataSource.manager,
@@ -245,8 +288,39 @@ export class MessagingRuntime
       notify();
     };
     // Without an outbox, events leave only once the unit of work has committed.
-    if (inTransaction) await this.uow!.afterCommit(send);
+    if (inTransaction) await this.uow!.afterCommit(span ? otel.bind(span, send) : send);
     else await send();
+  }
+
+  /**
+   * The outbox relay's send. With tracing on, each run of consecutive messages that carry one
+   * trace context goes out under a `send <type>` span continuing that context (the publish span
+   * stored with the rows), so the broker send and what the broker client records land in the
+   * publisher's trace; a batch of several traces is sent as several ordered transport calls.
+   */
+  private async relaySend(messages: readonly OutgoingMessage[]): Promise<void> {
+    const tracer = messagingTracer();
+    if (!tracer) return this.send(messages);
+    for (const run of runsByTrace(messages)) {
+      const parent = storedContext(run[0]!.headers);
+      const span = startProducerSpan(
+        tracer,
+        this.transport.name,
+        'send',
+        'send',
+        run.map((m) => m.type),
+        parent,
+      );
+      setMessageId(span, run);
+      try {
+        await otel.with(trace.setSpan(parent, span), () => this.send(run));
+      } catch (error) {
+        recordFailure(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    }
   }
 
   /** Hands messages to the transport and counts them (the outbox relay publishes through here). */
@@ -300,7 +374,7 @@ export class MessagingRuntime
     if (wantsOutbox && outbox.relay) {
       this.relay = new OutboxRelay(
         this.store,
-        (messages) => this.send(messages),
+        (messages) => this.relaySend(messages),
         {
           batchSize: outbox.batchSize,
           pollIntervalMs: outbox.pollIntervalMs,
@@ -438,8 +512,37 @@ export class MessagingRuntime
     fn: (value: T) => unknown,
     message: TransportMessage,
   ): Promise<{ outcome: HandlingOutcome; delayMs?: number }> {
+    const { store, otel: carried } = extractContext(message.headers);
+    const messageId = message.headers['x-message-id'];
+    const tracer = messagingTracer();
+    if (!tracer) return this.handleIn(type, group, retry, useInbox, decode, fn, message, store);
+    // A CONSUMER span continuing the publisher's context, active around the handler.
+    const consumer = startConsumerSpan(
+      tracer,
+      this.transport.name,
+      type,
+      group,
+      message.attempt,
+      messageId,
+      carried,
+    );
+    return otel.with(consumer.context, () =>
+      this.handleIn(type, group, retry, useInbox, decode, fn, message, store, consumer.span),
+    );
+  }
+
+  private handleIn<T>(
+    type: string,
+    group: string,
+    retry: ResolvedMessagingOptions['retry'],
+    useInbox: boolean,
+    decode: (body: unknown) => T | Promise<T>,
+    fn: (value: T) => unknown,
+    message: TransportMessage,
+    store: RequestContextStore,
+    span?: Span,
+  ): Promise<{ outcome: HandlingOutcome; delayMs?: number }> {
     const metrics = this.childMetrics(type, group);
-    const { store } = extractContext(message.headers);
     let body: unknown;
     let unparsable: unknown;
     try {
@@ -507,6 +610,7 @@ export class MessagingRuntime
         }
         metrics?.duration.observe((performance.now() - started) / 1000);
         metrics?.consumed(duplicate ? 'duplicate' : outcome).inc();
+        if (span) endConsumerSpan(span, duplicate ? 'duplicate' : outcome, failure);
         if (duplicate)
           this.log.debug({ type, group, messageId }, 'duplicate delivery skipped (inbox)');
         this.notify({
@@ -594,6 +698,30 @@ export class MessagingRuntime
   async onApplicationShutdown(): Promise<void> {
     await this.stop();
   }
+}
+
+function noop(): void {}
+
+/** The one message `publishData` sends; built in the producer span's context when tracing. */
+function dataMessages(
+  type: string,
+  data: unknown,
+  options: PublishOptions & { key?: string },
+): OutgoingMessage[] {
+  return [
+    {
+      type,
+      body: JSON.stringify(data ?? null),
+      headers: injectContext({
+        ...options.headers,
+        'x-message-id': uuidv7(),
+        'x-message-type': type,
+        'content-type': 'application/json',
+        ...(options.key ? { 'x-message-key': options.key } : {}),
+      }),
+      ...(options.key ? { key: options.key } : {}),
+    },
+  ];
 }
 
 function parseBody(body: string): unknown {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Counter, Gauge } from 'prom-client';
 import { getLogger, type MetricsService } from '@infrastructure/monitoring';
 import type { OutgoingMessage } from '../transports/transport.js';
@@ -81,13 +82,17 @@ export class OutboxRelay {
       this.again = true;
       return;
     }
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    // Detached from the caller's trace (the request whose commit woke it): a drain sends other
+    // requests' rows too, each under a span of its own trace (see MessagingRuntime.relaySend).
+    this.running = context
+      .with(ROOT_CONTEXT, () => this.drain())
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
   }
 
   /** Resolves when the current drain (if any) has finished. */
@@ -101,7 +106,7 @@ export class OutboxRelay {
     clearInterval(this.pollTimer);
     clearInterval(this.cleanupTimer);
     await this.idle();
-    await this.drain();
+    await context.with(ROOT_CONTEXT, () => this.drain());
   }
 
   private claim() {

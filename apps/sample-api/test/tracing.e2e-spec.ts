@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestDatabase } from '@infrastructure/testing';
+import { attr, freePort, otlpReceiver, run, tracing, type OtlpSpan } from './spawn.js';
+
+// One trace from the HTTP request through the database, Redis and the broker to the consumer:
+// the built app as `npm start` runs it (tracing entry), spans received over OTLP/HTTP.
+
+const SERVER = 2;
+const PRODUCER = 4;
+const CONSUMER = 5;
+const CLIENT = 3;
+
+/** Our consumer span of OrderPlaced (the amqplib instrumentation's is `<queue> process`). */
+const ours = (x: OtlpSpan) => x.kind === CONSUMER && x.name === 'process orders.OrderPlaced';
+const notifications = (x: OtlpSpan) =>
+  ours(x) && attr(x, 'messaging.consumer.group.name') === 'sample-api.order-notifications';
+
+/** `db.system.name` (stable semantic conventions), `db.system` before them. */
+const dbSystem = (s: OtlpSpan) => attr(s, 'db.system.name') ?? attr(s, 'db.system');
+
+describe('a trace crosses the message hop (PostgreSQL + Redis + RabbitMQ, built app)', () => {
+  let db: TestDatabase;
+  let receiver: Awaited<ReturnType<typeof otlpReceiver>>;
+  let app: ReturnType<typeof run>;
+  let base: string;
+
+  beforeAll(async () => {
+    db = await TestDatabase.create({
+      url: 'postgres://postgres@127.0.0.1:5432/test',
+      migrations: [],
+      synchronize: false,
+    });
+    receiver = await otlpReceiver();
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    app = run(
+      {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: db.url,
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        CACHE_KEY_PREFIX: `trace-e2e-${randomUUID().slice(0, 8)}:`,
+        MESSAGING_TRANSPORT: 'rabbitmq',
+        MESSAGING_URL: 'amqp://guest:guest@127.0.0.1:5672',
+        MESSAGING_NAMESPACE: `trace-e2e-${randomUUID().slice(0, 8)}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        OTEL_SERVICE_NAME: 'sample-api-trace',
+      },
+      ['--import', tracing],
+    );
+    await Promise.race([
+      app.listening,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`not listening after 110 s:\n${app.output()}`)), 110_000),
+      ),
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    app?.child.kill('SIGTERM');
+    await app?.exited;
+    receiver?.close();
+    await db?.destroy();
+  });
+
+  it('POST /v1/orders: pg and Redis client spans under the request, a producer span on publish and the consumer span continuing it', async () => {
+    const token = await fetch(`${base}/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        grant_type: 'client_credentials',
+        client_id: 'demo',
+        client_secret: 'demo-secret',
+      }),
+    });
+    expect(token.status).toBe(200);
+    const { access_token: accessToken } = (await token.json()) as { access_token: string };
+    const traceId = randomUUID().replaceAll('-', '');
+    const placed = await fetch(`${base}/v1/orders`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${accessToken}`,
+        traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+      },
+      body: JSON.stringify({ customerId: 'tracer', sku: 'TR-1', quantity: 1, unitPriceCents: 5 }),
+    });
+    expect(placed.status).toBe(201);
+    const { id } = (await placed.json()) as { id: string };
+    const read = await fetch(`${base}/v1/orders/${id}`, {
+      headers: {
+        authorization: `Bearer ${accessToken}`,
+        traceparent: `00-${traceId}-b7ad6b7169203332-01`,
+      },
+    });
+    expect(read.status).toBe(200);
+
+    const inTrace = (s: OtlpSpan[]) => s.filter((x) => x.traceId.toLowerCase() === traceId);
+    const spans = inTrace(
+      await receiver.until((all) => {
+        const mine = inTrace(all);
+        return (
+          mine.some(notifications) && mine.some((x) => x.kind === CLIENT && dbSystem(x) === 'redis')
+        );
+      }),
+    );
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    /** The span and its ancestors, nearest first. */
+    const lineage = (s: OtlpSpan): OtlpSpan[] => {
+      const parent = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
+      return [s, ...(parent ? lineage(parent) : [])];
+    };
+    const root = (s: OtlpSpan) => lineage(s).at(-1)!;
+    const post = spans.find((s) => s.kind === SERVER && s.name.startsWith('POST'));
+    expect(post?.name).toBe('POST /v1/orders');
+    const get = spans.find((s) => s.kind === SERVER && s.name.startsWith('GET'));
+    expect(get?.name).toBe('GET /v1/orders/:id');
+    // Database and cache client spans hang off the request that made them.
+    const pg = spans.filter((s) => s.kind === CLIENT && dbSystem(s) === 'postgresql');
+    expect(pg.some((s) => root(s).spanId === post!.spanId)).toBe(true);
+    const redis = spans.filter((s) => s.kind === CLIENT && dbSystem(s) === 'redis');
+    expect(redis.some((s) => root(s).spanId === get!.spanId)).toBe(true);
+    // publish (outbox write, in the request) -> relay send -> broker client publish -> process.
+    const producer = spans.find(
+      (s) => s.kind === PRODUCER && s.name === 'publish orders.OrderPlaced',
+    );
+    expect(root(producer!).spanId).toBe(post!.spanId);
+    expect(attr(producer, 'messaging.operation.type')).toBe('create');
+    expect(attr(producer, 'messaging.system')).toBe('rabbitmq');
+    const send = spans.find((s) => s.kind === PRODUCER && s.name === 'send orders.OrderPlaced');
+    expect(send?.parentSpanId).toBe(producer!.spanId);
+    const consumers = spans.filter(ours);
+    expect(consumers.filter(notifications)).toHaveLength(1);
+    for (const consumer of consumers) {
+      expect(attr(consumer, 'messaging.destination.name')).toBe('orders.OrderPlaced');
+      expect(attr(consumer, 'messaging.message.id')).toBe(attr(producer, 'messaging.message.id'));
+      expect(attr(consumer, 'messaging.outcome')).toBe('success');
+      // Its parent is the message's context: the amqplib instrumentation's publish span (it
+      // injects its own traceparent), a child of the relay's send span.
+      const parent = byId.get(consumer.parentSpanId ?? '');
+      expect(parent?.kind).toBe(PRODUCER);
+      expect(lineage(consumer).map((s) => s.spanId)).toEqual(
+        expect.arrayContaining([send!.spanId, producer!.spanId, post!.spanId]),
+      );
+    }
+    // The handlers' queries nest under the consumer span.
+    const consumerIds = new Set(consumers.map((c) => c.spanId));
+    expect(pg.some((s) => lineage(s).some((a) => consumerIds.has(a.spanId)))).toBe(true);
+  }, 120_000);
+});
