@@ -128,8 +128,9 @@ function withSecurity(module: DynamicModule): DynamicModule {
     { provide: SECURITY_OPTIONS, useExisting: SECURITY_MODULE_OPTIONS },
     {
       provide: REDIS,
-      useFactory: async (o: SecurityOptions) => {
+      useFactory: async (o: SecurityOptions, secrets: SecretsProvider) => {
         if (!o.redis) return undefined;
+        const password = o.redis.password;
         return createRedisClient(
           o.redis.url,
           {
@@ -138,10 +139,21 @@ function withSecurity(module: DynamicModule): DynamicModule {
             enableOfflineQueue: false,
             connectionName: 'security',
           },
-          { owner: 'SecurityModule', source: 'options.redis.url', feature: 'Security (Redis)' },
+          {
+            owner: 'SecurityModule',
+            source: 'options.redis.url',
+            feature: 'Security (Redis)',
+            ...(password
+              ? {
+                  // The module's own secrets unless told otherwise (REDIS_PASSWORD_FILE).
+                  password: { secrets: password.secrets ?? secrets, name: password.name },
+                  passwordSource: 'options.redis.password',
+                }
+              : {}),
+          },
         );
       },
-      inject: [SECURITY_OPTIONS],
+      inject: [SECURITY_OPTIONS, SecretsProvider],
     },
     {
       provide: JwtManager,

@@ -1,3 +1,4 @@
+import type { SecretSource } from '@infrastructure/core';
 import type { PasswordHashingOptions } from './crypto/password-hasher.js';
 import type { EncryptionOptions } from './crypto/encryptor.js';
 import type { ApiKeyDefinition } from './http/api-keys.js';
@@ -42,7 +43,19 @@ export interface SecurityOptions {
   /** Your own verifiers (opaque tokens, …), tried after the built-in ones. */
   verifiers?: TokenVerifier[];
   /** Redis shared by rate limits and the token revocation list; unset = in memory (one instance). */
-  redis?: { url: string; keyPrefix?: string };
+  redis?: {
+    url: string;
+    keyPrefix?: string;
+    /**
+     * The password from a rotating secret instead of the URL's: `{ name: 'REDIS_PASSWORD' }`
+     * reads it from this module's SecretsProvider (`REDIS_PASSWORD_FILE`, watched), or
+     * `{ secrets, name }` from another provider. The connection authenticates with its current
+     * value, and every reconnection with the value of the moment (a rotation drops nothing, a
+     * reconnect after it is not refused). A secret the provider does not have fails the boot.
+     * @default the URL's password
+     */
+    password?: { name: string; secrets?: SecretSource };
+  };
   /** `false` turns the global RateLimitGuard off. */
   rateLimit?: RateLimitOptions | false;
   /** The global AuthGuard (every route needs credentials unless `@Public()`). @default true */

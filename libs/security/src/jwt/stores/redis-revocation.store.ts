@@ -1,5 +1,10 @@
 import type { Redis } from 'ioredis';
-import { TimeoutError, withTimeout, type RedisClient } from '@infrastructure/core';
+import {
+  TimeoutError,
+  withTimeout,
+  type RedisClient,
+  type SecretReference,
+} from '@infrastructure/core';
 import { createRedisClient } from '@infrastructure/core/redis';
 import { getLogger } from '@infrastructure/monitoring';
 import { RevocationStoreUnavailableError } from '../errors.js';
@@ -11,6 +16,11 @@ export interface RedisRevocationStoreOptions {
   client?: RedisClient;
   /** `redis://` / `rediss://` URL; the store opens (and closes) its own client. */
   url?: string;
+  /**
+   * With `url`: the password from a rotating secret instead of the URL's (`{ secrets, name }`),
+   * applied to every reconnection. @default the URL's password
+   */
+  password?: SecretReference;
   /** Prefix of every key. @default 'security:revoked:' */
   keyPrefix?: string;
   /**
@@ -84,7 +94,13 @@ export class RedisRevocationStore extends RevocationStore {
         maxRetriesPerRequest: 1,
         connectTimeout: Math.max(1000, this.timeoutMs * 4),
       },
-      { owner: 'RedisRevocationStore', source: 'options.url' },
+      {
+        owner: 'RedisRevocationStore',
+        source: 'options.url',
+        ...(this.options.password
+          ? { password: this.options.password, passwordSource: 'options.password' }
+          : {}),
+      },
     ).then((client) => {
       // Connection errors are also answered per operation; this only keeps them out of stderr
       // and logs them (at most every 30 s; the URL, which may hold a password, is never logged).
