@@ -37,8 +37,9 @@ export interface PersistenceOptions {
   };
   /**
    * The password from a secrets provider (the security lib's `SecretsProvider`), instead of the
-   * URL's: `{ secrets, name: 'DATABASE_PASSWORD' }`. PostgreSQL only. Every new connection asks
-   * for the current value, and when the secret rotates the pool is replaced: a new pool
+   * URL's: `{ secrets, name: 'DATABASE_PASSWORD' }`. PostgreSQL, MariaDB and MySQL. Every new
+   * connection (PostgreSQL) or pool (MariaDB/MySQL) uses the current value, and when the secret
+   * rotates the pool is replaced: a new pool
    * connects with the new password (refused → the old pool stays, an error is logged), then the
    * old one closes its idle connections and each busy one once it is released (transactions in
    * flight finish). @default the URL's password
@@ -131,9 +132,9 @@ export type ResolvedPersistenceOptions = Required<
 /** Validates options, naming the bad key, and applies defaults. */
 export function resolvePersistenceOptions(options: PersistenceOptions): ResolvedPersistenceOptions {
   validateModuleOptions('PersistenceModule', schema, options, PersistenceConfigError);
-  if (options.password && !/^postgres(ql)?:/i.test(options.url)) {
+  if (options.password && !/^(postgres(ql)?|mysql|mariadb):/i.test(options.url)) {
     throw new PersistenceConfigError(
-      'PersistenceModule: options.password (a rotating secret) is supported for PostgreSQL only',
+      'PersistenceModule: options.password (a rotating secret) is supported for PostgreSQL, MariaDB and MySQL only',
     );
   }
   return {
