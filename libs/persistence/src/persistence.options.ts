@@ -1,6 +1,11 @@
 import type { EntitySchema, MixedList } from 'typeorm';
 import { z } from 'zod';
-import { isSecretSource, validateModuleOptions, type SecretSource } from '@infrastructure/core';
+import {
+  isSecretReference,
+  SECRET_REFERENCE_EXPECTED,
+  validateModuleOptions,
+  type SecretReference,
+} from '@infrastructure/core';
 import { PersistenceConfigError } from './errors.js';
 
 /** Options of `PersistenceModule.forRoot` / the factory of `forRootAsync`. */
@@ -44,7 +49,7 @@ export interface PersistenceOptions {
    * old one closes its idle connections and each busy one once it is released (transactions in
    * flight finish). @default the URL's password
    */
-  password?: { secrets: SecretSource; name: string };
+  password?: SecretReference;
   /** SQLite busy timeout: how long a writer waits for the lock. @default 5000 */
   sqliteBusyTimeoutMs?: number;
   /** Queries slower than this are logged (SQL text, no parameter values). @default 500 */
@@ -93,13 +98,7 @@ const schema = z
       .strict()
       .optional(),
     password: z
-      .object({
-        secrets: z.custom<SecretSource>(isSecretSource, {
-          message: 'must be a SecretsProvider (get(name), onChange(name, listener))',
-        }),
-        name: z.string().min(1),
-      })
-      .strict()
+      .custom<SecretReference>(isSecretReference, { message: SECRET_REFERENCE_EXPECTED })
       .optional(),
     sqliteBusyTimeoutMs: z.number().int().min(0).optional(),
     slowQueryMs: z.number().int().min(1).optional(),
