@@ -40,6 +40,21 @@ describe('cachingConfig / cachingOptionsFrom', () => {
     });
   });
 
+  it('redis.password from extra goes into the redis options; a malformed one fails naming the key', () => {
+    const secrets = { get: () => undefined, onChange: () => () => {} };
+    const config = load({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PASSWORD_FILE: '/run/pw' });
+    expect(config.redisPasswordFile).toBe('/run/pw');
+    const o = resolveCachingOptions(
+      cachingOptionsFrom(config, { redis: { password: { secrets, name: 'REDIS_PASSWORD' } } }),
+    );
+    expect(o.redis?.password).toEqual({ secrets, name: 'REDIS_PASSWORD' });
+    expect(() =>
+      resolveCachingOptions({
+        redis: { url: 'redis://127.0.0.1:6379', password: { name: 'REDIS_PASSWORD' } as never },
+      }),
+    ).toThrow(/options\.redis\.password: must be \{ secrets, name \}/);
+  });
+
   it('CACHE_L1_MAX_ENTRIES=0 turns the L1 off', () => {
     const o = cachingOptionsFrom(
       load({ REDIS_URL: 'redis://127.0.0.1:6379', CACHE_L1_MAX_ENTRIES: '0' }),

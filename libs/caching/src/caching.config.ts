@@ -17,6 +17,12 @@ export const cachingConfig = defineConfig('caching', {
     description:
       'PEM CA file trusted for a `rediss://` REDIS_URL (instead of the default CAs); set with `redis://` it fails the boot.',
   },
+  redisPasswordFile: {
+    env: 'REDIS_PASSWORD_FILE',
+    ...cfg.string(),
+    description:
+      "File holding the REDIS_URL password (instead of the URL's), watched: every reconnection uses the current value, so a rotation needs no restart. Wire it as `redis.password: { secrets, name: 'REDIS_PASSWORD' }` with a SecretsProvider that reads this file (the sample does, for the cache and the security lib).",
+  },
   keyPrefix: {
     env: 'CACHE_KEY_PREFIX',
     ...cfg.string({ default: 'cache:' }),
@@ -62,14 +68,18 @@ export const cachingConfig = defineConfig('caching', {
 /** Maps `cachingConfig` to `CachingModule` options: `REDIS_URL` set → store 'redis' with an L1, unset → 'memory'. */
 export function cachingOptionsFrom(
   config: ConfigOf<typeof cachingConfig>,
-  extra: Omit<CachingOptions, 'store' | 'redis'> = {},
+  extra: Omit<CachingOptions, 'store' | 'redis'> & {
+    /** With `REDIS_URL`: the password from a rotating secret (`REDIS_PASSWORD_FILE`). */
+    redis?: Pick<NonNullable<CachingOptions['redis']>, 'password'>;
+  } = {},
 ): CachingOptions {
   const redis = config.redisUrl !== undefined;
+  const { redis: redisExtra, ...rest } = extra;
   return {
     ttlMs: config.ttlMs,
     opTimeoutMs: config.opTimeoutMs,
     singleFlight: config.singleFlight,
-    ...extra,
+    ...rest,
     l1:
       extra.l1 !== undefined
         ? extra.l1
@@ -84,6 +94,7 @@ export function cachingOptionsFrom(
             url: config.redisUrl!,
             keyPrefix: config.keyPrefix,
             ...(config.redisTlsCaFile ? { tls: { caFile: config.redisTlsCaFile } } : {}),
+            ...(redisExtra?.password ? { password: redisExtra.password } : {}),
           },
         }
       : { store: 'memory' as const }),

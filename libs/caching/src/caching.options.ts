@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { maskUrlPassword, validateModuleOptions } from '@infrastructure/core';
+import {
+  maskUrlPassword,
+  isSecretReference,
+  SECRET_REFERENCE_EXPECTED,
+  validateModuleOptions,
+  type SecretReference,
+} from '@infrastructure/core';
 import { CachingConfigError } from './errors.js';
 import type { CacheSerializer } from './serialization/cache-serializer.js';
 
@@ -22,6 +28,15 @@ export interface CachingOptions {
      * @default none (Node's default CAs)
      */
     tls?: { ca?: string | Buffer; caFile?: string };
+    /**
+     * The password from a rotating secret instead of the URL's: `{ secrets, name:
+     * 'REDIS_PASSWORD' }` (the security lib's `SecretsProvider`, which reads
+     * `REDIS_PASSWORD_FILE`). The connections (commands and the invalidation subscriber)
+     * authenticate with its current value, and every reconnection with the value of the moment:
+     * after a rotation nothing is dropped, and a reconnect is not refused. A secret the provider
+     * does not have fails the boot. @default the URL's password
+     */
+    password?: SecretReference;
   };
   /** Name of this cache in metric labels. @default 'default' */
   name?: string;
@@ -99,6 +114,9 @@ const schema = z
           })
           .strict()
           .optional(),
+        password: z
+          .custom<SecretReference>(isSecretReference, { message: SECRET_REFERENCE_EXPECTED })
+          .optional(),
       })
       .strict()
       .optional(),
@@ -169,6 +187,7 @@ export interface ResolvedCachingOptions {
     keyPrefix: string;
     connectTimeoutMs: number;
     tls?: { ca?: string | Buffer; caFile?: string };
+    password?: SecretReference;
   };
   keyPrefix: string;
   name: string;
@@ -204,6 +223,7 @@ export function resolveCachingOptions(options: CachingOptions = {}): ResolvedCac
             keyPrefix,
             connectTimeoutMs: options.redis?.connectTimeoutMs ?? 2000,
             ...(options.redis?.tls ? { tls: options.redis.tls } : {}),
+            ...(options.redis?.password ? { password: options.redis.password } : {}),
           }
         : undefined,
     keyPrefix,

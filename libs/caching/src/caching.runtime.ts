@@ -72,6 +72,9 @@ export class CachingRuntime implements OnModuleInit, OnApplicationShutdown {
         configError: CachingConfigError,
         tls: options.redis.tls,
         tlsSource: 'options.redis.tls (REDIS_TLS_CA_FILE)',
+        ...(options.redis.password
+          ? { password: options.redis.password, passwordSource: 'options.redis.password' }
+          : {}),
       });
       client = opened.client;
       if (!opened.reachable) {

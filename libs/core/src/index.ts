@@ -22,4 +22,11 @@ export { maskUrl, maskUrlPassword, maskUrlsInText, SECRET_QUERY_PARAM } from './
 export type { RedisClient } from './redis-client.js';
 
 // Rotating secrets (the security lib's SecretsProvider has this shape)
-export { isSecretSource, type RevealableSecret, type SecretSource } from './secret-source.js';
+export {
+  isSecretSource,
+  isSecretReference,
+  SECRET_REFERENCE_EXPECTED,
+  type RevealableSecret,
+  type SecretReference,
+  type SecretSource,
+} from './secret-source.js';

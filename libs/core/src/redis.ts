@@ -3,7 +3,7 @@ import type * as IORedis from 'ioredis';
 import type { Redis, RedisOptions } from 'ioredis';
 import { loadDriver } from './drivers.js';
 import { maskUrlPassword } from './mask-url.js';
-import type { RevealableSecret, SecretSource } from './secret-source.js';
+import type { RevealableSecret, SecretReference, SecretSource } from './secret-source.js';
 import { withTimeout } from './with-timeout.js';
 
 /**
@@ -27,6 +27,15 @@ export interface RedisClientOwner {
   tls?: RedisTlsSettings;
   /** The option (and variable) the TLS settings came from, in errors. @default 'the Redis TLS CA' */
   tlsSource?: string;
+  /**
+   * The password from a rotating secret instead of the URL's: the client (and every
+   * `duplicate()` of it) connects with the secret's current value and re-authenticates each
+   * reconnection with the value of the moment (see {@link followRedisPassword}). A secret the
+   * source does not have fails with `configError`. @default the URL's password
+   */
+  password?: SecretReference;
+  /** The option (and variable) the password secret came from, in errors. @default 'the Redis password secret' */
+  passwordSource?: string;
 }
 
 /**
@@ -84,14 +93,53 @@ export async function createRedisClient(
   );
   const ConfigError = who.configError ?? TypeError;
   const tls = tlsOptions(url, who, ConfigError);
+  const password = who.password ? currentPassword(who, who.password, ConfigError) : undefined;
+  let client: Redis;
   try {
-    return new Redis(url, { ...RESP2, ...options, ...(tls ? { tls } : {}) });
+    client = new Redis(url, {
+      ...RESP2,
+      ...options,
+      ...(tls ? { tls } : {}),
+      ...(password === undefined ? {} : { password }),
+    });
   } catch (error) {
     throw new ConfigError(
       `${who.owner}: ${who.source ?? 'the Redis URL'} is not usable (${maskUrlPassword(url)}): ${(error as Error).message}`,
       { cause: error },
     );
   }
+  if (who.password) followWithDuplicates(client, who.password);
+  return client;
+}
+
+/** The secret's value now: the first connection authenticates with it. */
+function currentPassword(
+  who: RedisClientOwner,
+  secret: SecretReference,
+  ConfigError: NonNullable<RedisClientOwner['configError']>,
+): string {
+  const value = secret.secrets.get(secret.name);
+  if (value === undefined) {
+    throw new ConfigError(
+      `${who.owner}: ${who.passwordSource ?? 'the Redis password secret'} names secret "${secret.name}", which the secrets provider does not have (set ${secret.name}_FILE or ${secret.name})`,
+    );
+  }
+  return value.reveal();
+}
+
+/**
+ * {@link followRedisPassword} for a client and each `duplicate()` made of it (subscribers,
+ * blocking readers), each until it ends for good (`'end'`: closed, no more reconnections).
+ */
+function followWithDuplicates(client: Redis, secret: SecretReference): void {
+  const off = followRedisPassword(client, secret.secrets, secret.name);
+  client.once('end', off);
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = (override) => {
+    const copy = duplicate(override);
+    followWithDuplicates(copy, secret);
+    return copy;
+  };
 }
 
 /** Settings of a Redis connection opened by {@link openRedis}. */

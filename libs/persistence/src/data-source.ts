@@ -72,19 +72,37 @@ export function dataSourceOptions(
       };
     }
     case 'mysql':
-    case 'mariadb':
+    case 'mariadb': {
+      const extra: Record<string, unknown> = {
+        connectionLimit: o.pool.max,
+        idleTimeout: o.pool.idleTimeoutMs,
+        maxIdle: o.pool.max,
+      };
+      const secret = o.password;
+      if (secret) {
+        // mysql2 takes no password function: TypeORM copies `extra` over the URL's fields each
+        // time it builds a pool, so a getter hands each new pool (boot, replaceConnectionPool)
+        // the secret's value of the moment.
+        Object.defineProperty(extra, 'password', {
+          enumerable: true,
+          get: () => {
+            const value = secret.secrets.get(secret.name)?.reveal();
+            if (value === undefined) {
+              throw new Error(`database password secret ${secret.name} not found`);
+            }
+            return value;
+          },
+        });
+      }
       return {
         ...common,
         type: target.type,
         url: target.url,
         poolSize: o.pool.max,
         connectTimeout: o.pool.acquireTimeoutMs,
-        extra: {
-          connectionLimit: o.pool.max,
-          idleTimeout: o.pool.idleTimeoutMs,
-          maxIdle: o.pool.max,
-        },
+        extra,
       } as DataSourceOptions;
+    }
   }
 }
 
@@ -158,18 +176,69 @@ interface PooledDriver {
   createPool(options: unknown, credentials: unknown): Promise<{ end(): Promise<void> }>;
 }
 
+/** What {@link replaceConnectionPool} needs of a mysql2 pool (its callback API). */
+interface MysqlPool {
+  on(event: 'release', listener: () => void): unknown;
+  off(event: 'release', listener: () => void): unknown;
+  end(callback: (error?: Error | null) => void): void;
+}
+
+/** What {@link replaceConnectionPool} needs of TypeORM's MySQL/MariaDB driver. */
+interface MysqlDriver {
+  options: { replication?: unknown };
+  pool?: MysqlPool;
+  createConnectionOptions(options: unknown, credentials: unknown): unknown;
+  createPool(connectionOptions: unknown): Promise<MysqlPool>;
+}
+
 /**
- * Replaces a PostgreSQL DataSource's connection pool with a new one (new credentials, e.g. a
- * rotated password): the new pool connects first (if that fails the old pool stays and this
- * rejects), then takes all new queries, and the old pool ends gracefully: idle connections close
- * at once, busy ones when released (a transaction in flight commits on its connection).
- * Resolves with `drained`, which settles once the old pool has closed its last connection.
+ * Ends a mysql2 pool once none of its connections is in use: `pool.end()` alone would close
+ * busy ones too (a transaction in flight would be cut). Idle connections wait for the last busy
+ * one, then all close together.
+ */
+function endWhenIdle(pool: MysqlPool): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // mysql2 keeps its connection lists in fields it does not document (stable since v1).
+    const count = (list: string) => (Reflect.get(pool, list) as { length: number }).length;
+    const busy = () => count('_allConnections') - count('_freeConnections');
+    const end = () => pool.end((error) => (error ? reject(error) : resolve()));
+    if (busy() <= 0) return end();
+    const released = () => {
+      if (busy() > 0) return;
+      pool.off('release', released);
+      end();
+    };
+    pool.on('release', released);
+  });
+}
+
+/**
+ * Replaces a DataSource's connection pool with a new one (new credentials, e.g. a rotated
+ * password): the new pool connects first (if that fails the old pool stays and this rejects),
+ * then takes all new queries, and the old pool ends gracefully: a transaction in flight commits
+ * on its connection. PostgreSQL: idle connections close at once, busy ones when released.
+ * MariaDB/MySQL (not with `replication`): the old pool closes once its last busy connection is
+ * released. Resolves with `drained`, which settles once the old pool has closed its last
+ * connection.
  */
 export async function replaceConnectionPool(
   dataSource: DataSource,
 ): Promise<{ drained: Promise<void> }> {
-  if (dataSource.options.type !== 'postgres') {
-    throw new TypeError(`replaceConnectionPool: ${dataSource.options.type} is not supported`);
+  const type = dataSource.options.type;
+  if (type === 'mysql' || type === 'mariadb') {
+    const driver = dataSource.driver as unknown as MysqlDriver;
+    if (driver.options.replication) {
+      throw new TypeError(`replaceConnectionPool: ${type} with replication is not supported`);
+    }
+    const old = driver.pool;
+    // TypeORM builds the options the way it did at initialize (URL, then `extra`).
+    driver.pool = await driver.createPool(
+      driver.createConnectionOptions(driver.options, driver.options),
+    );
+    return { drained: old ? endWhenIdle(old) : Promise.resolve() };
+  }
+  if (type !== 'postgres') {
+    throw new TypeError(`replaceConnectionPool: ${type} is not supported`);
   }
   const driver = dataSource.driver as unknown as PooledDriver;
   const old = driver.master;

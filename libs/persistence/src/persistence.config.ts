@@ -17,6 +17,12 @@ export const databaseConfig = defineConfig('database', {
     ...cfg.int({ min: 1, max: 1000, default: 10 }),
     description: 'Connections at most (PostgreSQL/MariaDB).',
   },
+  passwordFile: {
+    env: 'DATABASE_PASSWORD_FILE',
+    ...cfg.string(),
+    description:
+      "File holding the database password (instead of the URL's), watched: a rotated file replaces the connection pool without a restart (PostgreSQL, MariaDB, MySQL). Wire it as `password: { secrets, name: 'DATABASE_PASSWORD' }` with a SecretsProvider that reads this file (the sample does).",
+  },
   migrationsRun: {
     env: 'DATABASE_MIGRATIONS_RUN',
     ...cfg.bool(true),

@@ -1,6 +1,11 @@
 import type { EntitySchema, MixedList } from 'typeorm';
 import { z } from 'zod';
-import { isSecretSource, validateModuleOptions, type SecretSource } from '@infrastructure/core';
+import {
+  isSecretReference,
+  SECRET_REFERENCE_EXPECTED,
+  validateModuleOptions,
+  type SecretReference,
+} from '@infrastructure/core';
 import { PersistenceConfigError } from './errors.js';
 
 /** Options of `PersistenceModule.forRoot` / the factory of `forRootAsync`. */
@@ -37,13 +42,14 @@ export interface PersistenceOptions {
   };
   /**
    * The password from a secrets provider (the security lib's `SecretsProvider`), instead of the
-   * URL's: `{ secrets, name: 'DATABASE_PASSWORD' }`. PostgreSQL only. Every new connection asks
-   * for the current value, and when the secret rotates the pool is replaced: a new pool
+   * URL's: `{ secrets, name: 'DATABASE_PASSWORD' }`. PostgreSQL, MariaDB and MySQL. Every new
+   * connection (PostgreSQL) or pool (MariaDB/MySQL) uses the current value, and when the secret
+   * rotates the pool is replaced: a new pool
    * connects with the new password (refused → the old pool stays, an error is logged), then the
    * old one closes its idle connections and each busy one once it is released (transactions in
    * flight finish). @default the URL's password
    */
-  password?: { secrets: SecretSource; name: string };
+  password?: SecretReference;
   /** SQLite busy timeout: how long a writer waits for the lock. @default 5000 */
   sqliteBusyTimeoutMs?: number;
   /** Queries slower than this are logged (SQL text, no parameter values). @default 500 */
@@ -92,13 +98,7 @@ const schema = z
       .strict()
       .optional(),
     password: z
-      .object({
-        secrets: z.custom<SecretSource>(isSecretSource, {
-          message: 'must be a SecretsProvider (get(name), onChange(name, listener))',
-        }),
-        name: z.string().min(1),
-      })
-      .strict()
+      .custom<SecretReference>(isSecretReference, { message: SECRET_REFERENCE_EXPECTED })
       .optional(),
     sqliteBusyTimeoutMs: z.number().int().min(0).optional(),
     slowQueryMs: z.number().int().min(1).optional(),
@@ -131,9 +131,9 @@ export type ResolvedPersistenceOptions = Required<
 /** Validates options, naming the bad key, and applies defaults. */
 export function resolvePersistenceOptions(options: PersistenceOptions): ResolvedPersistenceOptions {
   validateModuleOptions('PersistenceModule', schema, options, PersistenceConfigError);
-  if (options.password && !/^postgres(ql)?:/i.test(options.url)) {
+  if (options.password && !/^(postgres(ql)?|mysql|mariadb):/i.test(options.url)) {
     throw new PersistenceConfigError(
-      'PersistenceModule: options.password (a rotating secret) is supported for PostgreSQL only',
+      'PersistenceModule: options.password (a rotating secret) is supported for PostgreSQL, MariaDB and MySQL only',
     );
   }
   return {

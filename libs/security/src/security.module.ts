@@ -147,8 +147,9 @@ function withSecurity(module: DynamicModule): DynamicModule {
     { provide: SECURITY_OPTIONS, useExisting: SECURITY_MODULE_OPTIONS },
     {
       provide: REDIS,
-      useFactory: async (o: SecurityOptions) => {
+      useFactory: async (o: SecurityOptions, secrets: SecretsProvider) => {
         if (!o.redis) return undefined;
+        const password = o.redis.password;
         const client = await createRedisClient(
           o.redis.url,
           {
@@ -162,12 +163,19 @@ function withSecurity(module: DynamicModule): DynamicModule {
             source: 'options.redis.url',
             feature: 'Security (Redis)',
             ...(o.redis.tls ? { tls: o.redis.tls, tlsSource: 'options.redis.tls' } : {}),
+            ...(password
+              ? {
+                  // The module's own secrets unless told otherwise (REDIS_PASSWORD_FILE).
+                  password: { secrets: password.secrets ?? secrets, name: password.name },
+                  passwordSource: 'options.redis.password',
+                }
+              : {}),
           },
         );
         watchRedis(client);
         return client;
       },
-      inject: [SECURITY_OPTIONS],
+      inject: [SECURITY_OPTIONS, SecretsProvider],
     },
     {
       provide: JwtManager,

@@ -1,3 +1,4 @@
+import type { SecretSource } from '@infrastructure/core';
 import type { PasswordHashingOptions } from './crypto/password-hasher.js';
 import type { EncryptionOptions } from './crypto/encryptor.js';
 import type { ApiKeyDefinition } from './http/api-keys.js';
@@ -41,13 +42,26 @@ export interface SecurityOptions {
   apiKeys?: ApiKeyDefinition[];
   /** Your own verifiers (opaque tokens, …), tried after the built-in ones. */
   verifiers?: TokenVerifier[];
-  /**
-   * Redis shared by rate limits and the token revocation list; unset = in memory (one instance).
-   * `tls` of a `rediss://` URL: the CA that signed the server's certificate (`ca`: PEM, or
-   * `caFile`: its path), trusted instead of Node's default CAs; set with a `redis://` URL it fails
-   * the boot. The server's certificate is always verified.
-   */
-  redis?: { url: string; keyPrefix?: string; tls?: { ca?: string | Buffer; caFile?: string } };
+  /** Redis shared by rate limits and the token revocation list; unset = in memory (one instance). */
+  redis?: {
+    url: string;
+    keyPrefix?: string;
+    /**
+     * The password from a rotating secret instead of the URL's: `{ name: 'REDIS_PASSWORD' }`
+     * reads it from this module's SecretsProvider (`REDIS_PASSWORD_FILE`, watched), or
+     * `{ secrets, name }` from another provider. The connection authenticates with its current
+     * value, and every reconnection with the value of the moment (a rotation drops nothing, a
+     * reconnect after it is not refused). A secret the provider does not have fails the boot.
+     * @default the URL's password
+     */
+    password?: { name: string; secrets?: SecretSource };
+    /**
+     * TLS of a `rediss://` URL: the CA that signed the server's certificate (`ca`: PEM, or
+     * `caFile`: its path), trusted instead of Node's default CAs; set with a `redis://` URL it
+     * fails the boot. The server's certificate is always verified.
+     */
+    tls?: { ca?: string | Buffer; caFile?: string };
+  };
   /** `false` turns the global RateLimitGuard off. */
   rateLimit?: RateLimitOptions | false;
   /** The global AuthGuard (every route needs credentials unless `@Public()`). @default true */

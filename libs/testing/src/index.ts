@@ -13,3 +13,4 @@ export { TcpProxy } from './tcp-proxy.js';
 export { LogCapture } from './log-capture.js';
 export { TestHttpServer, type SeenRequest } from './test-http-server.js';
 export { kubeletWrite } from './kubelet-write.js';
+export { RedisServer } from './redis-server.js';

@@ -4,6 +4,7 @@ import { webhooksConfig, webhooksOptionsFrom } from './webhooks.config.js';
 
 const values = {
   secret: undefined as string | undefined,
+  secretFile: undefined as string | undefined,
   toleranceSeconds: 300,
   replayRedisUrl: undefined as string | undefined,
   replayRedisTlsCaFile: undefined as string | undefined,
@@ -17,6 +18,7 @@ describe('webhooksConfig', () => {
     expect(webhooksConfig.namespace).toBe('webhooks');
     expect(Object.values(webhooksConfig.fields).map((f) => f.env)).toEqual([
       'WEBHOOK_SECRET',
+      'WEBHOOK_SECRET_FILE',
       'WEBHOOK_TOLERANCE_SECONDS',
       'WEBHOOK_REPLAY_REDIS_URL',
       'WEBHOOK_REPLAY_REDIS_TLS_CA_FILE',

@@ -15,6 +15,12 @@ export const webhooksConfig = defineConfig('webhooks', {
     description:
       'Default webhook secret(s), whsec_<base64> (24-64 bytes); several separated by spaces during a rotation (sign with all, accept any).',
   },
+  secretFile: {
+    env: 'WEBHOOK_SECRET_FILE',
+    ...cfg.string(),
+    description:
+      "File holding WEBHOOK_SECRET (read at boot like any `_FILE`), watched when wired as `rotation: { secrets, secret: 'WEBHOOK_SECRET' }` with a SecretsProvider that reads it (the sample does): a rotated file signs first, the replaced secret signs and verifies for 24 h.",
+  },
   toleranceSeconds: {
     env: 'WEBHOOK_TOLERANCE_SECONDS',
     ...cfg.int({ min: 1, max: 86_400, default: 300 }),

@@ -1,6 +1,13 @@
 import { inspect } from 'node:util';
 import { decodeAes256Key } from '@infrastructure/configuration';
-import { isSecretSource, validateModuleOptions, type SecretSource } from '@infrastructure/core';
+import {
+  isSecretSource,
+  isSecretReference,
+  SECRET_REFERENCE_EXPECTED,
+  validateModuleOptions,
+  type SecretReference,
+  type SecretSource,
+} from '@infrastructure/core';
 import type { RetryPolicy } from '@infrastructure/messaging';
 import { z } from 'zod';
 import { resilienceSchemaShape, type CircuitBreakerOptions } from '@infrastructure/http-client';
@@ -93,6 +100,13 @@ export interface WebhookReplayOptions {
   store?: 'memory' | 'redis' | WebhookReplayStore;
   /** Redis URL when `store` is `'redis'`. */
   url?: string;
+  /**
+   * With `store: 'redis'`: the password from a rotating secret instead of the URL's
+   * (`{ secrets, name: 'REDIS_PASSWORD' }`, the security lib's `SecretsProvider`); every
+   * reconnection authenticates with the value of the moment. A secret the provider does not have
+   * fails the boot. @default the URL's password
+   */
+  password?: SecretReference;
   /** Prefix of the Redis keys (`<prefix><receiver>:<webhook id>`). @default 'webhooks:replay:' */
   keyPrefix?: string;
   /** How long an id is remembered; at least twice the tolerance, or a replay may slip through after it. @default 2 × toleranceSeconds */
@@ -272,6 +286,7 @@ export interface ResolvedWebhookReceiver {
 export interface ResolvedWebhookReplay {
   store: 'memory' | 'redis' | WebhookReplayStore;
   url?: string;
+  password?: SecretReference;
   keyPrefix: string;
   timeoutMs: number;
   tls?: { ca?: string | Buffer; caFile?: string };
@@ -436,6 +451,9 @@ const schema = z
                 message: 'must be a redis:// or rediss:// URL',
               })
               .optional(),
+            password: z
+              .custom<SecretReference>(isSecretReference, { message: SECRET_REFERENCE_EXPECTED })
+              .optional(),
             keyPrefix: z.string().max(200).optional(),
             ttlSeconds: z.number().int().min(1).max(604_800).optional(),
             timeoutMs: ms.optional(),
@@ -589,6 +607,7 @@ export function resolveWebhooksOptions(options: WebhooksOptions = {}): ResolvedW
         : {
             store: replay?.store ?? 'memory',
             url: replay?.url,
+            ...(replay?.password ? { password: replay.password } : {}),
             keyPrefix: replay?.keyPrefix ?? 'webhooks:replay:',
             timeoutMs: replay?.timeoutMs ?? 1000,
             ...(replay?.tls ? { tls: replay.tls } : {}),

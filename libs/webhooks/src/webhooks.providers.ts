@@ -50,6 +50,7 @@ export function replayStoreProviders(): Provider[] {
           return new ClosingStore(
             await RedisWebhookReplayStore.connect({
               url: replay.url!,
+              ...(replay.password ? { password: replay.password } : {}),
               keyPrefix: replay.keyPrefix,
               timeoutMs: replay.timeoutMs,
               ...(replay.tls ? { tls: replay.tls } : {}),

@@ -1,4 +1,4 @@
-import { maskUrlPassword } from '@infrastructure/core';
+import { maskUrlPassword, type SecretReference } from '@infrastructure/core';
 import { openRedis } from '@infrastructure/core/redis';
 import { getLogger } from '@infrastructure/monitoring';
 import type { Redis } from 'ioredis';
@@ -9,6 +9,8 @@ import { WebhookReplayStore } from '../webhook-replay.store.js';
 export interface RedisReplayConnectOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…`. */
   url: string;
+  /** The password from a rotating secret instead of the URL's. @default the URL's password */
+  password?: SecretReference;
   /** Prefix of every key (`<prefix><receiver>:<webhook id>`). @default 'webhooks:replay:' */
   keyPrefix?: string;
   /** Wait for the first connection, and bound of each command. @default 1000 */
@@ -53,6 +55,9 @@ export class RedisWebhookReplayStore extends WebhookReplayStore {
       configError: WebhooksConfigError,
       tlsSource: 'options.replay.tls (WEBHOOK_REPLAY_REDIS_TLS_CA_FILE)',
       ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.password
+        ? { password: options.password, passwordSource: 'options.replay.password' }
+        : {}),
     });
     if (!reachable) {
       getLogger('RedisWebhookReplayStore').warn(

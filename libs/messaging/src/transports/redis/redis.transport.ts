@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis as RedisClient } from 'ioredis';
-import { maskUrlPassword, withTimeout } from '@infrastructure/core';
+import { maskUrlPassword, withTimeout, type SecretReference } from '@infrastructure/core';
 import { createRedisClient } from '@infrastructure/core/redis';
 import { getLogger } from '@infrastructure/monitoring';
 import {
@@ -60,9 +60,18 @@ export interface RedisTransportOptions {
    * @default none (Node's default CAs)
    */
   tls?: { ca?: string | Buffer; caFile?: string };
+  /**
+   * The password from a rotating secret instead of the URL's: `{ secrets, name:
+   * 'REDIS_PASSWORD' }` (the security lib's `SecretsProvider`). Every connection (commands and
+   * each consumer's blocking reader) authenticates with its current value, and every
+   * reconnection with the value of the moment: a rotation drops nothing, a reconnect after it is
+   * not refused. A secret the provider does not have fails `connect()`.
+   * @default the URL's password
+   */
+  password?: SecretReference;
 }
 
-type Resolved = Required<Omit<RedisTransportOptions, 'tls'>>;
+type Resolved = Required<Omit<RedisTransportOptions, 'tls' | 'password'>>;
 
 const DEFAULTS: Resolved = {
   maxLen: 1_000_000,
@@ -134,6 +143,7 @@ export class RedisTransport implements Transport {
   private readonly keys: RedisKeys;
   private readonly settings: Resolved;
   private readonly tls: RedisTransportOptions['tls'];
+  private readonly password: RedisTransportOptions['password'];
   /** This instance's consumer name in every group: `<serviceName>:<hostname>:<pid>:<random>`. */
   readonly consumer: string;
   private readonly url: string;
@@ -155,8 +165,9 @@ export class RedisTransport implements Transport {
       throw new Error('RedisTransport: options.url is required (redis://host:6379)');
     this.url = options.url;
     this.keys = new RedisKeys(options.namespace);
-    const { tls, ...rest } = extra;
+    const { tls, password, ...rest } = extra;
     this.tls = tls;
+    this.password = password;
     const settings = { ...DEFAULTS, ...rest };
     settings.claimIntervalMs = Math.min(
       settings.claimIntervalMs,
@@ -185,6 +196,9 @@ export class RedisTransport implements Transport {
         feature: 'Redis transport',
         tls: this.tls,
         tlsSource: 'transportOptions.tls (MESSAGING_TLS_CA_FILE)',
+        ...(this.password
+          ? { password: this.password, passwordSource: 'transportOptions.password' }
+          : {}),
       },
     );
     this.watch(redis, 'command');

@@ -1,5 +1,10 @@
 import type { Redis } from 'ioredis';
-import { TimeoutError, withTimeout, type RedisClient } from '@infrastructure/core';
+import {
+  TimeoutError,
+  withTimeout,
+  type RedisClient,
+  type SecretReference,
+} from '@infrastructure/core';
 import { createRedisClient } from '@infrastructure/core/redis';
 import { getLogger } from '@infrastructure/monitoring';
 import { RevocationStoreUnavailableError } from '../errors.js';
@@ -18,6 +23,11 @@ export interface RedisRevocationStoreOptions {
    * @default none (Node's default CAs)
    */
   tls?: { ca?: string | Buffer; caFile?: string };
+  /**
+   * With `url`: the password from a rotating secret instead of the URL's (`{ secrets, name }`),
+   * applied to every reconnection. @default the URL's password
+   */
+  password?: SecretReference;
   /** Prefix of every key. @default 'security:revoked:' */
   keyPrefix?: string;
   /**
@@ -105,6 +115,9 @@ export class RedisRevocationStore extends RevocationStore {
         owner: 'RedisRevocationStore',
         source: 'options.url',
         ...(this.options.tls ? { tls: this.options.tls, tlsSource: 'options.tls' } : {}),
+        ...(this.options.password
+          ? { password: this.options.password, passwordSource: 'options.password' }
+          : {}),
       },
     ).then((client) => {
       // Connection errors are also answered per operation; this only keeps them out of stderr
