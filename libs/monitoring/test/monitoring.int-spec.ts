@@ -91,6 +91,18 @@ describe.each(['express', 'fastify'] as const)('MonitoringModule on %s', (adapte
       );
     });
 
+    it('answers an undecodable path parameter with a 400 problem whose detail does not quote it', async () => {
+      const { t } = await monitoredApp(adapter);
+      await using _ = t;
+      const res = await t.request.get('/t/items/%E0%A4%A');
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({
+        status: 400,
+        detail: 'The request path is not valid percent-encoded UTF-8',
+      });
+    });
+
     it('writes no access line for health and metrics endpoints', async () => {
       const { t, logs } = await monitoredApp(adapter);
       await using _ = t;

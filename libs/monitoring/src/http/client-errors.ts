@@ -2,6 +2,9 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { problem, PROBLEM_CONTENT_TYPE } from './problem-details.js';
 
+/** The detail of a 400 for a path that is not valid percent-encoding (both adapters). */
+export const UNDECODABLE_PATH = 'The request path is not valid percent-encoded UTF-8';
+
 /**
  * What Node's HTTP parser refuses before any adapter or Nest sees the request (its own
  * `clientError` answers), by error code; anything else is a 400 as in Node.
@@ -94,7 +97,7 @@ export function fastifyProblemOptions(): FastifyProblemOptions {
       const status = FRAMEWORK_STATUS[error.code ?? ''] ?? 500;
       const detail =
         status === 400
-          ? 'The request path is not valid percent-encoded UTF-8'
+          ? UNDECODABLE_PATH
           : status === 414
             ? 'A path parameter is too long'
             : undefined;

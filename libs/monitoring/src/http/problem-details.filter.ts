@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { traitOf } from '@infrastructure/core';
+import { UNDECODABLE_PATH } from './client-errors.js';
 import {
   problem,
   PROBLEM_CONTENT_TYPE,
@@ -126,7 +127,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status >= 500) return problem(status, base);
-      const parserDetail = bodyParserDetail(exception, status);
+      const parserDetail = bodyParserDetail(exception, status) ?? undecodablePathDetail(exception);
       if (parserDetail) return problem(status, { ...base, detail: parserDetail });
       return problem(status, { ...base, ...describeHttpException(exception) });
     }
@@ -142,9 +143,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const clientStatus = clientErrorStatus(exception);
     if (clientStatus) {
       const detail =
-        clientStatus === HttpStatus.BAD_REQUEST
+        undecodablePathDetail(exception) ??
+        (clientStatus === HttpStatus.BAD_REQUEST
           ? 'Malformed request body'
-          : (exception as Error).message;
+          : (exception as Error).message);
       return problem(clientStatus, { ...base, detail });
     }
     return problem(HttpStatus.INTERNAL_SERVER_ERROR, base);
@@ -165,6 +167,20 @@ function bodyParserDetail(exception: HttpException, status: number): string | un
   if (status === 413) return 'Request body too large';
   if (status === 415) return 'Unsupported request body encoding or media type';
   return 'Malformed request body';
+}
+
+/**
+ * Express's router refuses a path parameter that is not valid percent-encoding with "Failed to
+ * decode param '<the input>'": the client gets the fixed text Fastify's router errors get.
+ */
+function undecodablePathDetail(exception: unknown): string | undefined {
+  for (let e: unknown = exception, depth = 0; e && depth < 3; depth++) {
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && message.startsWith('Failed to decode param'))
+      return UNDECODABLE_PATH;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function describeHttpException(exception: HttpException): Partial<ProblemDetails> {
