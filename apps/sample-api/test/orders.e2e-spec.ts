@@ -152,6 +152,16 @@ function exercise(label: string, open: () => Promise<TestApp>) {
       expect(ids).toContain(summary.body.lastOrderId);
     });
 
+    it('answers a customer id the API never accepts with 400, not the summary of a prefix of it', async () => {
+      for (const bad of ['c'.repeat(65), 'bad%20id']) {
+        const res = await t.request
+          .get(`/v1/customers/${bad}/order-summary`)
+          .set('authorization', auth);
+        expect({ bad, status: res.status }).toEqual({ bad, status: 400 });
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
+    });
+
     it('stores totals beyond 32 bits in orders and in the summary (money is BIGINT)', async () => {
       const customerId = `big-${Math.random().toString(36).slice(2, 10)}`;
       const order = { customerId, sku: 'BIG-1', quantity: 1000, unitPriceCents: 10_000_000 };

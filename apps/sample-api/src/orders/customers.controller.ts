@@ -8,9 +8,18 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { Matches } from 'class-validator';
 import { UnitOfWork } from '@infrastructure/persistence';
 import { Scopes } from '@infrastructure/security';
 import { OrderSummaryEntity } from './order-summary.entity.js';
+import { CUSTOMER_ID_MESSAGE, CUSTOMER_ID_PATTERN } from './orders.dto.js';
+
+/** Path of the customer routes: the same rule as `PlaceOrderDto.customerId`. */
+export class CustomerParams {
+  @ApiProperty({ pattern: CUSTOMER_ID_PATTERN.source, example: 'cust-42' })
+  @Matches(CUSTOMER_ID_PATTERN, { message: CUSTOMER_ID_MESSAGE })
+  customerId!: string;
+}
 
 /** A customer's order summary (read model, eventually consistent). */
 export class OrderSummaryDto {
@@ -33,10 +42,8 @@ export class CustomersController {
   @Scopes('orders:read')
   @ApiOkResponse({ type: OrderSummaryDto })
   @ApiNotFoundResponse({ description: 'No order projected for this customer yet.' })
-  async summary(@Param('customerId') customerId: string): Promise<OrderSummaryDto> {
-    const row = await this.uow.manager
-      .getRepository(OrderSummaryEntity)
-      .findOneBy({ customerId: customerId.slice(0, 64) });
+  async summary(@Param() { customerId }: CustomerParams): Promise<OrderSummaryDto> {
+    const row = await this.uow.manager.getRepository(OrderSummaryEntity).findOneBy({ customerId });
     if (!row) throw new NotFoundException(`No orders projected for customer ${customerId}`);
     return { ...row, lastOrderAt: new Date(row.lastOrderAt).toISOString() };
   }

@@ -2,12 +2,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
+/** What a customer id is, wherever the API takes one (body or path). */
+export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+export const CUSTOMER_ID_MESSAGE = 'customerId must be 1-64 chars of [A-Za-z0-9._:-]';
+
 export class PlaceOrderDto {
-  @ApiProperty({ example: 'cust-42', pattern: '^[A-Za-z0-9._:-]{1,64}$' })
+  @ApiProperty({ example: 'cust-42', pattern: CUSTOMER_ID_PATTERN.source })
   @IsString()
-  @Matches(/^[A-Za-z0-9._:-]{1,64}$/, {
-    message: 'customerId must be 1-64 chars of [A-Za-z0-9._:-]',
-  })
+  @Matches(CUSTOMER_ID_PATTERN, { message: CUSTOMER_ID_MESSAGE })
   customerId!: string;
 
   @ApiProperty({ example: 'SKU-1', maxLength: 64 })
