@@ -1,13 +1,10 @@
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectorySecretsProvider } from '@infrastructure/security';
-import { kubeletWrite, RedisServer } from '@infrastructure/testing';
+import { RotatingRedisPassword } from '@infrastructure/testing';
 import {
   CacheStore,
   CachingConfigError,
@@ -17,26 +14,19 @@ import {
 } from '../src/index.js';
 
 // A redis-server of this file's own: the test changes its requirepass and kills its clients.
-const dir = mkdtempSync(join(tmpdir(), 'cache-redis-password-'));
-let server: RedisServer;
+let redis: RotatingRedisPassword;
 let secrets: DirectorySecretsProvider;
-let admin: Redis;
 const apps: INestApplicationContext[] = [];
 
 beforeAll(async () => {
-  server = await RedisServer.start({ password: 'pw-a' });
-  kubeletWrite(dir, { REDIS_PASSWORD: 'pw-a' });
-  secrets = new DirectorySecretsProvider({ directory: dir, pollIntervalMs: 0 });
-  admin = new Redis(server.url('pw-a'), { lazyConnect: true });
-  await admin.connect();
+  redis = await RotatingRedisPassword.start({ password: 'pw-a' });
+  secrets = new DirectorySecretsProvider({ directory: redis.directory, pollIntervalMs: 0 });
 });
 
 afterAll(async () => {
   for (const app of apps) await app.close();
-  admin?.disconnect();
   secrets?.close();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await redis?.stop();
 });
 
 async function boot(options: CachingOptions): Promise<INestApplicationContext> {
@@ -48,20 +38,11 @@ async function boot(options: CachingOptions): Promise<INestApplicationContext> {
   return app;
 }
 
-function rotated(): Promise<void> {
-  return new Promise((resolve) => {
-    const off = secrets.onChange('REDIS_PASSWORD', () => {
-      off();
-      resolve();
-    });
-  });
-}
-
 describe('CachingModule redis.password (a rotating secret)', () => {
   it('connects with the secret (the URL has no password), and after requirepass and the secret rotate, reconnects: commands and invalidations go on', async () => {
     const options: CachingOptions = {
       redis: {
-        url: server.url(),
+        url: redis.url(),
         keyPrefix: 'rot:',
         password: { secrets, name: 'REDIS_PASSWORD' },
       },
@@ -73,10 +54,7 @@ describe('CachingModule redis.password (a rotating secret)', () => {
     await cacheA.set('k', 'v1');
     expect(await cacheB.get('k')).toBe('v1');
 
-    await admin.config('SET', 'requirepass', 'pw-b');
-    const changed = rotated();
-    kubeletWrite(dir, { REDIS_PASSWORD: 'pw-b' });
-    await changed;
+    await redis.rotate('pw-b', secrets);
 
     // Every connection (commands, the subscriber duplicates) must authenticate again.
     const busB = cacheB['deps'].bus as unknown as { publisher: Redis; subscriber: Redis };
@@ -84,8 +62,7 @@ describe('CachingModule redis.password (a rotating secret)', () => {
     const ready = [busA.publisher, busA.subscriber, busB.publisher, busB.subscriber].map((c) =>
       once(c, 'ready'),
     );
-    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-    await admin.client('KILL', 'TYPE', 'pubsub');
+    await redis.dropClients('normal', 'pubsub');
     await Promise.all(ready);
     await Promise.all([cacheA['deps'].bus.ready(), cacheB['deps'].bus.ready()]);
 
@@ -104,7 +81,7 @@ describe('CachingModule redis.password (a rotating secret)', () => {
     expect(await cacheB.get('k')).toBe('v2');
 
     // The server really checks: the old password is refused.
-    const stale = new Redis(server.url('pw-a'), { lazyConnect: true, retryStrategy: () => null });
+    const stale = new Redis(redis.url('pw-a'), { lazyConnect: true, retryStrategy: () => null });
     const refused = new Promise<Error>((resolve) => stale.on('error', resolve));
     await stale.connect().catch(() => undefined);
     expect((await refused).message).toMatch(/WRONGPASS|invalid password/i);
@@ -114,11 +91,11 @@ describe('CachingModule redis.password (a rotating secret)', () => {
   it('fails the boot when the secrets provider does not have the named secret', async () => {
     await expect(
       boot({
-        redis: { url: server.url(), password: { secrets, name: 'NO_SUCH_SECRET' } },
+        redis: { url: redis.url(), password: { secrets, name: 'NO_SUCH_SECRET' } },
       }),
     ).rejects.toThrow(CachingConfigError);
     await expect(
-      boot({ redis: { url: server.url(), password: { secrets, name: 'NO_SUCH_SECRET' } } }),
+      boot({ redis: { url: redis.url(), password: { secrets, name: 'NO_SUCH_SECRET' } } }),
     ).rejects.toThrow(/options\.redis\.password names secret "NO_SUCH_SECRET"/);
   });
 });

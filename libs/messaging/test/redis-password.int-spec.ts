@@ -1,40 +1,34 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectorySecretsProvider } from '@infrastructure/security';
-import { kubeletWrite, RedisServer } from '@infrastructure/testing';
+import { RotatingRedisPassword } from '@infrastructure/testing';
 import { RedisTransport } from '../src/transports/redis/redis.transport.js';
 import type { TransportMessage } from '../src/transports/transport.js';
 
 // A redis-server of this file's own: the test changes its requirepass and kills its clients.
-const dir = mkdtempSync(join(tmpdir(), 'messaging-redis-password-'));
-let server: RedisServer;
-let admin: Redis;
+let redis: RotatingRedisPassword;
 let secrets: DirectorySecretsProvider;
 let transport: RedisTransport | undefined;
 
 beforeAll(async () => {
-  server = await RedisServer.start({ password: 'pw-a' });
-  admin = new Redis(server.url('pw-a'), { lazyConnect: true });
-  await admin.connect();
-  kubeletWrite(dir, { REDIS_PASSWORD: 'pw-a' });
-  secrets = new DirectorySecretsProvider({ directory: dir, pollIntervalMs: 0 });
+  redis = await RotatingRedisPassword.start({ password: 'pw-a' });
+  secrets = new DirectorySecretsProvider({ directory: redis.directory, pollIntervalMs: 0 });
 });
 
 afterAll(async () => {
   await transport?.close();
-  admin?.disconnect();
   secrets?.close();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await redis?.stop();
 });
+
+async function connectionsReceived(): Promise<number> {
+  const stats = String(await redis.command('INFO', 'stats'));
+  return Number(/total_connections_received:(\d+)/.exec(stats)![1]);
+}
 
 describe('RedisTransport transportOptions.password (a rotating secret)', () => {
   it('the command connection and the consumer reconnect with the rotated password: a message published after the drop is consumed', async () => {
     transport = new RedisTransport(
-      { url: server.url(), namespace: 'rot', serviceName: 'svc' },
+      { url: redis.url(), namespace: 'rot', serviceName: 'svc' },
       { password: { secrets, name: 'REDIS_PASSWORD' }, blockMs: 200 },
     );
     await transport.connect();
@@ -56,19 +50,9 @@ describe('RedisTransport transportOptions.password (a rotating secret)', () => {
     await transport.publish([{ type: 'rot.Event', body: 'one', headers: { 'x-message-id': '1' } }]);
     await delivered;
 
-    await admin.config('SET', 'requirepass', 'pw-b');
-    const changed = new Promise<void>((resolve) => {
-      const off = secrets.onChange('REDIS_PASSWORD', () => {
-        off();
-        resolve();
-      });
-    });
-    kubeletWrite(dir, { REDIS_PASSWORD: 'pw-b' });
-    await changed;
-    const before = Number(
-      await admin.info('stats').then((s) => /total_connections_received:(\d+)/.exec(s)![1]),
-    );
-    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await redis.rotate('pw-b', secrets);
+    const before = await connectionsReceived();
+    await redis.dropClients();
 
     // publish waits in ioredis' offline queue until the command connection is back (with pw-b);
     // the consumer's blocking reader must be back too for the message to arrive.
@@ -76,9 +60,7 @@ describe('RedisTransport transportOptions.password (a rotating secret)', () => {
     await transport.publish([{ type: 'rot.Event', body: 'two', headers: { 'x-message-id': '2' } }]);
     await delivered;
     expect(seen.map((m) => m.body)).toEqual(['one', 'two']);
-    const after = Number(
-      await admin.info('stats').then((s) => /total_connections_received:(\d+)/.exec(s)![1]),
-    );
+    const after = await connectionsReceived();
     // Both connections came back (the command one and the consumer's reader).
     expect(after - before).toBeGreaterThanOrEqual(2);
     await expect(transport.ping()).resolves.toBeUndefined();

@@ -1,33 +1,23 @@
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { getStorageToken, type ThrottlerStorage } from '@nestjs/throttler';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MonitoringModule } from '@infrastructure/monitoring';
-import { kubeletWrite, RedisServer, testMonitoringOptions } from '@infrastructure/testing';
+import { RotatingRedisPassword, testMonitoringOptions } from '@infrastructure/testing';
 import { JwtManager, SecretsProvider, SecurityModule } from '../src/index.js';
 
 // A redis-server of this file's own: the test changes its requirepass and kills its clients.
-const dir = mkdtempSync(join(tmpdir(), 'security-redis-password-'));
-let server: RedisServer;
-let admin: Redis;
+let redis: RotatingRedisPassword;
 let ref: TestingModule | undefined;
 
 beforeAll(async () => {
-  server = await RedisServer.start({ password: 'pw-a' });
-  admin = new Redis(server.url('pw-a'), { lazyConnect: true });
-  await admin.connect();
-  kubeletWrite(dir, { REDIS_PASSWORD: 'pw-a' });
+  redis = await RotatingRedisPassword.start({ password: 'pw-a' });
 });
 
 afterAll(async () => {
   await ref?.close();
-  admin?.disconnect();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await redis?.stop();
 });
 
 describe('SecurityModule redis.password (a rotating secret of its own SecretsProvider)', () => {
@@ -42,9 +32,9 @@ describe('SecurityModule redis.password (a rotating secret of its own SecretsPro
             keyring: { keys: [{ kid: 'k1', alg: 'HS256', key: 's'.repeat(32) }] },
           },
           audit: false,
-          redis: { url: server.url(), keyPrefix: 'rot:', password: { name: 'REDIS_PASSWORD' } },
+          redis: { url: redis.url(), keyPrefix: 'rot:', password: { name: 'REDIS_PASSWORD' } },
           // REDIS_PASSWORD_FILE as the app's environment would give it.
-          secrets: { env: { REDIS_PASSWORD_FILE: join(dir, 'REDIS_PASSWORD') } },
+          secrets: { env: { REDIS_PASSWORD_FILE: redis.file } },
         }),
       ],
     }).compile();
@@ -58,17 +48,9 @@ describe('SecurityModule redis.password (a rotating secret of its own SecretsPro
       (await storage.increment('client-1', 60_000, 100, 60_000, 'default')).totalHits;
     expect(await hits()).toBe(1);
 
-    await admin.config('SET', 'requirepass', 'pw-b');
-    const changed = new Promise<void>((resolve) => {
-      const off = secrets.onChange('REDIS_PASSWORD', () => {
-        off();
-        resolve();
-      });
-    });
-    kubeletWrite(dir, { REDIS_PASSWORD: 'pw-b' });
-    await changed;
+    await redis.rotate('pw-b', secrets);
     const ready = once(client, 'ready');
-    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await redis.dropClients();
     await ready;
 
     // Fail-open would answer 0 hits if Redis refused the reconnect: 2 is Redis counting.
@@ -77,6 +59,6 @@ describe('SecurityModule redis.password (a rotating secret of its own SecretsPro
     const verified = await jwt.verify(token);
     await jwt.revoke(verified);
     await expect(jwt.verify(token)).rejects.toMatchObject({ reason: 'revoked' });
-    expect(await admin.keys('rot:security:revoked:*')).toHaveLength(1);
+    expect(await redis.command('KEYS', 'rot:security:revoked:*')).toHaveLength(1);
   });
 });

@@ -14,3 +14,8 @@ export { LogCapture } from './log-capture.js';
 export { TestHttpServer, type SeenRequest } from './test-http-server.js';
 export { kubeletWrite } from './kubelet-write.js';
 export { RedisServer } from './redis-server.js';
+export {
+  RotatingRedisPassword,
+  type RotatingRedisPasswordOptions,
+  type SecretChangeSource,
+} from './rotating-redis-password.js';

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createTestApp } from '@infrastructure/testing';
 import { setupSecurity, tlsOptionsFrom } from './hardening.js';
@@ -40,6 +40,22 @@ function selfSigned(): { key: string; cert: string } {
   }
 }
 
+/** Listens on a free loopback port; resolves with the port. */
+async function listen(server: Server | HttpsServer): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** Starts a request whose headers never end (slowloris); resolves when the server closed it. */
+async function slowHeaders(socket: Socket): Promise<{ answer: string; elapsedMs: number }> {
+  socket.write('GET /h HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+  const started = Date.now();
+  let answer = '';
+  socket.on('data', (chunk) => (answer += chunk.toString()));
+  await once(socket, 'close');
+  return { answer, elapsedMs: Date.now() - started };
+}
+
 describe.each(['express', 'fastify'] as const)('setupSecurity on %s', (adapter) => {
   const start = () =>
     createTestApp(
@@ -60,16 +76,10 @@ describe.each(['express', 'fastify'] as const)('setupSecurity on %s', (adapter) 
       },
     );
     const server = t.app.getHttpServer() as Server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const socket = connect(port, '127.0.0.1');
-    socket.write('GET /h HTTP/1.1\r\nHost: x\r\nX-Slow: ');
-    const started = Date.now();
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString()));
-    await once(socket, 'close');
+    const port = await listen(server);
+    const { answer, elapsedMs } = await slowHeaders(connect(port, '127.0.0.1'));
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(elapsedMs).toBeLessThan(3_000);
     expect(server.keepAliveTimeout).toBe(5_000);
   });
 
@@ -86,19 +96,14 @@ describe.each(['express', 'fastify'] as const)('setupSecurity on %s', (adapter) 
     );
     const server = t.app.getHttpServer() as HttpsServer;
     expect(server).toBeInstanceOf(HttpsServer);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const port = await listen(server);
     const ok = await t.request.get('/h').ca(pem.cert).expect(200);
     expect(ok.headers['strict-transport-security']).toMatch(/max-age=/);
     const socket = tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca: pem.cert });
     await once(socket, 'secureConnect');
-    socket.write('GET /h HTTP/1.1\r\nHost: x\r\nX-Slow: ');
-    const started = Date.now();
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString()));
-    await once(socket, 'close');
+    const { answer, elapsedMs } = await slowHeaders(socket);
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(elapsedMs).toBeLessThan(3_000);
   });
 
   it('sends helmet headers and CORS headers to allowed origins only', async () => {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SecretsSourceError } from './errors.js';
+import { ReloadCoalescer } from './reload-coalescer.js';
 import { Secret } from './secret.js';
 import { SecretsProvider } from './secrets-provider.js';
 
@@ -40,8 +41,7 @@ export class DirectorySecretsProvider extends SecretsProvider {
   private readonly maxFileBytes: number;
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
-  private running?: Promise<string[]>;
-  private queued?: Promise<string[]>;
+  private readonly reloads = new ReloadCoalescer(() => this.applyReload());
   private closed = false;
 
   /**
@@ -95,15 +95,7 @@ export class DirectorySecretsProvider extends SecretsProvider {
    */
   reload(): Promise<string[]> {
     if (this.closed) return Promise.resolve([]);
-    if (this.queued) return this.queued;
-    if (this.running) {
-      this.queued = this.running.then(() => {
-        this.queued = undefined;
-        return this.runReload();
-      });
-      return this.queued;
-    }
-    return this.runReload();
+    return this.reloads.run();
   }
 
   /** Stops watching and polling. */
@@ -117,11 +109,6 @@ export class DirectorySecretsProvider extends SecretsProvider {
   /** Nest lifecycle: stop watching on shutdown. */
   onModuleDestroy(): void {
     this.close();
-  }
-
-  private runReload(): Promise<string[]> {
-    this.running = this.applyReload().finally(() => (this.running = undefined));
-    return this.running;
   }
 
   private async applyReload(): Promise<string[]> {

@@ -2,6 +2,7 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SecretsSourceError } from './errors.js';
+import { ReloadCoalescer } from './reload-coalescer.js';
 import { Secret } from './secret.js';
 import { SecretsProvider } from './secrets-provider.js';
 
@@ -33,8 +34,7 @@ export class FileSecretsProvider extends SecretsProvider {
   private readonly watchDirs: boolean;
   private readonly pollIntervalMs: number;
   private timer?: NodeJS.Timeout;
-  private running?: Promise<string[]>;
-  private queued?: Promise<string[]>;
+  private readonly reloads = new ReloadCoalescer(() => this.applyReload());
   private closed = false;
 
   /**
@@ -86,15 +86,7 @@ export class FileSecretsProvider extends SecretsProvider {
    */
   reload(): Promise<string[]> {
     if (this.closed) return Promise.resolve([]);
-    if (this.queued) return this.queued;
-    if (this.running) {
-      this.queued = this.running.then(() => {
-        this.queued = undefined;
-        return this.runReload();
-      });
-      return this.queued;
-    }
-    return this.runReload();
+    return this.reloads.run();
   }
 
   /** Stops watching and polling. */
@@ -129,11 +121,6 @@ export class FileSecretsProvider extends SecretsProvider {
         'cannot watch the directory of a secret file; polling only',
       );
     }
-  }
-
-  private runReload(): Promise<string[]> {
-    this.running = this.applyReload().finally(() => (this.running = undefined));
-    return this.running;
   }
 
   private async applyReload(): Promise<string[]> {
