@@ -160,6 +160,29 @@ describe('rabbitmq transport', () => {
     expect(await queueDepths(`${ns}.g`, `${ns}.g.retry`, `${ns}.dead-letters`)).toEqual([0, 0, 2]);
   });
 
+  it("passes a foreign message's AMQP messageId on as x-message-id (so the inbox can de-duplicate it)", async () => {
+    const ns = `ns-${randomUUID().slice(0, 8)}`;
+    const t = await transport(ns);
+    const got = new Recorder<string | undefined>();
+    await t.subscribe(
+      'shop.Plain',
+      'g',
+      async (m) => {
+        got.push(m.headers['x-message-id']);
+        return { outcome: 'success' as const };
+      },
+      { prefetch: 1 },
+    );
+    await sendToQueue(`${ns}.g`, '{"plain":true}', {}, { type: 'shop.Plain', messageId: 'amqp-7' });
+    await sendToQueue(
+      `${ns}.g`,
+      '{"plain":true}',
+      { 'x-message-id': 'ours-1' },
+      { type: 'shop.Plain', messageId: 'amqp-8' },
+    );
+    expect((await got.until(2)).sort()).toEqual(['amqp-7', 'ours-1']);
+  });
+
   it('confirms publishes to a type no group is bound to (unroutable events are normal)', async () => {
     const t = await transport();
     await expect(t.publish([message('nobody.Listens')])).resolves.toBeUndefined();

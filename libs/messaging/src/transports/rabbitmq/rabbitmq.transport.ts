@@ -641,9 +641,13 @@ export class RabbitMqTransport implements Transport {
     // Not acked when the transport stops first: the broker requeues it when the channel closes.
     if (!(await this.acquire(sub))) return;
     try {
+      const passed = publicHeaders(headers);
+      // A foreign publisher's AMQP message id is the message's id (inbox, causation id).
+      if (passed['x-message-id'] === undefined && typeof raw.properties.messageId === 'string')
+        passed['x-message-id'] = raw.properties.messageId;
       const message: TransportMessage = {
         body: raw.content.toString('utf8'),
-        headers: publicHeaders(headers),
+        headers: passed,
         attempt: attemptOf(raw),
       };
       const result = await sub.handler(message).catch((err: unknown) => {
