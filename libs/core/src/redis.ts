@@ -248,3 +248,30 @@ export function followRedisPassword(
   apply(secrets.get(name));
   return secrets.onChange(name, apply);
 }
+
+/** What {@link watchRedisConnection} logs through (a pino logger fits). */
+export interface RedisOutageLog {
+  warn(fields: object, message: string): void;
+  info(message: string): void;
+}
+
+/**
+ * Logs a client's connection trouble once per outage (warn, with the first error) and its
+ * recovery (info). ioredis reconnects on its own; without an 'error' listener it would print
+ * every failed reconnect to stderr. The URL, which may hold a password, is never logged.
+ */
+export function watchRedisConnection(
+  client: Pick<Redis, 'on'>,
+  log: RedisOutageLog,
+  owner: string,
+): void {
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (!down) log.warn({ err: error }, `${owner}: Redis connection error; reconnecting`);
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) log.info(`${owner}: Redis connection restored`);
+    down = false;
+  });
+}

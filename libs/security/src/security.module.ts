@@ -20,7 +20,7 @@ import {
 import { decodeJwt } from 'jose';
 import type { DataSource } from 'typeorm';
 import { extendModule } from '@infrastructure/core';
-import { createRedisClient } from '@infrastructure/core/redis';
+import { createRedisClient, watchRedisConnection } from '@infrastructure/core/redis';
 import { UnitOfWork } from '@infrastructure/persistence';
 import { getLogger, MetricsService } from '@infrastructure/monitoring';
 import { AuditActions } from './audit/audit-actions.js';
@@ -123,25 +123,6 @@ class JwksController {
 
 const optional = (token: unknown) => ({ token: token as string, optional: true });
 
-/**
- * Logs the shared client's connection trouble once per outage, and its recovery (ioredis
- * reconnects on its own; rate limits and revocation checks answer per request meanwhile).
- * Without an 'error' listener ioredis prints every failed reconnect to stderr. The URL, which may
- * hold a password, is never logged.
- */
-function watchRedis(client: import('ioredis').Redis): void {
-  const log = getLogger('SecurityModule');
-  let down = false;
-  client.on('error', (error: Error) => {
-    if (!down) log.warn({ err: error }, 'SecurityModule: Redis connection error; reconnecting');
-    down = true;
-  });
-  client.on('ready', () => {
-    if (down) log.info('SecurityModule: Redis connection restored');
-    down = false;
-  });
-}
-
 function withSecurity(module: DynamicModule): DynamicModule {
   const providers: Provider[] = [
     { provide: SECURITY_OPTIONS, useExisting: SECURITY_MODULE_OPTIONS },
@@ -172,7 +153,8 @@ function withSecurity(module: DynamicModule): DynamicModule {
               : {}),
           },
         );
-        watchRedis(client);
+        // Once per outage, and the recovery: rate limits and revocation checks answer per request.
+        watchRedisConnection(client, getLogger('SecurityModule'), 'SecurityModule');
         return client;
       },
       inject: [SECURITY_OPTIONS, SecretsProvider],

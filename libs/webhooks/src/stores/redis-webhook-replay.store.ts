@@ -1,5 +1,5 @@
 import { maskUrlPassword, type SecretReference } from '@infrastructure/core';
-import { openRedis } from '@infrastructure/core/redis';
+import { openRedis, watchRedisConnection } from '@infrastructure/core/redis';
 import { getLogger } from '@infrastructure/monitoring';
 import type { Redis } from 'ioredis';
 import { WebhookReplayStoreUnavailableError, WebhooksConfigError } from '../errors.js';
@@ -59,8 +59,10 @@ export class RedisWebhookReplayStore extends WebhookReplayStore {
         ? { password: options.password, passwordSource: 'options.replay.password' }
         : {}),
     });
+    const log = getLogger('RedisWebhookReplayStore');
+    watchRedisConnection(client, log, 'WebhooksModule (replay store)');
     if (!reachable) {
-      getLogger('RedisWebhookReplayStore').warn(
+      log.warn(
         { redis: maskUrlPassword(options.url), reason: error?.message },
         'Redis unreachable at boot: webhooks are refused with 503 until it is back',
       );
