@@ -243,6 +243,19 @@ describe('the security lib over rediss://', () => {
     }
   });
 
+  it('fails the boot when the server certificate is not trusted (no CA given), like the cache', async () => {
+    await expect(
+      bootTestingModule({
+        imports: [
+          MonitoringModule.forRoot(testMonitoringOptions()),
+          SecurityModule.forRoot({ redis: { url } }),
+        ],
+      }),
+    ).rejects.toThrow(
+      /SecurityModule: the TLS certificate of Redis at .* is not trusted .*options\.redis\.tls/,
+    );
+  });
+
   it('refuses a CA beside a plain redis:// URL (it would silently not be used)', async () => {
     await expect(
       bootTestingModule({

@@ -172,9 +172,6 @@ const TLS_TRUST_ERROR =
 export async function openRedis(
   settings: RedisConnectionSettings,
 ): Promise<{ client: Redis; reachable: boolean; error?: Error }> {
-  const { owner } = settings;
-  const source = settings.source ?? 'the Redis URL';
-  const ConfigError = settings.configError ?? TypeError;
   const client = await createRedisClient(
     settings.url,
     {
@@ -206,26 +203,71 @@ export async function openRedis(
     client.off('error', remember);
     client.on('error', () => {});
     const error = lastError ?? (caught as Error);
-    const message = error.message ?? String(error);
-    if (AUTH_ERROR.test(message)) {
-      client.disconnect();
-      throw new ConfigError(
-        `${owner}: ${source} was refused by Redis at ${maskUrlPassword(settings.url)}: ${message}. Check the user and password.`,
-        { cause: error },
-      );
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && TLS_TRUST_ERROR.test(code)) {
-      client.disconnect();
-      throw new ConfigError(
-        `${owner}: the TLS certificate of Redis at ${maskUrlPassword(settings.url)} is not trusted (${message}); set the CA that signed it in ${settings.tlsSource ?? 'the Redis TLS CA'}`,
-        { cause: error },
-      );
-    }
+    refuseMisconfigured(client, settings, error);
     // Unreachable: keep the client (it reconnects in the background); the caller runs degraded.
     if (client.status === 'wait') client.connect().catch(() => {});
     return { client, reachable: false, error };
   }
+}
+
+/**
+ * A refused password or an untrusted server certificate is configuration, not an outage: the
+ * client is disconnected and `configError` names the option. Anything else returns.
+ */
+function refuseMisconfigured(
+  client: Pick<Redis, 'disconnect'>,
+  settings: RedisClientOwner & { url: string },
+  error: Error,
+): void {
+  const { owner } = settings;
+  const ConfigError = settings.configError ?? TypeError;
+  const message = error.message ?? String(error);
+  if (AUTH_ERROR.test(message)) {
+    client.disconnect();
+    throw new ConfigError(
+      `${owner}: ${settings.source ?? 'the Redis URL'} was refused by Redis at ${maskUrlPassword(settings.url)}: ${message}. Check the user and password.`,
+      { cause: error },
+    );
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && TLS_TRUST_ERROR.test(code)) {
+    client.disconnect();
+    throw new ConfigError(
+      `${owner}: the TLS certificate of Redis at ${maskUrlPassword(settings.url)} is not trusted (${message}); set the CA that signed it in ${settings.tlsSource ?? 'the Redis TLS CA'}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Waits for a client that connects on its own (`lazyConnect: false`) to be ready or to fail its
+ * first attempt, and fails like {@link openRedis} on a refused password or an untrusted server
+ * certificate (`configError` naming the option). An unreachable server does not throw:
+ * `reachable: false` (the client keeps reconnecting; the caller runs degraded).
+ */
+export async function firstRedisConnection(
+  client: Redis,
+  settings: RedisClientOwner & { url: string; timeoutMs?: number },
+): Promise<{ reachable: boolean; error?: Error }> {
+  if (client.status === 'ready') return { reachable: true };
+  const error = await new Promise<Error | undefined>((resolve) => {
+    const done = (e?: Error) => {
+      clearTimeout(timer);
+      client.off('ready', ready);
+      client.off('error', done);
+      resolve(e);
+    };
+    const ready = () => done();
+    const timer = setTimeout(
+      () => done(new Error(`no connection within ${settings.timeoutMs ?? 2000} ms`)),
+      settings.timeoutMs ?? 2000,
+    );
+    client.once('ready', ready);
+    client.once('error', done);
+  });
+  if (!error) return { reachable: true };
+  refuseMisconfigured(client, settings, error);
+  return { reachable: false, error };
 }
 
 /**

@@ -19,8 +19,12 @@ import {
 } from '@nestjs/throttler';
 import { decodeJwt } from 'jose';
 import type { DataSource } from 'typeorm';
-import { extendModule } from '@infrastructure/core';
-import { createRedisClient, watchRedisConnection } from '@infrastructure/core/redis';
+import { extendModule, maskUrlPassword } from '@infrastructure/core';
+import {
+  createRedisClient,
+  firstRedisConnection,
+  watchRedisConnection,
+} from '@infrastructure/core/redis';
 import { UnitOfWork } from '@infrastructure/persistence';
 import { getLogger, MetricsService } from '@infrastructure/monitoring';
 import { AuditActions } from './audit/audit-actions.js';
@@ -131,6 +135,20 @@ function withSecurity(module: DynamicModule): DynamicModule {
       useFactory: async (o: SecurityOptions, secrets: SecretsProvider) => {
         if (!o.redis) return undefined;
         const password = o.redis.password;
+        const owner = {
+          owner: 'SecurityModule',
+          source: 'options.redis.url',
+          feature: 'Security (Redis)',
+          tlsSource: 'options.redis.tls',
+          ...(o.redis.tls ? { tls: o.redis.tls } : {}),
+          ...(password
+            ? {
+                // The module's own secrets unless told otherwise (REDIS_PASSWORD_FILE).
+                password: { secrets: password.secrets ?? secrets, name: password.name },
+                passwordSource: 'options.redis.password',
+              }
+            : {}),
+        };
         const client = await createRedisClient(
           o.redis.url,
           {
@@ -139,20 +157,17 @@ function withSecurity(module: DynamicModule): DynamicModule {
             enableOfflineQueue: false,
             connectionName: 'security',
           },
-          {
-            owner: 'SecurityModule',
-            source: 'options.redis.url',
-            feature: 'Security (Redis)',
-            ...(o.redis.tls ? { tls: o.redis.tls, tlsSource: 'options.redis.tls' } : {}),
-            ...(password
-              ? {
-                  // The module's own secrets unless told otherwise (REDIS_PASSWORD_FILE).
-                  password: { secrets: password.secrets ?? secrets, name: password.name },
-                  passwordSource: 'options.redis.password',
-                }
-              : {}),
-          },
+          owner,
         );
+        // A refused password or an untrusted certificate fails the boot, like the cache's; an
+        // unreachable Redis does not (rate limits and revocation checks answer per request).
+        const first = await firstRedisConnection(client, { ...owner, url: o.redis.url });
+        if (!first.reachable) {
+          getLogger('SecurityModule').warn(
+            { redis: maskUrlPassword(o.redis.url), reason: first.error?.message },
+            'SecurityModule: Redis unreachable at boot; reconnecting in the background',
+          );
+        }
         // Once per outage, and the recovery: rate limits and revocation checks answer per request.
         watchRedisConnection(client, getLogger('SecurityModule'), 'SecurityModule');
         return client;
