@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -64,6 +65,22 @@ describe('docker-compose.yml', () => {
     const set = Object.keys(compose.services['sample-api']!.environment ?? {});
     expect(set.length).toBeGreaterThan(5);
     expect(set.filter((name) => !known.has(name))).toEqual([]);
+  });
+
+  it('gives a new user an OAuth client that production mode accepts, and the README says how to use it', () => {
+    const api = compose.services['sample-api']!;
+    expect(api.environment?.NODE_ENV).toBe('production');
+    const mount = String(api.environment?.AUTH_CLIENTS_FILE ?? '');
+    const name = mount.replace('/run/secrets/', '');
+    expect(api.secrets).toContain(name);
+    const [id, hash, scopes] = read(compose.secrets![name]!.file).trim().split('|');
+    // Not the embedded `demo` client, which production refuses.
+    expect(id).toBe('compose-demo');
+    expect(hash).toBe(`sha256:${createHash('sha256').update('compose-demo-secret').digest('hex')}`);
+    expect(scopes).toBe('orders:read orders:write');
+    const readme = read('README.md');
+    expect(readme).toContain('"client_id":"compose-demo","client_secret":"compose-demo-secret"');
+    expect(readme).toContain('"client_id":"demo","client_secret":"demo-secret"');
   });
 
   it('mounts only files that exist in the repository', () => {
