@@ -19,6 +19,15 @@ export interface ParkedEvent {
   parkedAt: number;
 }
 
+/** `Name: message`, bounded: what is stored with a parked event and shown by health. */
+export function describeError(error: unknown): string {
+  const text =
+    error instanceof Error
+      ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`
+      : String(error);
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+}
+
 /** Where parked events are kept; writes run in the current unit of work. */
 export abstract class ParkedEventStore {
   /** Records a parked event (ignored when that projection already parked that position). */

@@ -4,7 +4,7 @@ import { CheckpointStore } from './checkpoint-store.js';
 import { EventSourcingError } from './errors.js';
 import { EventStore } from './event-store.js';
 import { EventSourcing } from './event-sourcing.service.js';
-import { ParkedEventStore, type ParkedEvent } from './parked-event-store.js';
+import { describeError, ParkedEventStore, type ParkedEvent } from './parked-event-store.js';
 import { ProjectionRunner } from './projection.runner.js';
 
 /** What `replayAll` did. */
@@ -63,8 +63,7 @@ export class ParkedEvents {
       });
     } catch (error) {
       if (error instanceof EventSourcingError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      await this.es.run(() => this.parked.failed(projection, position, message));
+      await this.es.run(() => this.parked.failed(projection, position, describeError(error)));
       throw error;
     }
     this.log.info({ projection, position }, 'parked event replayed');

@@ -17,7 +17,7 @@ import {
 import { CheckpointStore } from './checkpoint-store.js';
 import { EventSourcingError } from './errors.js';
 import { EventStore, type RecordedEvent } from './event-store.js';
-import { ParkedEventStore } from './parked-event-store.js';
+import { describeError, ParkedEventStore } from './parked-event-store.js';
 import { EventSourcing } from './event-sourcing.service.js';
 import {
   PROJECTION,
@@ -42,15 +42,6 @@ class EventFailure extends Error {
   ) {
     super(describeError(cause));
   }
-}
-
-/** `Name: message`, bounded (what is stored with a parked event and shown by health). */
-function describeError(error: unknown): string {
-  const text =
-    error instanceof Error
-      ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`
-      : String(error);
-  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
 }
 
 interface Running {
@@ -354,15 +345,15 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
       r.suspect = position;
       r.attempts = 1;
     }
+    const parkNow = r.onFailure === 'park' && r.attempts >= r.maxAttempts;
     if (!error.alone) {
       // Apply the events before it at once; it is retried alone (with backoff) after them.
       this.log.warn(
         { err: error.cause, projection: r.name, checkpoint: r.position, position },
         'projection batch failed on one event; applying the events before it, then retrying it alone',
       );
-      if (r.onFailure !== 'park' || r.attempts < r.maxAttempts) return true;
     }
-    if (r.onFailure !== 'park' || r.attempts < r.maxAttempts) return false;
+    if (!parkNow) return !error.alone;
     try {
       await this.park(r, error.recorded, r.lastError);
     } catch (parkError) {
