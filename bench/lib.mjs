@@ -1,6 +1,8 @@
 // What every benchmark shares: the repository root, the build of the libs, server processes.
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (benchmarks run from anywhere). */
@@ -59,4 +61,13 @@ export async function startServerProcess(script, env = {}, label = script) {
 export function cpuMs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a server process that takes it from its env). */
+export async function freePort() {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  s.close();
+  return port;
 }

@@ -5,13 +5,11 @@
 // transaction (bench/orders/baseline.mjs). Rounds alternate baseline and sample so a drift of the
 // box hits both; each round loads both instances at once (half the connections each).
 // Prints per round and in total: orders/s, p50/p99 and server CPU µs per order, and the ratio.
-import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { buildSampleApi, cpuMs, root, serverNode, serverNodeVersion } from '../lib.mjs';
+import { buildSampleApi, cpuMs, freePort, root, serverNode, serverNodeVersion } from '../lib.mjs';
 
 const PG = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -30,14 +28,6 @@ const BODY = JSON.stringify({
 const id = randomUUID().slice(0, 8);
 const baseSchema = `bench_orders_base_${id}`;
 const appSchema = `bench_orders_app_${id}`;
-
-async function freePort() {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  s.close();
-  return port;
-}
 
 /** Starts `args` and resolves once its output contains `marker` (the rest is drained). */
 async function start(args, env, marker, label) {

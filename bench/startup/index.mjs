@@ -2,19 +2,10 @@
 // vs plain node:http, median of 5 runs each, in one run so the ratios are meaningful on a noisy box.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { once } from 'node:events';
-import { buildSampleApi, root, serverNode, serverNodeVersion } from '../lib.mjs';
+import { buildSampleApi, freePort, root, serverNode, serverNodeVersion } from '../lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-
-async function freePort() {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  s.close();
-  return port;
-}
 
 function rssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
