@@ -9,7 +9,15 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { buildSampleApi, cpuMs, freePort, root, serverNode, serverNodeVersion } from '../lib.mjs';
+import {
+  buildSampleApi,
+  cpuMs,
+  freePort,
+  root,
+  serverNode,
+  serverNodeVersion,
+  startServerProcess,
+} from '../lib.mjs';
 
 const PG = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -49,24 +57,13 @@ async function start(args, env, marker, label) {
   return child;
 }
 
-async function startBaseline() {
-  const child = spawn(serverNode, ['bench/orders/baseline.mjs'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      BENCH_DATABASE_URL: PG,
-      BENCH_SCHEMA: baseSchema,
-      BENCH_POOL_MAX: String(POOL_MAX),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  for await (const c of child.stdout) {
-    out += c;
-    const m = /ready (\d+)/.exec(out);
-    if (m) return { child, url: `http://127.0.0.1:${m[1]}` };
-  }
-  throw new Error('baseline did not start');
+async function startBaseline(i) {
+  const { child, port } = await startServerProcess(
+    'bench/orders/baseline.mjs',
+    { BENCH_DATABASE_URL: PG, BENCH_SCHEMA: baseSchema, BENCH_POOL_MAX: String(POOL_MAX) },
+    `baseline ${i}`,
+  );
+  return { child, url: `http://127.0.0.1:${port}` };
 }
 
 async function startSample(i) {
@@ -169,7 +166,7 @@ await admin.query(`
 
 const servers = { baseline: [], sample: [] };
 try {
-  for (let i = 0; i < INSTANCES; i++) servers.baseline.push(await startBaseline());
+  for (let i = 0; i < INSTANCES; i++) servers.baseline.push(await startBaseline(i));
   // The first instance migrates; the second starts once the tables are there.
   for (let i = 0; i < INSTANCES; i++) servers.sample.push(await startSample(i));
   const auth = { authorization: `Bearer ${await token(servers.sample[0].url)}` };
