@@ -10,6 +10,18 @@ describe('connection errors', () => {
     expect(
       isConnectionError(Object.assign(new Error('x'), { code: 'PROTOCOL_CONNECTION_LOST' })),
     ).toBe(true);
+    // TypeORM's QueryRunner(Provider)AlreadyReleasedError: the runner was released when its
+    // connection failed mid-transaction.
+    expect(
+      isConnectionError(new Error('Query runner already released. Cannot run queries anymore.')),
+    ).toBe(true);
+    expect(
+      isConnectionError(
+        new Error(
+          'Database connection provided by a query runner was already released, cannot continue to use its querying methods anymore.',
+        ),
+      ),
+    ).toBe(true);
     expect(isConnectionError(Object.assign(new Error('syntax'), { code: '42601' }))).toBe(false);
     expect(isConnectionError(Object.assign(new Error('dup'), { code: 'ER_DUP_ENTRY' }))).toBe(
       false,

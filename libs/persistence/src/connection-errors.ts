@@ -16,8 +16,14 @@ const NETWORK_CODES = new Set([
 /** PostgreSQL SQLSTATEs that mean "not available now": connection class 08, shutdown 57P0x, statement timeout, too many connections. */
 const PG_UNAVAILABLE = /^(08\d{3}|57P0[1-4]|57014|53300|3D000)$/;
 
+// "Query runner already released" / "…provided by a query runner was already released…":
+// TypeORM releases a PostgreSQL query runner as soon as its connection emits an error (a
+// terminated backend), so the transaction's next statement fails with
+// QueryRunnerAlreadyReleasedError or QueryRunnerProviderAlreadyReleasedError; the transaction
+// is lost like any other connection failure (the fault drill bench/drills/postgres-terminate.mjs
+// got 500s from both).
 const MESSAGES =
-  /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|Pool is closed|database .* is not currently accepting connections|Can't add new command when connection is in closed state/i;
+  /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|Pool is closed|database .* is not currently accepting connections|Can't add new command when connection is in closed state|Query runner already released|connection provided by a query runner was already released/i;
 
 /** True when an error from the driver means the database is unreachable or overloaded, not that the query is wrong. */
 export function isConnectionError(error: unknown): boolean {

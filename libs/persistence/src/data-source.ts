@@ -8,6 +8,22 @@ import { SlowQueryLogger } from './instrumentation.js';
 import { DatabaseUnavailableError, PersistenceConfigError } from './errors.js';
 import type { ResolvedPersistenceOptions } from './persistence.options.js';
 
+const clientLog = new Logger('Persistence');
+
+/**
+ * pg-pool's `onConnect`: gives every new PostgreSQL client an `error` listener of its own for its
+ * whole life. pg-pool drops its idle listener when it hands a client out, and TypeORM attaches its
+ * own one a microtask later; an error arriving in between (a backend terminated right after it
+ * authenticated: its ReadyForQuery and the FATAL come in one read) was emitted with no listener
+ * and crashed the process (uncaughtException). The error itself still fails the client's queries
+ * (→ 503) and removes it from the pool; this only keeps it from being thrown.
+ */
+function keepClientErrorsHandled(client: {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}): void {
+  client.on('error', (error) => clientLog.debug(`PostgreSQL connection error: ${error.message}`));
+}
+
 /** TypeORM options for a target, with pool, timeouts and SQLite pragmas set. */
 export function dataSourceOptions(
   target: DatabaseTarget,
@@ -52,6 +68,7 @@ export function dataSourceOptions(
           connectionTimeoutMillis: o.pool.acquireTimeoutMs,
           statement_timeout: o.pool.statementTimeoutMs,
           application_name: process.env.SERVICE_NAME ?? 'nest-app',
+          onConnect: keepClientErrorsHandled,
           ...(target.schema ? { options: searchPathOption(target.schema) } : {}),
           // A password from a secret: pg calls the function for every new connection. pg lets
           // a connection string win over separate fields (its empty password included), so

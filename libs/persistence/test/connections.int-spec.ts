@@ -96,3 +96,58 @@ describe('migration CLI (npm run migration:*)', () => {
     expect(after).toContain('[X] 1 CreateOrders1764000000000');
   });
 });
+
+interface PgPool {
+  connect(
+    cb: (err: Error | undefined, client: PgClient, release: (e?: Error) => void) => void,
+  ): void;
+}
+interface PgClient {
+  emit(event: 'error', error: Error): boolean;
+  listenerCount(event: 'error'): number;
+}
+
+describe('PostgreSQL connection errors', () => {
+  it('an error on a client just handed out (before TypeORM listens) does not crash the process', async () => {
+    await using db = await TestDatabase.create({
+      url: 'postgres://postgres@127.0.0.1:5432/test',
+      entities: [Account],
+    });
+    const ref = await Test.createTestingModule({
+      imports: [
+        MonitoringModule.forRoot(testMonitoringOptions()),
+        PersistenceModule.forRoot({ url: db.url, entities: [Account] }),
+      ],
+    }).compile();
+    await ref.init();
+    try {
+      const pool = (
+        ref.get<DataSource>(getDataSourceToken()).driver as unknown as { master: PgPool }
+      ).master;
+      // pg-pool removes its idle listener as it hands a client out; TypeORM adds its own a
+      // microtask later. A backend terminated right after it authenticated emits in between
+      // (the drill saw it as uncaughtException: the process shut down).
+      const emitted = await new Promise<{ threw: unknown; listeners: number }>((resolve) =>
+        pool.connect((err, client, release) => {
+          expect(err).toBeUndefined();
+          const listeners = client.listenerCount('error');
+          let threw: unknown;
+          try {
+            client.emit('error', new Error('terminating connection due to administrator command'));
+          } catch (error) {
+            threw = error;
+          }
+          release(new Error('terminated'));
+          resolve({ threw, listeners });
+        }),
+      );
+      expect(emitted.listeners).toBeGreaterThan(0);
+      expect(emitted.threw).toBeUndefined();
+      expect(await ref.get<DataSource>(getDataSourceToken()).query('SELECT 1 AS one')).toEqual([
+        { one: 1 },
+      ]);
+    } finally {
+      await ref.close();
+    }
+  });
+});
