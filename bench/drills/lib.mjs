@@ -4,6 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Pool as PgPool } from 'pg';
@@ -82,6 +83,10 @@ export async function startApp(env) {
       JWT_ISSUER: 'sample-api',
       JWT_AUDIENCE: 'sample-api',
       RATE_LIMIT_PER_MINUTE: '1000000',
+      // e.g. `--require ./debug.cjs` or `--cpu-prof` for the app under the drill.
+      ...(process.env.DRILL_APP_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.DRILL_APP_NODE_OPTIONS }
+        : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -118,6 +123,8 @@ export async function startApp(env) {
     url,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     output: () => out,
+    /** The exit code, or null while it runs. */
+    exitCode: () => child.exitCode ?? child.signalCode,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -279,6 +286,22 @@ export async function withDisruption(label, { disrupt, restore }, during) {
 /** Runs a command synchronously (output ignored unless it fails). */
 export function sh(cmd, args, timeout = 60_000) {
   return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout, encoding: 'utf8' });
+}
+
+/**
+ * After a FAIL: whether the app still runs, and its error lines (the full output in
+ * `$DRILL_LOG_DIR/<name>.log` when set).
+ */
+export function explain(name, app) {
+  if (!app) return;
+  if (app.exitCode() !== null) console.log(`  the sample API exited: ${app.exitCode()}`);
+  const errors = app
+    .output()
+    .split('\n')
+    .filter((l) => /"level":(50|60)|"level":"(error|fatal)"/.test(l));
+  for (const l of errors.slice(0, 8)) console.log(`  app: ${l.slice(0, 600)}`);
+  if (process.env.DRILL_LOG_DIR)
+    writeFileSync(`${process.env.DRILL_LOG_DIR}/${name}.log`, app.output());
 }
 
 /** Prints the verdict line and sets the exit code: `DRILL <name>: PASS|FAIL  <numbers>`. */

@@ -9,6 +9,7 @@
 import {
   ADMIN_APP,
   buildSampleApi,
+  explain,
   fmtStatuses,
   freshDatabase,
   load,
@@ -139,13 +140,7 @@ try {
       (firstOk ? '' : ', no 201 after the outage'),
     failures,
   );
-  if (failures.length) {
-    const errs = app
-      .output()
-      .split('\n')
-      .filter((l) => /"level":(50|60)/.test(l));
-    console.log(errs.slice(0, 5).join('\n'));
-  }
+  if (failures.length) explain('postgres-terminate', app);
 } finally {
   await app?.stop();
   await db.drop();

@@ -12,6 +12,7 @@ import {
   AMQP_URL,
   buildSampleApi,
   drillId,
+  explain,
   fmtStatuses,
   freshDatabase,
   load,
@@ -187,13 +188,7 @@ try {
       `drained ${(drainMs / 1000).toFixed(1)} s after start_app (outbox backlog ${backlog}), ${(tailMs / 1000).toFixed(1)} s after the last order; payments handled ${consumed} (${consumed - ok.length} redelivered), retries ${retries}, dead letters ${deadLetters}`,
     failures,
   );
-  if (failures.length) {
-    const errs = app
-      .output()
-      .split('\n')
-      .filter((l) => /"level":(50|60)/.test(l));
-    console.log(errs.slice(0, 5).join('\n'));
-  }
+  if (failures.length) explain('rabbitmq-restart', app);
 } finally {
   if (!brokerUp()) sh('rabbitmqctl', ['start_app']);
   await app?.stop();

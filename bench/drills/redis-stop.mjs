@@ -8,6 +8,7 @@
 import {
   buildSampleApi,
   drillId,
+  explain,
   fmtStatuses,
   freshDatabase,
   load,
@@ -143,15 +144,7 @@ try {
       `hits after restart ${hitsAfterRestart}, cache errors ${cacheErrors}`,
     failures,
   );
-  if (failures.length)
-    console.log(
-      app
-        .output()
-        .split('\n')
-        .filter((l) => /"level":(50|60)/.test(l))
-        .slice(0, 5)
-        .join('\n'),
-    );
+  if (failures.length) explain('redis-stop', app);
 } finally {
   if (!redisUp()) sh('redis-server', REDIS_START);
   await app?.stop();
