@@ -9,6 +9,10 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildSampleApi } from '../lib.mjs';
 
+if (Number(process.versions.node.split('.')[0]) < 22) {
+  console.log(`drills need Node >= 22 (undici 8); this is ${process.version}: . scripts/node.sh`);
+  process.exit(2);
+}
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const available = readdirSync(dir)
   .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && f !== 'lib.mjs')
