@@ -37,18 +37,24 @@ export class SqlCheckpointStore extends CheckpointStore {
     this.sql = new SqlDialect(dataSource);
   }
 
+  /**
+   * Locks the existing row first and creates it only when it is missing: an `INSERT IGNORE` of a
+   * row that exists takes a shared lock on MariaDB/MySQL, and two instances holding it that both
+   * then ask `FOR UPDATE` deadlock (one batch rolled back each time, an error in the log).
+   */
   async lock(name: string): Promise<number> {
     const m = this.manager();
-    await this.sql.execute(
-      this.dataSource,
-      m,
-      this.sql.insertIgnore(CHECKPOINTS_TABLE, ['name', 'position', 'updated_at']),
-      [name, 0, Date.now()],
-    );
-    const [row] = (await m.query(
-      `SELECT position FROM ${CHECKPOINTS_TABLE} WHERE name = ${this.sql.param(1)}${this.sql.forUpdate}`,
-      [name],
-    )) as Array<{ position: number | string }>;
+    const select = `SELECT position FROM ${CHECKPOINTS_TABLE} WHERE name = ${this.sql.param(1)}${this.sql.forUpdate}`;
+    let [row] = (await m.query(select, [name])) as Array<{ position: number | string }>;
+    if (!row) {
+      await this.sql.execute(
+        this.dataSource,
+        m,
+        this.sql.insertIgnore(CHECKPOINTS_TABLE, ['name', 'position', 'updated_at']),
+        [name, 0, Date.now()],
+      );
+      [row] = (await m.query(select, [name])) as Array<{ position: number | string }>;
+    }
     return Number(row?.position ?? 0);
   }
 
