@@ -88,6 +88,7 @@ async function hookReceiver() {
 
 /** One JSON log line of the app (only the fields these tests read). */
 interface LogLine {
+  level?: string;
   msg?: string;
   orderId?: string;
 }
@@ -431,6 +432,13 @@ describe.each(BACKENDS)('two instances on $name', (backend) => {
     // Each event handled once across both instances (the notifications group, with the inbox).
     await eventually(() => expect(handled().length).toBeGreaterThanOrEqual(placed.size));
     expect(handled().toSorted()).toEqual([...placed].toSorted());
+
+    // Nothing went wrong on the way: no error line on either instance (a rolled-back projection
+    // batch, a handler that failed for good, a failed shutdown step).
+    const errors = [...logLines(a.output()), ...logLines(b.output())].filter(
+      (l) => l.level === 'error' || l.level === 'fatal',
+    );
+    expect(errors.map((l) => l.msg)).toEqual([]);
 
     // The read model equals a recomputation from the event store.
     const replay = new Map<
