@@ -71,19 +71,35 @@ try {
       orderId: poisonOrder,
       customerId: `poison-${'x'.repeat(93)}`,
     };
+    // The append's order on PostgreSQL: hold an xid, draw the position from the event store's
+    // sequence, then take a subtransaction's xid as the row's horizon (what tells projections
+    // whether a hole before it may still fill).
+    await tx.query('SELECT pg_current_xact_id()');
     const [{ position }] = (
-      await tx.query(
-        `UPDATE event_store_sequence SET position = position + 1 WHERE id = 1 RETURNING position`,
-      )
+      await tx.query(`SELECT nextval('event_store_position_seq') AS position`)
     ).rows;
     poisonPosition = Number(position);
-    await tx.query(`INSERT INTO event_store_streams (stream_id, version) VALUES ($1, 1)`, [
-      `order-${poisonOrder}`,
-    ]);
+    await tx.query('SAVEPOINT horizon');
+    const [{ horizon }] = (
+      await tx.query(
+        `WITH s AS (INSERT INTO event_store_streams (stream_id, version) VALUES ($1, 1)
+                    RETURNING xmin::text::bigint AS sub, pg_current_xact_id()::text::bigint AS top)
+         SELECT top + ((sub - top % 4294967296 + 4294967296) % 4294967296) AS horizon FROM s`,
+        [`order-${poisonOrder}`],
+      )
+    ).rows;
+    await tx.query('RELEASE SAVEPOINT horizon');
     await tx.query(
-      `INSERT INTO event_store_events (position, stream_id, version, event_id, type, data, recorded_at)
-       VALUES ($1, $2, 1, $3, 'orders.OrderPlaced', $4, $5)`,
-      [poisonPosition, `order-${poisonOrder}`, poisonEvent, JSON.stringify(envelope), Date.now()],
+      `INSERT INTO event_store_events (position, stream_id, version, event_id, type, data, recorded_at, horizon)
+       VALUES ($1, $2, 1, $3, 'orders.OrderPlaced', $4, $5, $6)`,
+      [
+        poisonPosition,
+        `order-${poisonOrder}`,
+        poisonEvent,
+        JSON.stringify(envelope),
+        Date.now(),
+        horizon,
+      ],
     );
     await tx.query('COMMIT');
     insertedAt = Date.now();
@@ -119,7 +135,7 @@ try {
     async () => {
       const [[c], [s]] = await Promise.all([
         q(`SELECT position FROM event_store_checkpoints WHERE name = $1`, [PROJECTION]),
-        q(`SELECT position FROM event_store_sequence WHERE id = 1`),
+        q(`SELECT MAX(position) AS position FROM event_store_events`),
       ]);
       return c && Number(c.position) === Number(s.position);
     },

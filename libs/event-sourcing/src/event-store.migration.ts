@@ -6,12 +6,15 @@ export const SEQUENCE_TABLE = 'event_store_sequence';
 export const SNAPSHOTS_TABLE = 'event_store_snapshots';
 export const CHECKPOINTS_TABLE = 'event_store_checkpoints';
 export const PARKED_TABLE = 'event_store_parked';
+/** PostgreSQL: the sequence global positions are drawn from (see `ConcurrentAppends1765300000000`). */
+export const POSITION_SEQUENCE = 'event_store_position_seq';
 
 /**
  * The event store's tables, portable across SQLite, PostgreSQL and MariaDB:
  * `event_store_events` (global `position` PK, unique `(stream_id, version)`, unique `event_id`),
  * `event_store_streams` (current version and retention per stream), `event_store_sequence` (one
- * row: the last global position; its row lock orders appends so positions commit in order),
+ * row: the last global position on SQLite and MariaDB, where its row lock orders appends so
+ * positions commit in order; PostgreSQL moves to a sequence with `ConcurrentAppends1765300000000`),
  * `event_store_snapshots`, `event_store_checkpoints` (projections). Times are epoch milliseconds.
  */
 export class CreateEventStore1764400000000 implements MigrationInterface {
@@ -139,5 +142,47 @@ export class AddParkedEvents1764900000000 implements MigrationInterface {
   }
 }
 
+/**
+ * PostgreSQL only (a no-op elsewhere): appends stop queueing on the `event_store_sequence` row.
+ * Positions come from the sequence `event_store_position_seq` (started after the highest stored
+ * position), and each event row gets a `horizon`: an xid taken after its positions were drawn,
+ * above the xid of every transaction that drew an earlier one. Readers use it to tell a
+ * gap that may still fill (its writer is in flight) from one that never will (rolled back).
+ *
+ * Stop the writers of the previous release before running it: an old instance would keep drawing
+ * positions from the sequence row, which no longer follows, and its appends would fail on the
+ * primary key (nothing is overwritten).
+ */
+export class ConcurrentAppends1765300000000 implements MigrationInterface {
+  name = 'ConcurrentAppends1765300000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    if (q.connection.options.type !== 'postgres') return;
+    await q.query(
+      `CREATE SEQUENCE IF NOT EXISTS ${POSITION_SEQUENCE} AS bigint MINVALUE 1 CACHE 1`,
+    );
+    await q.query(
+      `SELECT setval('${POSITION_SEQUENCE}', GREATEST(m.position, 1), m.position > 0)
+         FROM (SELECT GREATEST(
+                 COALESCE((SELECT position FROM ${SEQUENCE_TABLE} WHERE id = 1), 0),
+                 COALESCE((SELECT MAX(position) FROM ${EVENTS_TABLE}), 0)) AS position) m`,
+    );
+    await q.query(`ALTER TABLE ${EVENTS_TABLE} ADD COLUMN IF NOT EXISTS horizon bigint`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    if (q.connection.options.type !== 'postgres') return;
+    await q.query(
+      `UPDATE ${SEQUENCE_TABLE} SET position = COALESCE((SELECT MAX(position) FROM ${EVENTS_TABLE}), 0) WHERE id = 1`,
+    );
+    await q.query(`ALTER TABLE ${EVENTS_TABLE} DROP COLUMN IF EXISTS horizon`);
+    await q.query(`DROP SEQUENCE IF EXISTS ${POSITION_SEQUENCE}`);
+  }
+}
+
 /** The event store's migrations, oldest first: spread them into your data source's list. */
-export const eventStoreMigrations = [CreateEventStore1764400000000, AddParkedEvents1764900000000];
+export const eventStoreMigrations = [
+  CreateEventStore1764400000000,
+  AddParkedEvents1764900000000,
+  ConcurrentAppends1765300000000,
+];

@@ -49,6 +49,7 @@ export { ParkedEvents, type ParkedReplayResult } from './parked-events.js';
 export { EventSourcingError, StreamConcurrencyError } from './errors.js';
 export {
   AddParkedEvents1764900000000,
+  ConcurrentAppends1765300000000,
   CreateEventStore1764400000000,
   eventStoreMigrations,
 } from './event-store.migration.js';

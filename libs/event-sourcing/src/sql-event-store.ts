@@ -13,9 +13,11 @@ import type {
 import { BaseEventStore } from './event-store.base.js';
 import {
   AddParkedEvents1764900000000,
+  ConcurrentAppends1765300000000,
   CreateEventStore1764400000000,
   EVENTS_TABLE,
   PARKED_TABLE,
+  POSITION_SEQUENCE,
   SEQUENCE_TABLE,
   SNAPSHOTS_TABLE,
   STREAMS_TABLE,
@@ -29,12 +31,40 @@ interface EventRow {
   recorded_at: number | string;
 }
 
+/** PostgreSQL `readAll` rows: the writer's horizon and the reading snapshot's `xmin`. */
+interface PgEventRow extends EventRow {
+  horizon: string | null;
+  xmin: string;
+}
+
+const XID_WRAP = 2n ** 32n;
+
+/**
+ * The 64-bit form of a subtransaction's 32-bit xid `sub`, from its parent's 64-bit xid `top`
+ * (a subtransaction's xid is assigned after its parent's, less than 2^31 later).
+ */
+export function subXid8(top: string, sub: string): bigint {
+  const parent = BigInt(top);
+  return parent + ((BigInt(sub) - (parent % XID_WRAP) + XID_WRAP) % XID_WRAP);
+}
+
 /**
  * The event store on the persistence lib's database (SQLite, PostgreSQL, MariaDB). An append runs
  * in the current unit of work (or its own): it locks the stream's row (`SELECT … FOR UPDATE`) and
- * checks the expected version, takes the next global positions from the one-row sequence (whose
- * row lock makes positions commit in order, so readers never see a gap that fills later), inserts
- * the events (unique `(stream_id, version)` as the last line of defence) and bumps the stream.
+ * checks the expected version, takes the next global positions, inserts the events (unique
+ * `(stream_id, version)` as the last line of defence) and bumps the stream.
+ *
+ * Positions never let a reader skip an event that commits later:
+ * - SQLite and MariaDB take them from the one-row `event_store_sequence`, whose row lock is held
+ *   until commit, so positions commit in order (appends to different streams queue on it).
+ * - PostgreSQL draws them from a sequence (no lock; positions may commit out of order, and a
+ *   rolled-back append leaves a hole) and stores with each row a `horizon`: the xid of a
+ *   subtransaction it opens after drawing its positions. Every append holds its own xid before it
+ *   draws, so the writer of a missing position (drawn before the next row's) has an xid below the
+ *   next row's horizon. `readAll` stops before a hole whose next row's horizon is above its
+ *   snapshot's `xmin` (the oldest transaction in flight): once `xmin` reaches it, the hole's writer
+ *   has ended, and what it committed is visible in that same snapshot; a rolled-back hole is then
+ *   passed for good.
  */
 export class SqlEventStore extends BaseEventStore {
   private readonly sql: SqlDialect;
@@ -53,6 +83,9 @@ export class SqlEventStore extends BaseEventStore {
     try {
       if (!(await q.hasTable(SEQUENCE_TABLE))) await new CreateEventStore1764400000000().up(q);
       if (!(await q.hasTable(PARKED_TABLE))) await new AddParkedEvents1764900000000().up(q);
+      if (this.sql.name === 'postgres' && !(await q.hasColumn(EVENTS_TABLE, 'horizon'))) {
+        await new ConcurrentAppends1765300000000().up(q);
+      }
     } finally {
       await q.release();
     }
@@ -62,7 +95,11 @@ export class SqlEventStore extends BaseEventStore {
   async tablesExist(): Promise<boolean> {
     const q = this.dataSource.createQueryRunner();
     try {
-      return (await q.hasTable(SEQUENCE_TABLE)) && (await q.hasTable(PARKED_TABLE));
+      return (
+        (await q.hasTable(SEQUENCE_TABLE)) &&
+        (await q.hasTable(PARKED_TABLE)) &&
+        (this.sql.name !== 'postgres' || (await q.hasColumn(EVENTS_TABLE, 'horizon')))
+      );
     } finally {
       await q.release();
     }
@@ -96,8 +133,13 @@ export class SqlEventStore extends BaseEventStore {
         this.sql.insertIgnore(STREAMS_TABLE, ['stream_id', 'version']),
         [streamId, 0],
       );
+      const pg = this.sql.name === 'postgres';
+      // On PostgreSQL the transaction holds its xid from here on (pg_current_xact_id), before it
+      // draws a position: the horizon of every row drawn after it is above that xid.
       const [stream] = (await m.query(
-        `SELECT version FROM ${STREAMS_TABLE} WHERE stream_id = ${this.p(1)}${this.sql.forUpdate}`,
+        pg
+          ? `SELECT version, pg_current_xact_id() AS xid FROM ${STREAMS_TABLE} WHERE stream_id = $1 FOR UPDATE`
+          : `SELECT version FROM ${STREAMS_TABLE} WHERE stream_id = ${this.p(1)}${this.sql.forUpdate}`,
         [streamId],
       )) as Array<{ version: number | string }>;
       const current = Number(stream?.version ?? 0);
@@ -111,20 +153,17 @@ export class SqlEventStore extends BaseEventStore {
         const head = await this.headPositionWith(m);
         return { nextExpectedVersion: current, lastPosition: head };
       }
-      // Global positions: the sequence row's lock is held until commit, so positions commit in order.
-      await m.query(
-        `UPDATE ${SEQUENCE_TABLE} SET position = position + ${this.p(1)} WHERE id = 1`,
-        [events.length],
-      );
-      const last = await this.headPositionWith(m);
-      const first = last - events.length + 1;
+      const positions = await this.drawPositions(m, events.length);
+      const last = positions[positions.length - 1]!;
+      const next = current + events.length;
+      const horizon = pg ? await this.bumpForHorizon(m, streamId, next) : undefined;
       const now = Date.now();
       const params: unknown[] = [];
       const rows = events.map((event, i) => {
         const envelope = toEnvelope(event, false);
         const base = params.length;
         params.push(
-          first + i,
+          positions[i],
           streamId,
           current + i + 1,
           envelope.id,
@@ -132,27 +171,77 @@ export class SqlEventStore extends BaseEventStore {
           JSON.stringify({ ...envelope, version: current + i + 1 }),
           now,
         );
-        return `(${this.sql.params(base + 1, 7)})`;
+        if (horizon === undefined) return `(${this.sql.params(base + 1, 7)})`;
+        params.push(String(horizon));
+        return `(${this.sql.params(base + 1, 8)})`;
       });
       await m.query(
-        `INSERT INTO ${EVENTS_TABLE} (position, stream_id, version, event_id, type, data, recorded_at) VALUES ${rows.join(', ')}`,
+        `INSERT INTO ${EVENTS_TABLE} (position, stream_id, version, event_id, type, data, recorded_at${horizon === undefined ? '' : ', horizon'}) VALUES ${rows.join(', ')}`,
         params,
       );
-      await m.query(
-        `UPDATE ${STREAMS_TABLE} SET version = ${this.p(1)} WHERE stream_id = ${this.p(2)}`,
-        [current + events.length, streamId],
-      );
+      if (!pg) {
+        await m.query(`UPDATE ${STREAMS_TABLE} SET version = ? WHERE stream_id = ?`, [
+          next,
+          streamId,
+        ]);
+      }
       await this.uow.afterCommit(() => this.notifyAppended());
-      return { nextExpectedVersion: current + events.length, lastPosition: last };
+      return { nextExpectedVersion: next, lastPosition: last };
     });
     return result;
   }
 
+  /**
+   * `count` new global positions, ascending: from the PostgreSQL sequence (no lock), or from the
+   * sequence row, whose lock this transaction then holds until it ends.
+   */
+  private async drawPositions(m: { query: DataSource['query'] }, count: number): Promise<number[]> {
+    if (this.sql.name === 'postgres') {
+      const rows = (await m.query(
+        `SELECT nextval('${POSITION_SEQUENCE}') AS position FROM generate_series(1, $1)`,
+        [count],
+      )) as Array<{ position: string }>;
+      return rows.map((r) => Number(r.position)).sort((a, b) => a - b);
+    }
+    await m.query(`UPDATE ${SEQUENCE_TABLE} SET position = position + ${this.p(1)} WHERE id = 1`, [
+      count,
+    ]);
+    const last = await this.headPositionWith(m);
+    return Array.from({ length: count }, (_, i) => last - count + 1 + i);
+  }
+
+  /**
+   * PostgreSQL: bumps the stream's version in a subtransaction and returns that subtransaction's
+   * xid (as 64 bits): assigned after this append drew its positions, so it is above the xid of
+   * every transaction that drew an earlier one (each holds its xid before it draws). A snapshot's
+   * `xmax` would not do: it is the last *completed* xid + 1, below xids still running.
+   */
+  private async bumpForHorizon(
+    m: { query: DataSource['query'] },
+    streamId: string,
+    version: number,
+  ): Promise<bigint> {
+    await m.query('SAVEPOINT event_store_horizon');
+    const [row] = (await m.query(
+      `WITH bumped AS (UPDATE ${STREAMS_TABLE} SET version = $1 WHERE stream_id = $2
+                        RETURNING xmin::text AS sub, pg_current_xact_id()::text AS top)
+       SELECT sub, top FROM bumped`,
+      [version, streamId],
+    )) as Array<{ sub: string; top: string }>;
+    await m.query('RELEASE SAVEPOINT event_store_horizon');
+    return subXid8(row!.top, row!.sub);
+  }
+
   private async headPositionWith(m: { query: DataSource['query'] }): Promise<number> {
-    const [row] = (await m.query(`SELECT position FROM ${SEQUENCE_TABLE} WHERE id = 1`)) as Array<{
-      position: number | string;
-    }>;
+    const [row] = (await m.query(this.headSql())) as Array<{ position: number | string | null }>;
     return Number(row?.position ?? 0);
+  }
+
+  /** The highest committed position: the sequence row, or on PostgreSQL the highest row. */
+  private headSql(): string {
+    return this.sql.name === 'postgres'
+      ? `SELECT MAX(position) AS position FROM ${EVENTS_TABLE}`
+      : `SELECT position FROM ${SEQUENCE_TABLE} WHERE id = 1`;
   }
 
   async read(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -212,12 +301,24 @@ export class SqlEventStore extends BaseEventStore {
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    const rows = await this.select<EventRow>(
-      `SELECT position, stream_id, version, data, recorded_at FROM ${EVENTS_TABLE}
-        WHERE position > ${this.p(1)} ORDER BY position LIMIT ${Math.trunc(options.limit ?? 1000)}`,
-      [options.fromPosition ?? 0],
+    const from = options.fromPosition ?? 0;
+    const limit = Math.trunc(options.limit ?? 1000);
+    if (this.sql.name !== 'postgres') {
+      const rows = await this.select<EventRow>(
+        `SELECT position, stream_id, version, data, recorded_at FROM ${EVENTS_TABLE}
+          WHERE position > ? ORDER BY position LIMIT ${limit}`,
+        [from],
+      );
+      return rows.map(toRecorded);
+    }
+    // One statement, one snapshot: its xmin and the rows it sees.
+    const rows = await this.select<PgEventRow>(
+      `SELECT position, stream_id, version, data, recorded_at, horizon,
+              pg_snapshot_xmin(pg_current_snapshot())::text AS xmin
+         FROM ${EVENTS_TABLE} WHERE position > $1 ORDER BY position LIMIT ${limit}`,
+      [from],
     );
-    return rows.map(toRecorded);
+    return rows.slice(0, settledPrefix(rows, from)).map(toRecorded);
   }
 
   async version(streamId: string): Promise<number> {
@@ -229,9 +330,7 @@ export class SqlEventStore extends BaseEventStore {
   }
 
   async headPosition(): Promise<number> {
-    const [row] = await this.select<{ position: number | string }>(
-      `SELECT position FROM ${SEQUENCE_TABLE} WHERE id = 1`,
-    );
+    const [row] = await this.select<{ position: number | string | null }>(this.headSql());
     return Number(row?.position ?? 0);
   }
 
@@ -263,6 +362,32 @@ export class SqlEventStore extends BaseEventStore {
       ...(row?.max_age_ms != null ? { maxAgeMs: Number(row.max_age_ms) } : {}),
     };
   }
+}
+
+/**
+ * How many of `rows` (ascending positions after `from`) a reader may pass: up to the first hole
+ * whose next row was written while a transaction at or above the snapshot's `xmin` may still hold
+ * the missing position. Rows without a horizon were written under the sequence row's lock (before
+ * `ConcurrentAppends1765300000000`): no hole before them can fill later.
+ */
+export function settledPrefix(
+  rows: ReadonlyArray<{ position: number | string; horizon: string | null; xmin: string }>,
+  from: number,
+): number {
+  let previous = from;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const position = Number(row.position);
+    if (
+      position !== previous + 1 &&
+      row.horizon !== null &&
+      BigInt(row.horizon) > BigInt(row.xmin)
+    ) {
+      return i;
+    }
+    previous = position;
+  }
+  return rows.length;
 }
 
 function toRecorded(row: EventRow): RecordedEvent {

@@ -3,6 +3,9 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  AddParkedEvents1764900000000,
+  ConcurrentAppends1765300000000,
+  CreateEventStore1764400000000,
   EventSourcing,
   EventSourcingModule,
   EventStore,
@@ -151,13 +154,22 @@ describe.each(servers)('event store on %s', (_label, server) => {
       metadata: {},
     };
     // Written by an older release: version-1 payload with `amount`.
-    await db.dataSource.query(
-      `UPDATE event_store_sequence SET position = position + 1 WHERE id = 1`,
-    );
+    const pg = db.url.startsWith('postgres');
+    let position = lastPosition + 1;
+    if (pg) {
+      const [row] = (await db.dataSource.query(
+        `SELECT nextval('event_store_position_seq') AS position`,
+      )) as Array<{ position: string }>;
+      position = Number(row!.position);
+    } else {
+      await db.dataSource.query(
+        `UPDATE event_store_sequence SET position = position + 1 WHERE id = 1`,
+      );
+    }
     await db.dataSource.query(
       `INSERT INTO event_store_events (position, stream_id, version, event_id, type, data, recorded_at)
        VALUES (${p[0]}, ${p[1]}, 2, ${p[2]}, 'es-test.MoneyDeposited', '${JSON.stringify(old)}', ${Date.now()})`,
-      [lastPosition + 1, `account-${id}`, old.id],
+      [position, `account-${id}`, old.id],
     );
     const [, deposited] = await store.read(`account-${id}`);
     expect(deposited!.event).toBeInstanceOf(MoneyDeposited);
@@ -425,6 +437,127 @@ describe('event store on PostgreSQL under contention', () => {
     await db?.destroy();
   });
 
+  it('appends to other streams do not wait for one in flight; readers stop before its position until it commits', async () => {
+    const store = ref.get(EventStore);
+    const uow = ref.get(UnitOfWork);
+    const before = await store.headPosition();
+    const slowId = randomUUID();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let drawn!: (position: number) => void;
+    const slowPosition = new Promise<number>((resolve) => (drawn = resolve));
+    const slow = uow.run(async () => {
+      const r = await store.append(`account-${slowId}`, [new AccountOpened(slowId, 'in flight')]);
+      drawn(r.lastPosition);
+      await held;
+    });
+    const p1 = await slowPosition;
+    // Under the old sequence-row lock these waited for `slow` to commit (and this test timed out).
+    const fast = await Promise.all(
+      Array.from({ length: 10 }, () => {
+        const id = randomUUID();
+        return store.append(`account-${id}`, [new AccountOpened(id, 'committed')]);
+      }),
+    );
+    const fastPositions = fast.map((r) => r.lastPosition).sort((a, b) => a - b);
+    expect(fastPositions[0]).toBeGreaterThan(p1);
+    expect(await store.headPosition()).toBe(fastPositions[9]);
+    // The ten are committed, but a projection reading now would pass p1 before it commits.
+    expect(await store.readAll({ fromPosition: before })).toEqual([]);
+    release();
+    await slow;
+    await vi.waitFor(
+      async () => {
+        const all = await store.readAll({ fromPosition: before });
+        expect(all.map((e) => e.position)).toEqual([p1, ...fastPositions]);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    await ref.get(ProjectionRunner).caughtUp('balances');
+    const [row] = (await db.dataSource.query(
+      'SELECT balance FROM es_balances WHERE account_id = $1',
+      [slowId],
+    )) as Array<{ balance: number }>;
+    expect(row).toEqual({ balance: 0 });
+  });
+
+  it('a rolled-back append leaves a hole that readers pass once its transaction has ended', async () => {
+    const store = ref.get(EventStore);
+    const uow = ref.get(UnitOfWork);
+    const before = await store.headPosition();
+    const gone = randomUUID();
+    await expect(
+      uow.run(async () => {
+        await store.append(`account-${gone}`, [new AccountOpened(gone, 'rolled back')]);
+        throw new Error('rolled back on purpose');
+      }),
+    ).rejects.toThrow('rolled back on purpose');
+    const kept = randomUUID();
+    const r = await store.append(`account-${kept}`, [new AccountOpened(kept, 'kept')]);
+    expect(r.lastPosition).toBe(before + 2);
+    // Other test files' transactions on this server can hold xmin back for a moment.
+    await vi.waitFor(
+      async () => {
+        const all = await store.readAll({ fromPosition: before });
+        expect(all.map((e) => [e.position, e.streamId])).toEqual([[before + 2, `account-${kept}`]]);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    expect(await store.version(`account-${gone}`)).toBe(0);
+  });
+
+  it('appends inside a REPEATABLE READ unit of work too (the horizon does not come from a snapshot)', async () => {
+    const store = ref.get(EventStore);
+    const id = randomUUID();
+    const before = await store.headPosition();
+    await ref
+      .get(UnitOfWork)
+      .run(() => store.append(`account-${id}`, [new AccountOpened(id, 'rr')]), {
+        isolationLevel: 'REPEATABLE READ',
+      });
+    const [row] = (await db.dataSource.query(
+      'SELECT horizon::text AS horizon FROM event_store_events WHERE stream_id = $1',
+      [`account-${id}`],
+    )) as Array<{ horizon: string }>;
+    expect(BigInt(row!.horizon)).toBeGreaterThan(0n);
+    const all = await store.readAll({ fromPosition: before });
+    expect(all.map((e) => e.streamId)).toEqual([`account-${id}`]);
+  });
+
+  it('the migration from the sequence row: positions continue after the highest stored one, old rows read as settled', async () => {
+    const old = await TestDatabase.create({
+      url: 'postgres://postgres@127.0.0.1:5432/test',
+      migrations: [CreateEventStore1764400000000, AddParkedEvents1764900000000],
+    });
+    try {
+      for (const position of [1, 2, 4]) {
+        await old.dataSource.query(
+          `INSERT INTO event_store_events (position, stream_id, version, event_id, type, data, recorded_at)
+           VALUES ($1, 'legacy', $2, $3, 'es-test.AccountOpened', '{}', 0)`,
+          [position, position, randomUUID()],
+        );
+      }
+      await old.dataSource.query('UPDATE event_store_sequence SET position = 4 WHERE id = 1');
+      const q = old.dataSource.createQueryRunner();
+      try {
+        await new ConcurrentAppends1765300000000().up(q);
+        await new ConcurrentAppends1765300000000().up(q); // idempotent
+      } finally {
+        await q.release();
+      }
+      const [next] = (await old.dataSource.query(
+        `SELECT nextval('event_store_position_seq') AS position`,
+      )) as Array<{ position: string }>;
+      expect(Number(next!.position)).toBe(5);
+      const [legacy] = (await old.dataSource.query(
+        'SELECT COUNT(*)::int AS n FROM event_store_events WHERE horizon IS NULL',
+      )) as Array<{ n: number }>;
+      expect(legacy!.n).toBe(3);
+    } finally {
+      await old.destroy();
+    }
+  });
+
   it('20 parallel appends with the same expected version: exactly 1 wins, 19 conflict', async () => {
     const store = ref.get(EventStore);
     const id = randomUUID();
@@ -455,7 +588,7 @@ describe('event store on PostgreSQL under contention', () => {
     expect(positions[2]! - positions[1]!).toBe(1); // one append, contiguous positions
   });
 
-  it('keeps global positions gap-free and in commit order under concurrent appends to many streams', async () => {
+  it('keeps global positions gap-free under concurrent appends to many streams (none rolled back)', async () => {
     const store = ref.get(EventStore);
     const before = await store.headPosition();
     await Promise.all(
