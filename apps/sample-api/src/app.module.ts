@@ -31,12 +31,17 @@ import { AuthController } from './auth/auth.controller.js';
 import { httpClientOptionsFrom, HttpClientModule } from '@infrastructure/http-client';
 import { WebhooksModule, webhooksConfig, webhooksOptionsFrom } from '@infrastructure/webhooks';
 import { definitions, orderWebhooksConfig, paymentsConfig } from './config.js';
-import { PAYMENTS_BASE_URL, PaymentsEndpointModule } from './payments/payments.module.js';
+import {
+  PAYMENTS_BASE_URL,
+  PaymentsEndpointModule,
+  PaymentsModule,
+} from './payments/payments.module.js';
 import { InfoController } from './info.controller.js';
 import { migrations } from './migrations/index.js';
-import { OrderEntity } from './orders/order.entity.js';
-import { OrderSummaryEntity } from './orders/order-summary.entity.js';
-import { OrdersModule } from './orders/orders.module.js';
+import { OrderEntity } from './orders/infrastructure/order.entity.js';
+import { OrderSummaryEntity } from './orders/infrastructure/order-summary.entity.js';
+import { OrdersModule } from './orders/index.js';
+import { OrderWebhooksModule } from './webhooks/order-webhooks.module.js';
 
 /** Names of the rotating secrets in the SecretsProvider (each read from its `<NAME>_FILE`). */
 const DATABASE_PASSWORD = 'DATABASE_PASSWORD';
@@ -202,6 +207,9 @@ export class AppModule {
         // The event store's tables come from the migrations too.
         EventSourcingModule.forRoot({ createTables: false }),
         OrdersModule,
+        // They react to orders, so they import OrdersModule (orders/ never imports them).
+        PaymentsModule,
+        OrderWebhooksModule,
       ],
       controllers: [InfoController, AuthController],
     };

@@ -13,8 +13,8 @@ import {
   resolvePersistenceOptions,
 } from '@infrastructure/persistence';
 import { migrations } from './migrations/index.js';
-import { OrderSummaryEntity } from './orders/order-summary.entity.js';
-import { OrderEntity } from './orders/order.entity.js';
+import { OrderSummaryEntity } from './orders/infrastructure/order-summary.entity.js';
+import { OrderEntity } from './orders/infrastructure/order.entity.js';
 
 const config = loadConfiguration([databaseConfig]);
 const options = resolvePersistenceOptions(

@@ -1,6 +1,6 @@
 import { JwtManager } from '@infrastructure/security';
 import { MessagingTestHarness, type TestApp } from '@infrastructure/testing';
-import { OrderPlaced } from '../src/orders/order-placed.event.js';
+import { OrderPlaced } from '../src/orders/index.js';
 
 /** An `Authorization` header value for the app under test, signed by its own keyring. */
 export async function bearer(

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '@infrastructure/messaging';
 import { ProjectionRunner } from '@infrastructure/event-sourcing';
 import { createTestApp, MockEventBus, TestDatabase, type TestApp } from '@infrastructure/testing';
-import { OrderPlaced } from '../src/orders/order-placed.event.js';
+import { OrderPlaced } from '../src/orders/index.js';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
 import { bearer, paymentWatcher } from './auth.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, MessagingTestHarness, type TestApp } from '@infrastructure/testing';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/bootstrap.js';
-import { OrderPlaced } from '../src/orders/order-placed.event.js';
+import { OrderPlaced } from '../src/orders/index.js';
 import { FakePaymentProvider } from '../src/payments/fake-payment-provider.js';
 import { bearer } from './auth.js';
 

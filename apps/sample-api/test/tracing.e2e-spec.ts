@@ -11,6 +11,10 @@ const PRODUCER = 4;
 const CONSUMER = 5;
 const CLIENT = 3;
 
+/** The span ids the test's POST and GET send in their `traceparent` (the server spans' parents). */
+const POST_CALLER = 'b7ad6b7169203331';
+const GET_CALLER = 'b7ad6b7169203332';
+
 /** Our consumer span of OrderPlaced (the amqplib instrumentation's is `<queue> process`). */
 const ours = (x: OtlpSpan) => x.kind === CONSUMER && x.name === 'process orders.OrderPlaced';
 const notifications = (x: OtlpSpan) =>
@@ -18,6 +22,35 @@ const notifications = (x: OtlpSpan) =>
 
 /** `db.system.name` (stable semantic conventions), `db.system` before them. */
 const dbSystem = (s: OtlpSpan) => attr(s, 'db.system.name') ?? attr(s, 'db.system');
+
+/** The server span of the request made with `caller` in its traceparent. */
+const serverOf = (caller: string) => (s: OtlpSpan) => s.parentSpanId === caller;
+
+/** Parent links of one trace's spans. */
+function tree(spans: OtlpSpan[]) {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  /** The span and its ancestors (as far as received), nearest first. */
+  const lineage = (s: OtlpSpan): OtlpSpan[] => {
+    const parent = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
+    return [s, ...(parent ? lineage(parent) : [])];
+  };
+  const root = (s: OtlpSpan) => lineage(s).at(-1)!;
+  return { byId, lineage, root };
+}
+
+/**
+ * Whether the trace has arrived whole: the notifications consumer span with its chain up to the
+ * POST server span, a query under a consumer span, and a Redis span under the GET server span.
+ */
+function complete(spans: OtlpSpan[]): boolean {
+  const { lineage, root } = tree(spans);
+  const reaches = (s: OtlpSpan, top: (x: OtlpSpan) => boolean) => lineage(s).some(top);
+  return (
+    spans.some((s) => notifications(s) && reaches(s, serverOf(POST_CALLER))) &&
+    spans.some((s) => s.kind === CLIENT && dbSystem(s) === 'postgresql' && reaches(s, ours)) &&
+    spans.some((s) => s.kind === CLIENT && dbSystem(s) === 'redis' && serverOf(GET_CALLER)(root(s)))
+  );
+}
 
 describe('a trace crosses the message hop (PostgreSQL + Redis + RabbitMQ, built app)', () => {
   let db: TestDatabase;
@@ -84,7 +117,7 @@ describe('a trace crosses the message hop (PostgreSQL + Redis + RabbitMQ, built 
       headers: {
         'content-type': 'application/json',
         authorization: `Bearer ${accessToken}`,
-        traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+        traceparent: `00-${traceId}-${POST_CALLER}-01`,
       },
       body: JSON.stringify({ customerId: 'tracer', sku: 'TR-1', quantity: 1, unitPriceCents: 5 }),
     });
@@ -93,31 +126,34 @@ describe('a trace crosses the message hop (PostgreSQL + Redis + RabbitMQ, built 
     const read = await fetch(`${base}/v1/orders/${id}`, {
       headers: {
         authorization: `Bearer ${accessToken}`,
-        traceparent: `00-${traceId}-b7ad6b7169203332-01`,
+        traceparent: `00-${traceId}-${GET_CALLER}-01`,
       },
     });
     expect(read.status).toBe(200);
 
     const inTrace = (s: OtlpSpan[]) => s.filter((x) => x.traceId.toLowerCase() === traceId);
+    // Wait for the spans the assertions walk, not just for the consumer span: spans are exported
+    // in batches as they end, and the GET request's spans can end after the consumer's (the
+    // consumer runs while the GET is served), so they may still be on their way.
+    let deadline: NodeJS.Timeout | undefined;
     const spans = inTrace(
-      await receiver.until((all) => {
-        const mine = inTrace(all);
-        return (
-          mine.some(notifications) && mine.some((x) => x.kind === CLIENT && dbSystem(x) === 'redis')
-        );
-      }),
+      await Promise.race([
+        receiver.until((all) => complete(inTrace(all))),
+        new Promise<never>((_, reject) => {
+          deadline = setTimeout(() => {
+            const got = inTrace(receiver.spans).map((x) => `${x.kind} ${x.name}`);
+            reject(new Error(`trace incomplete after 60 s; received:\n${got.join('\n')}`));
+          }, 60_000);
+        }),
+      ]).finally(() => clearTimeout(deadline)),
     );
-    const byId = new Map(spans.map((s) => [s.spanId, s]));
-    /** The span and its ancestors, nearest first. */
-    const lineage = (s: OtlpSpan): OtlpSpan[] => {
-      const parent = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
-      return [s, ...(parent ? lineage(parent) : [])];
-    };
-    const root = (s: OtlpSpan) => lineage(s).at(-1)!;
-    const post = spans.find((s) => s.kind === SERVER && s.name.startsWith('POST'));
+    const { byId, lineage, root } = tree(spans);
+    const post = spans.find(serverOf(POST_CALLER));
     expect(post?.name).toBe('POST /v1/orders');
-    const get = spans.find((s) => s.kind === SERVER && s.name.startsWith('GET'));
+    expect(post?.kind).toBe(SERVER);
+    const get = spans.find(serverOf(GET_CALLER));
     expect(get?.name).toBe('GET /v1/orders/:id');
+    expect(get?.kind).toBe(SERVER);
     // Database and cache client spans hang off the request that made them.
     const pg = spans.filter((s) => s.kind === CLIENT && dbSystem(s) === 'postgresql');
     expect(pg.some((s) => root(s).spanId === post!.spanId)).toBe(true);

@@ -36,7 +36,21 @@ export function Projection(name: string, options: ProjectionOptions = {}): Class
   return (target) => Reflect.defineMetadata(PROJECTION, { name, options }, target);
 }
 
-/** Marks a projection method as the handler of an event class. */
+/** A `@When` declaration: which method handles which event class. */
+export interface WhenHandler {
+  event: DomainEventClass;
+  method: string | symbol;
+}
+
+/** @internal The `@When` methods declared on `type` and its superclasses. */
+export function whenHandlers(type: Function): readonly WhenHandler[] {
+  return (Reflect.getMetadata(PROJECTION_HANDLERS, type) as WhenHandler[] | undefined) ?? [];
+}
+
+/**
+ * Marks the method that handles an event class: in a `@Projection`, it updates the read model;
+ * in an `AggregateRoot`, it changes the aggregate's state (on `apply` and on replay).
+ */
 export function When(event: DomainEventClass): MethodDecorator {
   return (target, key) => {
     const list =

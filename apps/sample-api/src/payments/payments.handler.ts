@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { HttpClient, InjectHttpClient } from '@infrastructure/http-client';
 import { EventHandler } from '@infrastructure/messaging';
 import { getLogger } from '@infrastructure/monitoring';
-import { OrderPlaced } from '../orders/order-placed.event.js';
-import { OrdersService } from '../orders/orders.service.js';
+import { OrderPlaced, RecordPayment } from '../orders/index.js';
 
 const Authorization = z.object({ id: z.string(), status: z.enum(['approved', 'declined']) });
 
@@ -18,7 +17,7 @@ const Authorization = z.object({ id: z.string(), status: z.enum(['approved', 'de
  *
  * `inbox: false`: the HTTP call must not run inside the inbox's database transaction (on SQLite
  * that would hold the single writer for as long as the provider takes). Redeliveries are safe
- * without it: the provider dedupes by idempotency key and `recordPayment` ignores an order that
+ * without it: the provider dedupes by idempotency key and `RecordPayment` ignores an order that
  * is no longer pending.
  */
 @Injectable()
@@ -27,7 +26,7 @@ export class PaymentsHandler {
 
   constructor(
     @InjectHttpClient('payments') private readonly payments: HttpClient,
-    private readonly orders: OrdersService,
+    private readonly recordPayment: RecordPayment,
   ) {}
 
   @EventHandler(OrderPlaced, {
@@ -41,7 +40,7 @@ export class PaymentsHandler {
       idempotencyKey: event.orderId,
       schema: Authorization,
     });
-    await this.orders.recordPayment(event.orderId, res.body.status === 'approved', res.body.id);
+    await this.recordPayment.execute(event.orderId, res.body.status === 'approved', res.body.id);
     this.log.info({ orderId: event.orderId, result: res.body.status }, 'payment authorized');
   }
 }

@@ -2,7 +2,9 @@ import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigOf } from '@infrastructure/configuration';
 import { getLogger } from '@infrastructure/monitoring';
 import { paymentsConfig } from '../config.js';
+import { OrdersModule } from '../orders/index.js';
 import { FakePaymentProvider } from './fake-payment-provider.js';
+import { PaymentsHandler } from './payments.handler.js';
 
 export const PAYMENTS_BASE_URL = 'PAYMENTS:BASE_URL';
 
@@ -43,3 +45,14 @@ class FakePaymentsLifecycle implements OnApplicationShutdown {
 export class PaymentsEndpointModule {}
 
 export { FakePaymentsLifecycle };
+
+/**
+ * Payments for orders: asks the provider for each placed order and records the answer through
+ * the orders module's `RecordPayment` use case. It imports `OrdersModule`; orders know nothing of
+ * payments.
+ */
+@Module({
+  imports: [OrdersModule],
+  providers: [PaymentsHandler],
+})
+export class PaymentsModule {}

@@ -2,8 +2,7 @@ import type { Provider } from '@nestjs/common';
 import type { ConfigOf } from '@infrastructure/configuration';
 import { WebhookSender } from '@infrastructure/webhooks';
 import { EventHandler } from '@infrastructure/messaging';
-import { OrderCancelled, OrderPaymentRecorded, OrderPlaced } from '../orders/order-placed.event.js';
-
+import { OrderCancelled, OrderPaymentRecorded, OrderPlaced } from '../orders/index.js';
 import { orderWebhooksConfig } from '../config.js';
 
 /**

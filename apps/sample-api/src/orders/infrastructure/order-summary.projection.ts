@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Projection, When, type ResettableProjection } from '@infrastructure/event-sourcing';
 import { getLogger } from '@infrastructure/monitoring';
-import { UnitOfWork } from '@infrastructure/persistence';
-import { OrderSummaryEntity } from './order-summary.entity.js';
-import { OrderCancelled, OrderPlaced } from './order-placed.event.js';
+import { OrderCancelled, OrderPlaced } from '../domain/order.events.js';
+import { OrderSummaryRepository } from './order-summary.repository.js';
 
 /**
  * The `order_summaries` read model, projected from the event store: each batch of events and the
@@ -15,7 +14,7 @@ import { OrderCancelled, OrderPlaced } from './order-placed.event.js';
 export class OrderSummaryProjection implements ResettableProjection {
   private readonly log = getLogger('OrderSummaryProjection');
 
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(private readonly summaries: OrderSummaryRepository) {}
 
   @When(OrderPlaced)
   async onPlaced(event: OrderPlaced): Promise<void> {
@@ -29,7 +28,7 @@ export class OrderSummaryProjection implements ResettableProjection {
   }
 
   async reset(): Promise<void> {
-    await this.uow.manager.getRepository(OrderSummaryEntity).clear();
+    await this.summaries.clear();
   }
 
   private async add(
@@ -39,10 +38,9 @@ export class OrderSummaryProjection implements ResettableProjection {
     lastOrderId: string | undefined,
     at: Date,
   ): Promise<void> {
-    const repo = this.uow.manager.getRepository(OrderSummaryEntity);
-    const row = await repo.findOneBy({ customerId });
+    const row = await this.summaries.findById(customerId);
     if (!row) {
-      await repo.insert({
+      await this.summaries.insert({
         customerId,
         ordersCount: orders,
         totalCents: cents,
@@ -57,6 +55,6 @@ export class OrderSummaryProjection implements ResettableProjection {
       row.lastOrderId = lastOrderId;
       row.lastOrderAt = at.getTime();
     }
-    await repo.save(row);
+    await this.summaries.save(row);
   }
 }

@@ -4,7 +4,6 @@ import {
   Controller,
   Get,
   HttpCode,
-  NotFoundException,
   Param,
   ParseUUIDPipe,
   Post,
@@ -22,9 +21,11 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import type { OrderEntity } from './order.entity.js';
-import { toEnvelope } from '@infrastructure/messaging';
 import { Scopes } from '@infrastructure/security';
+import { CancelOrder } from '../application/cancel-order.use-case.js';
+import { PlaceOrder } from '../application/place-order.use-case.js';
+import { OrderViews } from '../application/ports/order-views.js';
+import { OrderNotFoundError } from '../domain/order.errors.js';
 import {
   CancelOrderDto,
   ListOrdersQuery,
@@ -33,9 +34,6 @@ import {
   OrderPageDto,
   PlaceOrderDto,
 } from './orders.dto.js';
-import { OrdersService, toView } from './orders.service.js';
-
-const toDto = (order: OrderEntity): OrderDto => toView(order);
 
 /** The `:id` of an order: a UUID (ParseUUIDPipe answers anything else with 400). */
 const OrderIdParam = () => ApiParam({ name: 'id', type: 'string', format: 'uuid' });
@@ -47,14 +45,18 @@ const OrderIdParam = () => ApiParam({ name: 'id', type: 'string', format: 'uuid'
 @ApiForbiddenResponse({ description: 'The token lacks the scope (orders:read / orders:write).' })
 @Controller('v1/orders')
 export class OrdersController {
-  constructor(private readonly orders: OrdersService) {}
+  constructor(
+    private readonly placeOrder: PlaceOrder,
+    private readonly cancelOrder: CancelOrder,
+    private readonly orders: OrderViews,
+  ) {}
 
   @Post()
   @Scopes('orders:write')
   @ApiCreatedResponse({ type: OrderDto })
   @ApiBadRequestResponse({ description: 'Invalid order (problem+json with one entry per field).' })
   async place(@Body() body: PlaceOrderDto): Promise<OrderDto> {
-    return toDto(await this.orders.place(body));
+    return this.placeOrder.execute(body);
   }
 
   @Post(':id/cancel')
@@ -68,7 +70,7 @@ export class OrdersController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: CancelOrderDto,
   ): Promise<OrderDto> {
-    return toDto(await this.orders.cancel(id, body.reason));
+    return this.cancelOrder.execute(id, body.reason);
   }
 
   @Get(':id/events')
@@ -77,19 +79,9 @@ export class OrdersController {
   @ApiOkResponse({ type: [OrderEventDto] })
   @ApiNotFoundResponse({ description: 'No such order.' })
   async events(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderEventDto[]> {
-    const events = await this.orders.events(id);
-    if (events.length === 0) throw new NotFoundException(`Order ${id} does not exist`);
-    return events.map(({ event, version, position }) => {
-      const envelope = toEnvelope(event);
-      return {
-        version,
-        position,
-        type: envelope.type,
-        id: envelope.id,
-        occurredAt: envelope.occurredAt,
-        payload: envelope.payload,
-      };
-    });
+    const events = await this.orders.history(id);
+    if (events.length === 0) throw new OrderNotFoundError(id);
+    return events;
   }
 
   @Get(':id')
@@ -98,8 +90,8 @@ export class OrdersController {
   @ApiOkResponse({ type: OrderDto })
   @ApiNotFoundResponse({ description: 'No such order.' })
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderDto> {
-    const order = await this.orders.view(id); // cached
-    if (!order) throw new NotFoundException(`Order ${id} does not exist`);
+    const order = await this.orders.find(id); // cached
+    if (!order) throw new OrderNotFoundError(id);
     return order;
   }
 
@@ -110,7 +102,7 @@ export class OrdersController {
     try {
       const page = await this.orders.list(query.cursor, query.limit);
       return {
-        items: page.items.map(toDto),
+        items: page.items,
         ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       };
     } catch (error) {

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, VersionColumn } from 'typeorm';
+import type { OrderStatus } from '../domain/order.aggregate.js';
 
 /** Cents in BIGINT columns: numbers in JS (exact up to 2^53), strings from pg and mysql2. */
 export const money = {
@@ -6,10 +7,10 @@ export const money = {
   from: (v: string | number | null) => (v === null ? v : Number(v)),
 };
 
-/** Order lifecycle. */
-export type OrderStatus = 'placed' | 'paid' | 'payment_declined' | 'cancelled';
-
-/** An order as stored (table `orders`, created by the CreateOrders migration). */
+/**
+ * An order as stored (table `orders`, created by the CreateOrders migration): the inline
+ * projection of the order's events, written only by {@link OrdersTableProjection}.
+ */
 @Entity('orders')
 export class OrderEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id!: string;

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { TypeOrmRepository, UnitOfWork } from '@infrastructure/persistence';
 import { OrderEntity } from './order.entity.js';
 
-/** Orders, through the repository port. */
+/** Rows of the `orders` table (the persistence lib's repository, on the current transaction). */
 @Injectable()
-export class OrderRepository extends TypeOrmRepository<OrderEntity, string> {
+export class OrderRowRepository extends TypeOrmRepository<OrderEntity, string> {
   constructor(uow: UnitOfWork) {
     super(OrderEntity, uow);
   }

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { CacheStore } from '@infrastructure/caching';
 import { EventHandler } from '@infrastructure/messaging';
 import { getLogger } from '@infrastructure/monitoring';
-import { OrderCancelled, OrderPlaced } from './order-placed.event.js';
-import { orderTag } from './orders.service.js';
+import { OrderCancelled, OrderPlaced } from '../domain/order.events.js';
+import { orderTag } from './order-cache.js';
 
 /**
  * Reacts to order events in its own consumer group: logs (with the original correlation id) and

@@ -9,9 +9,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
-import { UnitOfWork } from '@infrastructure/persistence';
 import { Scopes } from '@infrastructure/security';
-import { OrderSummaryEntity } from './order-summary.entity.js';
+import { CustomerSummaries } from '../application/ports/customer-summaries.js';
 import { CUSTOMER_ID_MESSAGE, CUSTOMER_ID_PATTERN } from './orders.dto.js';
 
 /** Path of the customer routes: the same rule as `PlaceOrderDto.customerId`. */
@@ -36,15 +35,15 @@ export class OrderSummaryDto {
 @ApiForbiddenResponse({ description: 'The token lacks the orders:read scope.' })
 @Controller('v1/customers')
 export class CustomersController {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(private readonly summaries: CustomerSummaries) {}
 
   @Get(':customerId/order-summary')
   @Scopes('orders:read')
   @ApiOkResponse({ type: OrderSummaryDto })
   @ApiNotFoundResponse({ description: 'No order projected for this customer yet.' })
   async summary(@Param() { customerId }: CustomerParams): Promise<OrderSummaryDto> {
-    const row = await this.uow.manager.getRepository(OrderSummaryEntity).findOneBy({ customerId });
-    if (!row) throw new NotFoundException(`No orders projected for customer ${customerId}`);
-    return { ...row, lastOrderAt: new Date(row.lastOrderAt).toISOString() };
+    const summary = await this.summaries.find(customerId);
+    if (!summary) throw new NotFoundException(`No orders projected for customer ${customerId}`);
+    return { ...summary, lastOrderAt: summary.lastOrderAt.toISOString() };
   }
 }

@@ -3,7 +3,7 @@ import { EventBus, EventValidationError, MessagingModule } from '@infrastructure
 import { MonitoringModule } from '@infrastructure/monitoring';
 import { bootTestingModule, testMonitoringOptions } from '@infrastructure/testing';
 import type { TestingModule } from '@nestjs/testing';
-import { OrderPlaced } from './order-placed.event.js';
+import { OrderPlaced } from './order.events.js';
 
 describe('OrderPlaced payload schema', () => {
   let ref: TestingModule;
