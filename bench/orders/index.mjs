@@ -90,6 +90,10 @@ async function startSample(i) {
       RATE_LIMIT_PER_MINUTE: '1000000',
       MESSAGING_NAMESPACE: `bench-orders-${id}`,
       ...messaging,
+      // e.g. BENCH_APP_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the instances
+      ...(process.env.BENCH_APP_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS }
+        : {}),
     },
     'listening on',
     `sample instance ${i}`,
@@ -205,7 +209,22 @@ try {
       `(${orders.rows[0].n === events.rows[0].n ? 'equal' : 'DIFFERENT'})`,
   );
 } finally {
-  for (const s of [...servers.baseline, ...servers.sample]) s.child.kill('SIGKILL');
+  for (const s of servers.baseline) s.child.kill('SIGKILL');
+  // SIGTERM: the instances drain and exit, writing a --cpu-prof profile when asked for one.
+  await Promise.all(
+    servers.sample.map(
+      (s) =>
+        new Promise((resolve) => {
+          if (s.child.exitCode !== null) return resolve();
+          const kill = setTimeout(() => s.child.kill('SIGKILL'), 30_000);
+          s.child.once('exit', () => {
+            clearTimeout(kill);
+            resolve();
+          });
+          s.child.kill('SIGTERM');
+        }),
+    ),
+  );
   await admin.query(`DROP SCHEMA IF EXISTS ${baseSchema} CASCADE`);
   await admin.query(`DROP SCHEMA IF EXISTS ${appSchema} CASCADE`);
   await admin.end();
