@@ -1,6 +1,11 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { fromEnvelope, toEnvelope, type DomainEvent } from '@infrastructure/messaging';
-import { runExclusive, SqlDialect, type UnitOfWork } from '@infrastructure/persistence';
+import {
+  runExclusive,
+  SqlDialect,
+  translateConnectionErrors,
+  type UnitOfWork,
+} from '@infrastructure/persistence';
 import { StreamConcurrencyError } from './errors.js';
 import type {
   AppendResult,
@@ -35,6 +40,12 @@ interface EventRow {
 interface PgEventRow extends EventRow {
   horizon: string | null;
   xmin: string;
+}
+
+/** The part of node-postgres' client a statement batch needs (a simple query answers one result each). */
+interface PgBatchClient {
+  escapeLiteral(value: string): string;
+  query(sql: string): Promise<Array<{ rows: unknown[] }>>;
 }
 
 const XID_WRAP = 2n ** 32n;
@@ -124,8 +135,14 @@ export class SqlEventStore extends BaseEventStore {
     options: { expectedVersion?: ExpectedVersion } = {},
   ): Promise<AppendResult> {
     const expected = options.expectedVersion ?? 'any';
-    const result = await this.uow.run(async () => {
+    if (typeof expected === 'number' && !Number.isSafeInteger(expected)) {
+      throw new TypeError(`expectedVersion must be an integer, 'any' or 'no-stream': ${expected}`);
+    }
+    return this.uow.run(async () => {
       const m = this.uow.manager;
+      if (this.sql.name === 'postgres' && events.length > 0) {
+        return this.appendPostgres(m, streamId, events, expected);
+      }
       // The stream's row, created if absent, then locked: concurrent appends to it queue here.
       await this.sql.execute(
         this.dataSource,
@@ -133,13 +150,8 @@ export class SqlEventStore extends BaseEventStore {
         this.sql.insertIgnore(STREAMS_TABLE, ['stream_id', 'version']),
         [streamId, 0],
       );
-      const pg = this.sql.name === 'postgres';
-      // On PostgreSQL the transaction holds its xid from here on (pg_current_xact_id), before it
-      // draws a position: the horizon of every row drawn after it is above that xid.
       const [stream] = (await m.query(
-        pg
-          ? `SELECT version, pg_current_xact_id() AS xid FROM ${STREAMS_TABLE} WHERE stream_id = $1 FOR UPDATE`
-          : `SELECT version FROM ${STREAMS_TABLE} WHERE stream_id = ${this.p(1)}${this.sql.forUpdate}`,
+        `SELECT version FROM ${STREAMS_TABLE} WHERE stream_id = ${this.p(1)}${this.sql.forUpdate}`,
         [streamId],
       )) as Array<{ version: number | string }>;
       const current = Number(stream?.version ?? 0);
@@ -153,83 +165,95 @@ export class SqlEventStore extends BaseEventStore {
         const head = await this.headPositionWith(m);
         return { nextExpectedVersion: current, lastPosition: head };
       }
-      const positions = await this.drawPositions(m, events.length);
-      const last = positions[positions.length - 1]!;
-      const next = current + events.length;
-      const horizon = pg ? await this.bumpForHorizon(m, streamId, next) : undefined;
-      const now = Date.now();
-      const params: unknown[] = [];
-      const rows = events.map((event, i) => {
-        const envelope = toEnvelope(event, false);
-        const base = params.length;
-        params.push(
-          positions[i],
-          streamId,
-          current + i + 1,
-          envelope.id,
-          envelope.type,
-          JSON.stringify({ ...envelope, version: current + i + 1 }),
-          now,
-        );
-        if (horizon === undefined) return `(${this.sql.params(base + 1, 7)})`;
-        params.push(String(horizon));
-        return `(${this.sql.params(base + 1, 8)})`;
-      });
-      await m.query(
-        `INSERT INTO ${EVENTS_TABLE} (position, stream_id, version, event_id, type, data, recorded_at${horizon === undefined ? '' : ', horizon'}) VALUES ${rows.join(', ')}`,
-        params,
-      );
-      if (!pg) {
-        await m.query(`UPDATE ${STREAMS_TABLE} SET version = ? WHERE stream_id = ?`, [
-          next,
-          streamId,
-        ]);
-      }
+      // Global positions: the sequence row's lock is held until commit, so positions commit in order.
+      await m.query(`UPDATE ${SEQUENCE_TABLE} SET position = position + ? WHERE id = 1`, [
+        events.length,
+      ]);
+      const last = await this.headPositionWith(m);
+      const first = last - events.length + 1;
+      await this.insertEvents(m, streamId, events, current, (i) => first + i);
+      await m.query(`UPDATE ${STREAMS_TABLE} SET version = ? WHERE stream_id = ?`, [
+        current + events.length,
+        streamId,
+      ]);
       await this.uow.afterCommit(() => this.notifyAppended());
-      return { nextExpectedVersion: next, lastPosition: last };
+      return { nextExpectedVersion: current + events.length, lastPosition: last };
     });
-    return result;
   }
 
   /**
-   * `count` new global positions, ascending: from the PostgreSQL sequence (no lock), or from the
-   * sequence row, whose lock this transaction then holds until it ends.
+   * PostgreSQL, in two round trips: one batch of statements (simple protocol, the stream id as an
+   * escaped literal) that creates and locks the stream's row and takes the transaction's xid,
+   * draws the positions from the sequence when the expected version holds, and bumps the version
+   * in a subtransaction whose xid becomes the rows' horizon (assigned after the draw); then the
+   * events' insert.
    */
-  private async drawPositions(m: { query: DataSource['query'] }, count: number): Promise<number[]> {
-    if (this.sql.name === 'postgres') {
-      const rows = (await m.query(
-        `SELECT nextval('${POSITION_SEQUENCE}') AS position FROM generate_series(1, $1)`,
-        [count],
-      )) as Array<{ position: string }>;
-      return rows.map((r) => Number(r.position)).sort((a, b) => a - b);
-    }
-    await m.query(`UPDATE ${SEQUENCE_TABLE} SET position = position + ${this.p(1)} WHERE id = 1`, [
-      count,
-    ]);
-    const last = await this.headPositionWith(m);
-    return Array.from({ length: count }, (_, i) => last - count + 1 + i);
-  }
-
-  /**
-   * PostgreSQL: bumps the stream's version in a subtransaction and returns that subtransaction's
-   * xid (as 64 bits): assigned after this append drew its positions, so it is above the xid of
-   * every transaction that drew an earlier one (each holds its xid before it draws). A snapshot's
-   * `xmax` would not do: it is the last *completed* xid + 1, below xids still running.
-   */
-  private async bumpForHorizon(
-    m: { query: DataSource['query'] },
+  private async appendPostgres(
+    m: EntityManager,
     streamId: string,
-    version: number,
-  ): Promise<bigint> {
-    await m.query('SAVEPOINT event_store_horizon');
-    const [row] = (await m.query(
-      `WITH bumped AS (UPDATE ${STREAMS_TABLE} SET version = $1 WHERE stream_id = $2
-                        RETURNING xmin::text AS sub, pg_current_xact_id()::text AS top)
-       SELECT sub, top FROM bumped`,
-      [version, streamId],
-    )) as Array<{ sub: string; top: string }>;
-    await m.query('RELEASE SAVEPOINT event_store_horizon');
-    return subXid8(row!.top, row!.sub);
+    events: readonly DomainEvent[],
+    expected: ExpectedVersion,
+  ): Promise<AppendResult> {
+    const client = (await m.queryRunner!.connect()) as PgBatchClient;
+    const stream = client.escapeLiteral(streamId);
+    const n = events.length;
+    const holds =
+      expected === 'any' ? 'TRUE' : `version = ${expected === 'no-stream' ? 0 : expected}`;
+    const results = await translateConnectionErrors(() =>
+      client.query(
+        `INSERT INTO ${STREAMS_TABLE} (stream_id, version) VALUES (${stream}, 0) ON CONFLICT DO NOTHING;
+         SELECT version, pg_current_xact_id() AS xid FROM ${STREAMS_TABLE} WHERE stream_id = ${stream} FOR UPDATE;
+         SELECT nextval('${POSITION_SEQUENCE}')::text AS position FROM generate_series(1,
+           (SELECT CASE WHEN ${holds} THEN ${n} ELSE 0 END FROM ${STREAMS_TABLE} WHERE stream_id = ${stream}));
+         SAVEPOINT event_store_horizon;
+         UPDATE ${STREAMS_TABLE} SET version = version + ${n} WHERE stream_id = ${stream} AND ${holds}
+           RETURNING xmin::text AS sub, pg_current_xact_id()::text AS top;
+         RELEASE SAVEPOINT event_store_horizon`,
+      ),
+    );
+    const current = Number((results[1]!.rows[0] as { version: number }).version);
+    const bumped = results[4]!.rows[0] as { sub: string; top: string } | undefined;
+    if (!bumped) throw new StreamConcurrencyError(streamId, expected, current);
+    const positions = (results[2]!.rows as Array<{ position: string }>)
+      .map((r) => Number(r.position))
+      .sort((a, b) => a - b);
+    const horizon = String(subXid8(bumped.top, bumped.sub));
+    await this.insertEvents(m, streamId, events, current, (i) => positions[i]!, horizon);
+    await this.uow.afterCommit(() => this.notifyAppended());
+    return { nextExpectedVersion: current + n, lastPosition: positions[n - 1]! };
+  }
+
+  /** One multi-row insert of `events` after `current`, at `position(i)`. */
+  private async insertEvents(
+    m: EntityManager,
+    streamId: string,
+    events: readonly DomainEvent[],
+    current: number,
+    position: (i: number) => number,
+    horizon?: string,
+  ): Promise<void> {
+    const now = Date.now();
+    const params: unknown[] = [];
+    const width = horizon === undefined ? 7 : 8;
+    const rows = events.map((event, i) => {
+      const envelope = toEnvelope(event, false);
+      const base = params.length;
+      params.push(
+        position(i),
+        streamId,
+        current + i + 1,
+        envelope.id,
+        envelope.type,
+        JSON.stringify({ ...envelope, version: current + i + 1 }),
+        now,
+      );
+      if (horizon !== undefined) params.push(horizon);
+      return `(${this.sql.params(base + 1, width)})`;
+    });
+    await m.query(
+      `INSERT INTO ${EVENTS_TABLE} (position, stream_id, version, event_id, type, data, recorded_at${horizon === undefined ? '' : ', horizon'}) VALUES ${rows.join(', ')}`,
+      params,
+    );
   }
 
   private async headPositionWith(m: { query: DataSource['query'] }): Promise<number> {

@@ -524,6 +524,23 @@ describe('event store on PostgreSQL under contention', () => {
     expect(all.map((e) => e.streamId)).toEqual([`account-${id}`]);
   });
 
+  it('a stream id with quotes and backslashes is stored as given (the batch escapes it), and a conflict draws no position', async () => {
+    const store = ref.get(EventStore);
+    const id = `o'brien\\'; DROP TABLE event_store_events; --${randomUUID()}`;
+    const first = await store.append(id, [new AccountOpened('ob', 'ob')], {
+      expectedVersion: 'no-stream',
+    });
+    await expect(
+      store.append(id, [new MoneyDeposited('ob', 1)], { expectedVersion: 'no-stream' }),
+    ).rejects.toMatchObject({ name: 'StreamConcurrencyError', actual: 1 });
+    const second = await store.append(id, [new MoneyDeposited('ob', 2)], { expectedVersion: 1 });
+    expect(second).toEqual({ nextExpectedVersion: 2, lastPosition: first.lastPosition + 1 });
+    expect((await store.read(id)).map((e) => [e.streamId, e.version])).toEqual([
+      [id, 1],
+      [id, 2],
+    ]);
+  });
+
   it('the migration from the sequence row: positions continue after the highest stored one, old rows read as settled', async () => {
     const old = await TestDatabase.create({
       url: 'postgres://postgres@127.0.0.1:5432/test',
