@@ -32,6 +32,9 @@ import {
   type ResolvedEventSourcingOptions,
 } from './event-sourcing.options.js';
 
+/** The runner the lag gauge reads from when scraped. */
+const scrapedBy = new WeakMap<object, ProjectionRunner>();
+
 /** A handler threw on `recorded`: the batch rolled back; the loop isolates and counts it. */
 class EventFailure extends Error {
   constructor(
@@ -79,7 +82,6 @@ interface Running {
 export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = getLogger('Projections');
   private readonly running = new Map<string, Running>();
-  private lag?: Gauge<'projection'>;
   private positionGauge?: Gauge<'projection'>;
   private errors?: Counter<'projection'>;
   private parkedCounter?: Counter<'projection'>;
@@ -105,11 +107,22 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   onApplicationBootstrap(): void {
     const metrics = this.optional<MetricsService>(MetricsService);
     if (metrics) {
-      this.lag = metrics.gauge({
+      // Computed when scraped (one head read per scrape, not one per batch), by the runner that
+      // registered the gauge last (a registry may outlive an application).
+      const lag = metrics.gauge({
         name: 'projection_lag_events',
         help: 'Events stored but not yet applied by the projection.',
         labelNames: ['projection'],
+        collect: async () => {
+          const runner = scrapedBy.get(lag);
+          const head = await runner?.store.headPosition().catch(() => undefined);
+          if (runner === undefined || head === undefined) return;
+          for (const r of runner.running.values()) {
+            lag.set({ projection: r.name }, Math.max(0, head - r.position));
+          }
+        },
       });
+      scrapedBy.set(lag, this);
       this.positionGauge = metrics.gauge({
         name: 'projection_position',
         help: 'Global position the projection has applied up to.',
@@ -467,11 +480,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async report(r: Running): Promise<void> {
-    if (this.lag) {
-      const head = await this.store.headPosition().catch(() => r.position);
-      this.lag.set({ projection: r.name }, Math.max(0, head - r.position));
-      this.positionGauge?.set({ projection: r.name }, r.position);
-    }
+    this.positionGauge?.set({ projection: r.name }, r.position);
     const ready = r.waiters.filter((w) => r.position >= w.position);
     r.waiters = r.waiters.filter((w) => r.position < w.position);
     for (const w of ready) w.resolve();

@@ -141,6 +141,9 @@ describe.each(databases)('transactional outbox on %s', (_label, server) => {
     transport.down = false;
     const [event] = await handled.until(1, (e) => e.showId === show);
     expect(event!.seat).toBe(7);
+    await relay.idle();
+    // Read when scraped: drained now, whatever the last poll saw.
+    expect((await ref.get(MetricsService).render()).body).toMatch(/outbox_pending 0\b/);
   });
 });
 

@@ -1,10 +1,13 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
-import type { Counter, Gauge } from 'prom-client';
+import type { Counter } from 'prom-client';
 import { getLogger, type MetricsService } from '@infrastructure/monitoring';
 import type { OutgoingMessage } from '../transports/transport.js';
-import type { OutboxStore } from './outbox.store.js';
+import type { OutboxStats, OutboxStore } from './outbox.store.js';
+
+/** The relay each outbox gauge reads from when scraped. */
+const scrapedBy = new WeakMap<object, OutboxRelay>();
 
 /** Relay settings (see the module's `outbox` options). */
 export interface OutboxRelaySettings {
@@ -33,8 +36,7 @@ export class OutboxRelay {
   private cleanupTimer?: NodeJS.Timeout;
   private lastFailureLog = 0;
   private published?: Counter<'transport'>;
-  private pending?: Gauge;
-  private lag?: Gauge;
+  private stats?: Promise<OutboxStats | undefined>;
   private failures?: Counter;
 
   constructor(
@@ -51,18 +53,46 @@ export class OutboxRelay {
       help: 'Outbox rows published by this instance.',
       labelNames: ['transport'],
     });
-    this.pending = metrics.gauge({
+    // Both read when scraped (not after every drain: one query less per commit that wrote rows),
+    // by the relay that instrumented the gauge last (a registry may outlive an application).
+    const pending = metrics.gauge({
       name: 'outbox_pending',
-      help: 'Outbox rows not yet published (last poll).',
+      help: 'Outbox rows not yet published.',
+      collect: async () => {
+        const stats = await scrapedBy.get(pending)?.scrapeStats();
+        if (stats) pending.set(stats.pending);
+      },
     });
-    this.lag = metrics.gauge({
+    const lag = metrics.gauge({
       name: 'outbox_relay_lag_seconds',
-      help: 'Age of the oldest unpublished outbox row (last poll); 0 when drained.',
+      help: 'Age of the oldest unpublished outbox row; 0 when drained.',
+      collect: async () => {
+        const stats = await scrapedBy.get(lag)?.scrapeStats();
+        if (!stats) return;
+        lag.set(
+          stats.oldestCreatedAt === null
+            ? 0
+            : Math.max(0, Date.now() - stats.oldestCreatedAt) / 1000,
+        );
+      },
     });
+    scrapedBy.set(pending, this);
+    scrapedBy.set(lag, this);
     this.failures = metrics.counter({
       name: 'outbox_publish_failures_total',
       help: 'Relay batches that failed to publish (retried on the next poll).',
     });
+  }
+
+  /** The outbox's stats, one query for concurrent callers (the two gauges); undefined when unreadable. */
+  private scrapeStats(): Promise<OutboxStats | undefined> {
+    this.stats ??= this.store
+      .stats()
+      .catch(() => undefined)
+      .finally(() => {
+        this.stats = undefined;
+      });
+    return this.stats;
   }
 
   /** Starts polling and cleanup, and drains what is already there. */
@@ -150,15 +180,6 @@ export class OutboxRelay {
         if (!more) break;
       }
       await marking;
-      if (this.pending) {
-        const stats = await this.store.stats();
-        this.pending.set(stats.pending);
-        this.lag?.set(
-          stats.oldestCreatedAt === null
-            ? 0
-            : Math.max(0, Date.now() - stats.oldestCreatedAt) / 1000,
-        );
-      }
     } catch (error) {
       await marking.catch(() => undefined);
       this.warn(error, 'outbox relay could not read the outbox; retrying on the next poll');
