@@ -3,15 +3,13 @@
 // a service that is ALWAYS brought back (finally, SIGINT, SIGTERM), and the verdict line.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
-import { root } from '../lib.mjs';
+import { freePort, root } from '../lib.mjs';
 
-export { buildSampleApi, root } from '../lib.mjs';
+export { buildSampleApi, freePort, root } from '../lib.mjs';
 export { sleep };
 
 /** The server every drill's database lives on (the admin connection uses its `postgres` db). */
@@ -20,14 +18,6 @@ export const AMQP_URL = process.env.DRILL_AMQP_URL ?? 'amqp://guest:guest@127.0.
 export const REDIS_URL = process.env.DRILL_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export const drillId = () => randomUUID().slice(0, 8);
-
-export async function freePort() {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  s.close();
-  return port;
-}
 
 /** The `application_name` of the drills' own connections (spared by the terminating drill). */
 export const ADMIN_APP = 'drill-admin';
