@@ -62,6 +62,11 @@ export class ProbeController {
     return { ok: true };
   }
 
+  @Get('resets/:token')
+  reset(@Param('token') token: string) {
+    return { ok: token.length > 0 };
+  }
+
   @Get('headers')
   headers(@Param() _p: unknown) {
     return { ok: true };

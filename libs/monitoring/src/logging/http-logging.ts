@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { pathOf, routeOf } from '../metrics/route.js';
+import { DEFAULT_SECRET_KEY } from './redact.js';
 
 /** Path prefixes that get no access log line (set at boot). */
 let excluded: readonly string[] = ['/health', '/metrics'];
@@ -20,8 +21,32 @@ export function isAccessLogExcluded(path: string): boolean {
   return excluded.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
 }
 
+const JWT_SEGMENT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
+
 /**
- * Writes the one access line of a request: method, path (no query string: tokens live there),
+ * `path` with the segments that may carry a credential replaced by `[REDACTED]`: those bound to a
+ * route parameter named like a secret (`/reset/:token`, `:apiKey`, `:password`, by the logger's
+ * default secret-key pattern) and, matched or not, any segment shaped like a JWT (`eyJ….….…`).
+ */
+export function loggablePath(path: string, route: string): string {
+  const segments = path.split('/');
+  const template = route.split('/');
+  const aligned = template.length === segments.length;
+  let changed = false;
+  for (let i = 0; i < segments.length; i++) {
+    const param = aligned ? /^:(\w+)/.exec(template[i]!)?.[1] : undefined;
+    const segment = segments[i]!;
+    if ((param !== undefined && DEFAULT_SECRET_KEY.test(param)) || JWT_SEGMENT.test(segment)) {
+      segments[i] = '[REDACTED]';
+      changed = true;
+    }
+  }
+  return changed ? segments.join('/') : path;
+}
+
+/**
+ * Writes the one access line of a request: method, path (no query string: tokens live there;
+ * credential-shaped segments redacted, see {@link loggablePath}),
  * route template, status, duration and correlation id; `warn` for 4xx, `error` for 5xx. No
  * headers are logged. The correlation id comes from the context store via the logger's mixin.
  */
@@ -41,7 +66,7 @@ export function logAccess(
   logger[level](
     {
       method: req.method,
-      path,
+      path: loggablePath(path, route),
       route,
       statusCode: status,
       durationMs: Math.round(durationMs * 10) / 10,
