@@ -91,7 +91,8 @@ describe('migration CLI (npm run migration:*)', () => {
     expect(typeorm('migration:show', url).stdout).toContain('[X] 1 CreateOrders1764000000000');
     expect(typeorm('migration:revert', url).status).toBe(0); // the last one only
     const after = typeorm('migration:show', url).stdout;
-    expect(after).toContain('[ ] MoneyAsBigint1764950000000');
+    expect(after).toContain('[ ] ConcurrentAppends1765300000000'); // the newest
+    expect(after).toMatch(/\[X\] \d+ MoneyAsBigint1764950000000/);
     expect(after).toMatch(/\[X\] \d+ CreateAuditLog1764600000000/);
     expect(after).toContain('[X] 1 CreateOrders1764000000000');
   });

@@ -28,6 +28,10 @@ export {
 } from './http/hardening.js';
 export { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 export {
+  MemoryThrottlerStorage,
+  type MemoryThrottlerStorageOptions,
+} from './rate-limit/memory-throttler.storage.js';
+export {
   RedisThrottlerStorage,
   type RedisThrottlerStorageOptions,
 } from './rate-limit/redis-throttler.storage.js';

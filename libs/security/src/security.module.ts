@@ -11,12 +11,7 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import {
-  getOptionsToken,
-  getStorageToken,
-  SkipThrottle,
-  ThrottlerStorageService,
-} from '@nestjs/throttler';
+import { getOptionsToken, getStorageToken, SkipThrottle } from '@nestjs/throttler';
 import { decodeJwt } from 'jose';
 import type { DataSource } from 'typeorm';
 import { extendModule, maskUrlPassword } from '@infrastructure/core';
@@ -42,6 +37,7 @@ import { RedisRevocationStore } from './jwt/stores/redis-revocation.store.js';
 import type { VerifiedToken } from './jwt/token-checks.js';
 import { OidcVerifier } from './oidc/oidc-verifier.js';
 import { RateLimitGuard, RATE_LIMIT_TRUSTED_PROXIES } from './rate-limit/rate-limit.guard.js';
+import { MemoryThrottlerStorage } from './rate-limit/memory-throttler.storage.js';
 import { RedisThrottlerStorage } from './rate-limit/redis-throttler.storage.js';
 import { createSecretsProvider } from './secrets/composite-secrets.provider.js';
 import { ANY_SECRET, SecretsProvider } from './secrets/secrets-provider.js';
@@ -318,7 +314,7 @@ function withSecurity(module: DynamicModule): DynamicModule {
         redis?: import('ioredis').Redis,
         metrics?: MetricsService,
       ) => {
-        if (!redis) return new ThrottlerStorageService();
+        if (!redis) return new MemoryThrottlerStorage();
         const r = o.rateLimit || {};
         return new RedisThrottlerStorage(
           redis,
