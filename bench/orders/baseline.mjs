@@ -1,7 +1,10 @@
 // The baseline of bench/orders: what a team would write by hand without the libs. A plain
 // `node:http` server with a `pg` pool: POST /v1/orders parses and checks the JSON body, then in one
 // transaction inserts the same rows the sample writes (the order row, the event row with a global
-// position from a sequence, the outbox row) and answers 201 with the order. Prints `ready <port>`.
+// position from a sequence, the outbox row) and answers 201 with the order. GET /v1/orders/:id
+// reads the row (`SELECT … WHERE id = $1`, no cache) and answers 200 with the shape the sample
+// answers (its OrderDto), 404 when there is no such order, 400 when `:id` is not a UUID.
+// Prints `ready <port>`.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Pool } from 'pg';
@@ -62,7 +65,50 @@ async function place(body) {
   };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function find(id) {
+  const { rows } = await pool.query(
+    `SELECT id, customer_id, sku, quantity, unit_price_cents, total_cents, status, created_at, version
+     FROM orders WHERE id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    sku: row.sku,
+    quantity: row.quantity,
+    unitPriceCents: Number(row.unit_price_cents),
+    totalCents: Number(row.total_cents),
+    status: row.status,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    version: row.version,
+  };
+}
+
+function get(req, res) {
+  const id = req.url.slice('/v1/orders/'.length);
+  if (!UUID.test(id)) return bad(res, 'id must be a UUID');
+  find(id).then(
+    (order) => {
+      if (!order) {
+        res.writeHead(404, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ status: 404, title: 'Not Found', detail: `no order ${id}` }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(order));
+    },
+    (error) => {
+      res.writeHead(500).end(String(error));
+    },
+  );
+}
+
 const server = createServer((req, res) => {
+  if (req.method === 'GET' && req.url.startsWith('/v1/orders/')) return get(req, res);
   if (req.method !== 'POST' || req.url !== '/v1/orders') {
     res.writeHead(404).end();
     return;
