@@ -1,11 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { hostname } from 'node:os';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as amqpConnect } from 'amqplib';
+import type { QueryRunner } from 'typeorm';
 import { generateWebhookSecret } from '@infrastructure/webhooks';
 import { TestDatabase } from '@infrastructure/testing';
 import { balancer } from './balancer.js';
@@ -49,6 +51,11 @@ const RATE_LIMIT = 150;
 /** Load users: the rate limit is per principal, so the load spreads over several. */
 const LOAD_USERS = 8;
 const LOAD_REQUESTS = 400;
+/** OUTBOX_LEASE_MS of the instance killed in the takeover test, and the orders it leaves. */
+const LEASE_MS = 2000;
+const LEASE_ORDERS = 5;
+/** The outbox relays' claim lock (pg_advisory_xact_lock key in libs/messaging outbox.store.ts). */
+const CLAIM_LOCK_KEY = 7_236_189_442;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const CLIENTS = ['main', 'rate', ...Array.from({ length: LOAD_USERS }, (_, i) => `load-${i}`)];
 
@@ -192,7 +199,7 @@ describe.each(BACKENDS)('two instances on $name', (backend) => {
       .filter((l) => l.msg === 'Order placed event handled')
       .map((l) => l.orderId);
 
-  function instance(port: number) {
+  function instance(port: number, extra: Record<string, string> = {}) {
     return run({
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -213,7 +220,36 @@ describe.each(BACKENDS)('two instances on $name', (backend) => {
       WEBHOOK_SECRET: webhookSecret,
       // Drain at once on SIGTERM: the balancer meets refusals, not only a readiness flip.
       SHUTDOWN_READINESS_DELAY_MS: '0',
+      ...extra,
     });
+  }
+
+  const pendingRows = async () => {
+    const [{ pending }] = (await db.dataSource.query(
+      `SELECT COUNT(*) AS pending FROM outbox_messages WHERE sent_at IS NULL`,
+    )) as Array<{ pending: string | number }>;
+    return Number(pending);
+  };
+
+  const duplicatesOnB = async () =>
+    metricSum(await metrics(B), 'messages_consumed_total', 'outcome="duplicate"');
+
+  /** Takes (or gives back) the relays' claim lock in `q`'s session: every claim waits meanwhile. */
+  async function claimLock(q: QueryRunner, take: boolean): Promise<void> {
+    if (backend.database.startsWith('mysql')) {
+      const [row] = (await q.query(
+        take
+          ? `SELECT GET_LOCK('outbox_claim', 10) AS got`
+          : `SELECT RELEASE_LOCK('outbox_claim') AS got`,
+      )) as Array<{ got: number | string }>;
+      if (Number(row?.got) !== 1) throw new Error(`claim lock (take=${take}): ${row?.got}`);
+      return;
+    }
+    await q.query(
+      take
+        ? `SELECT pg_advisory_lock(${CLAIM_LOCK_KEY})`
+        : `SELECT pg_advisory_unlock(${CLAIM_LOCK_KEY})`,
+    );
   }
 
   beforeAll(async () => {
@@ -476,4 +512,118 @@ describe.each(BACKENDS)('two instances on $name', (backend) => {
     });
     expect(replay.get(`cust-${tag}-after`)?.ordersCount).toBe(5);
   }, 60_000);
+
+  it('SIGKILL to a restarted A holding claimed, unsent outbox rows: B publishes them once the lease expires, not before, each handled once', async () => {
+    // A bad lease fails the boot naming the variable.
+    const bad = instance(await freePort(), { OUTBOX_LEASE_MS: '999' });
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.output()).toContain('OUTBOX_LEASE_MS');
+
+    // Quiet first: nothing pending from the tests above.
+    await eventually(async () => expect(await pendingRows()).toBe(0), 30_000);
+    const duplicatesBefore = await duplicatesOnB();
+    const portA2 = await freePort();
+    const A2 = `http://127.0.0.1:${portA2}`;
+    const a2 = instance(portA2, { OUTBOX_LEASE_MS: String(LEASE_MS) });
+    const lock = db.dataSource.createQueryRunner();
+    let locked = false;
+    try {
+      await a2.listening;
+      // Claimed but unsent rows at the moment of the kill, made deterministic: the relays' claim
+      // window (claim → publish → mark sent) is milliseconds, too short to SIGKILL into
+      // reliably. So the test holds the relays' claim lock (every claim waits on it), places
+      // orders on A (their outbox rows are committed, no relay can claim them), writes the lease
+      // A's relay would have taken (claimed_by = a relay id of A's process, claimed_until = now +
+      // A's OUTBOX_LEASE_MS), SIGKILLs A and only then lets the relays go on: what a relay
+      // killed between its claim and its publish leaves behind.
+      await lock.connect();
+      await claimLock(lock, true);
+      locked = true;
+      const mine = new Set<string>();
+      for (let i = 0; i < LEASE_ORDERS; i++) mine.add(await placeOrder(A2, `cust-${tag}-lease`));
+      const relayA = `${hostname().slice(0, 30)}-${a2.child.pid}-killed`;
+      const until = Date.now() + LEASE_MS;
+      await lock.query(
+        `UPDATE outbox_messages SET claimed_by = '${relayA}', claimed_until = ${until}
+          WHERE sent_at IS NULL AND claimed_by IS NULL`,
+      );
+      const claimed = (await lock.query(
+        `SELECT position, type FROM outbox_messages WHERE claimed_by = '${relayA}' AND sent_at IS NULL`,
+      )) as Array<{ position: string | number; type: string }>;
+      expect(claimed.filter((r) => r.type === 'orders.OrderPlaced')).toHaveLength(LEASE_ORDERS);
+      const positions = claimed.map((r) => Number(r.position));
+      a2.child.kill('SIGKILL');
+      expect(await a2.exited).toBeNull();
+      await claimLock(lock, false);
+      locked = false;
+
+      const rows = async () =>
+        (
+          (await lock.query(
+            `SELECT position, claimed_by, claimed_until, sent_at FROM outbox_messages
+              WHERE position IN (${positions.join(', ')})`,
+          )) as Array<Record<string, string | number | null>>
+        ).map((r) => ({
+          claimedBy: r.claimed_by,
+          claimedUntil: r.claimed_until === null ? null : Number(r.claimed_until),
+          sentAt: r.sent_at === null ? null : Number(r.sent_at),
+        }));
+      // Until the lease is up, B leaves them alone (polled to just before the deadline: the
+      // lease is what is waited for here).
+      while (Date.now() < until - 150) {
+        expect(await rows()).toEqual(
+          positions.map(() => ({ claimedBy: relayA, claimedUntil: until, sentAt: null })),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // Then B takes them over: every one sent after the lease expired, the lease cleared.
+      await eventually(async () => {
+        const now = await rows();
+        expect(now.every((r) => r.sentAt !== null)).toBe(true);
+      }, 15_000);
+      const after = await rows();
+      expect(after.every((r) => r.claimedBy === null && r.claimedUntil === null)).toBe(true);
+      expect(Math.min(...after.map((r) => Number(r.sentAt)))).toBeGreaterThanOrEqual(until);
+
+      // Each order handled once, by B (A died before publishing any of them)...
+      const handledBy = (output: string) =>
+        logLines(output)
+          .filter((l) => l.msg === 'Order placed event handled' && mine.has(String(l.orderId)))
+          .map((l) => String(l.orderId));
+      await eventually(() =>
+        expect(handledBy(b.output()).length).toBeGreaterThanOrEqual(mine.size),
+      );
+      expect(handledBy(b.output()).toSorted()).toEqual([...mine].toSorted());
+      expect(handledBy(a2.output())).toEqual([]);
+      // ...settled by B's payments consumer, and one webhook per event of those orders (placed,
+      // then paid or declined), none twice.
+      await eventually(async () => {
+        const [{ n }] = (await db.dataSource.query(
+          `SELECT COUNT(*) AS n FROM orders WHERE customer_id = '${`cust-${tag}-lease`}' AND status = 'placed'`,
+        )) as Array<{ n: string | number }>;
+        expect(Number(n)).toBe(0);
+        expect(await pendingRows()).toBe(0);
+      }, 30_000);
+      const ofMine = () => hooks.hooks.filter((h) => mine.has(h.data.orderId));
+      await eventually(() => expect(ofMine().length).toBeGreaterThanOrEqual(2 * mine.size));
+      expect(ofMine()).toHaveLength(2 * mine.size);
+      expect(new Set(ofMine().map((h) => h.id)).size).toBe(2 * mine.size);
+      expect(
+        ofMine()
+          .filter((h) => h.type === 'order.placed')
+          .map((h) => h.data.orderId)
+          .toSorted(),
+      ).toEqual([...mine].toSorted());
+      expect(await duplicatesOnB()).toBe(duplicatesBefore);
+      const errors = [...logLines(b.output()), ...logLines(a2.output())].filter(
+        (l) => l.level === 'error' || l.level === 'fatal',
+      );
+      expect(errors.map((l) => l.msg)).toEqual([]);
+    } finally {
+      if (locked) await claimLock(lock, false).catch(() => undefined);
+      await lock.release();
+      if (a2.child.exitCode === null && a2.child.signalCode === null) a2.child.kill('SIGKILL');
+      await a2.exited;
+    }
+  }, 90_000);
 });

@@ -9,6 +9,7 @@ export {
 export type { OutboxRelay } from './outbox/outbox.relay.js';
 export { MESSAGING_MODULE_OPTIONS } from './messaging.module-definition.js';
 export {
+  OUTBOX_LEASE_MS,
   TRANSPORTS,
   resolveMessagingOptions,
   type InboxOptions,

@@ -1,6 +1,6 @@
 import { cfg, defineConfig, type ConfigOf } from '@infrastructure/configuration';
 import { MessagingConfigError } from './errors.js';
-import { TRANSPORTS, type MessagingOptions } from './messaging.options.js';
+import { OUTBOX_LEASE_MS, TRANSPORTS, type MessagingOptions } from './messaging.options.js';
 
 /** Environment variables of the messaging lib (register with `ConfigurationModule`). */
 export const messagingConfig = defineConfig('messaging', {
@@ -33,6 +33,12 @@ export const messagingConfig = defineConfig('messaging', {
     ...cfg.int({ min: 1, max: 10_000, default: 16 }),
     description: 'Deliveries in flight per consumer group.',
   },
+  outboxLeaseMs: {
+    env: 'OUTBOX_LEASE_MS',
+    ...cfg.int({ min: OUTBOX_LEASE_MS.min, default: OUTBOX_LEASE_MS.default }),
+    description:
+      'How long an outbox relay holds the rows it claimed; rows a crashed instance claimed are published by another one after this long.',
+  },
 });
 
 /**
@@ -61,10 +67,18 @@ export function messagingOptionsFrom(
       `MESSAGING_TLS_CA_FILE is used by MESSAGING_TRANSPORT=redis (a rediss:// MESSAGING_URL) only; got MESSAGING_TRANSPORT=${config.transport}`,
     );
   }
+  // The lease goes into the app's outbox options; a default lease adds none when the app has
+  // none, so an app without persistence is not made to configure the outbox.
+  const outbox =
+    extra.outbox === false ||
+    (extra.outbox === undefined && config.outboxLeaseMs === OUTBOX_LEASE_MS.default)
+      ? extra.outbox
+      : { leaseMs: config.outboxLeaseMs, ...extra.outbox };
   return {
     namespace: config.namespace,
     prefetch: config.prefetch,
     ...extra,
+    ...(outbox === undefined ? {} : { outbox }),
     ...(config.tlsCaFile
       ? {
           transportOptions: {

@@ -8,6 +8,9 @@ import type { Transport } from './transports/transport.js';
 export const TRANSPORTS = ['memory', 'redis', 'rabbitmq', 'kafka', 'nats', 'mqtt'] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
 
+/** `outbox.leaseMs` when unset, and its floor. */
+export const OUTBOX_LEASE_MS = { default: 30_000, min: 1000 } as const;
+
 /** Transactional outbox (needs the persistence lib's default connection). */
 export interface OutboxOptions {
   /**
@@ -127,7 +130,7 @@ const schema = z
             relay: z.boolean().optional(),
             batchSize: z.number().int().min(1).max(10_000).optional(),
             pollIntervalMs: z.number().int().min(10).optional(),
-            leaseMs: z.number().int().min(1000).optional(),
+            leaseMs: z.number().int().min(OUTBOX_LEASE_MS.min).optional(),
             retentionMs: z.number().int().min(0).optional(),
             cleanupIntervalMs: z.number().int().min(1000).optional(),
           })
@@ -177,7 +180,7 @@ export function resolveMessagingOptions(options: MessagingOptions = {}): Resolve
       relay: (options.outbox || undefined)?.relay ?? true,
       batchSize: (options.outbox || undefined)?.batchSize ?? 500,
       pollIntervalMs: (options.outbox || undefined)?.pollIntervalMs ?? 1000,
-      leaseMs: (options.outbox || undefined)?.leaseMs ?? 30_000,
+      leaseMs: (options.outbox || undefined)?.leaseMs ?? OUTBOX_LEASE_MS.default,
       retentionMs: (options.outbox || undefined)?.retentionMs ?? 86_400_000,
       cleanupIntervalMs: (options.outbox || undefined)?.cleanupIntervalMs ?? 300_000,
     },
