@@ -422,10 +422,11 @@ describe.each(BACKENDS)('two instances on $name', (backend) => {
       expect(result['2xx']).toBe(LOAD_REQUESTS);
       expect(await a.exited).toBe(0);
       expect(a.output()).toContain('Shutdown complete');
-      // Both served load; A's refusals went to B.
+      // Both served load. Whether a request met A while it was closing (and was retried on B)
+      // depends on whether the balancer's readiness probe saw A's 503 first: both are fine, and
+      // the zero failures above are what this proves (asserting a retry flaked on an idle box).
       expect(lb.stats.servedBy.get(A)).toBeGreaterThan(0);
       expect(lb.stats.servedBy.get(B)).toBeGreaterThan(0);
-      expect(lb.stats.retried).toBeGreaterThan(0);
     } finally {
       await load.catch(() => undefined);
       await lb.close();
