@@ -76,13 +76,21 @@ export abstract class EventStore {
   /** Events of one stream, upcast to the current schema version of their class. */
   abstract read(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
 
-  /** Events of every stream in global order. */
+  /**
+   * Events of every stream in global order, never past a position that an unfinished append may
+   * still commit (a batch can stop short of `limit` while one is in flight: read again).
+   */
   abstract readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
 
   /** The stream's current version (0 when it has no event). */
   abstract version(streamId: string): Promise<number>;
 
-  /** Position of the last event of the store (0 when empty). */
+  /**
+   * Position of the last committed event of the store (0 when empty). On PostgreSQL appends
+   * commit out of order, so a lower position may still be in flight: wait on it (as
+   * `ProjectionRunner.caughtUp` does), but do not start a subscription from it and expect every
+   * later-committed event; start from a checkpoint instead.
+   */
   abstract headPosition(): Promise<number>;
 
   /** Sets a stream's retention. */
