@@ -2,8 +2,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { fromEnvelope, toEnvelope, type DomainEvent } from '@infrastructure/messaging';
 import {
   runExclusive,
+  runStatementBatch,
   SqlDialect,
-  translateConnectionErrors,
   type UnitOfWork,
 } from '@infrastructure/persistence';
 import { StreamConcurrencyError } from './errors.js';
@@ -40,12 +40,6 @@ interface EventRow {
 interface PgEventRow extends EventRow {
   horizon: string | null;
   xmin: string;
-}
-
-/** The part of node-postgres' client a statement batch needs (a simple query answers one result each). */
-interface PgBatchClient {
-  escapeLiteral(value: string): string;
-  query(sql: string): Promise<Array<{ rows: unknown[] }>>;
 }
 
 const XID_WRAP = 2n ** 32n;
@@ -194,27 +188,24 @@ export class SqlEventStore extends BaseEventStore {
     events: readonly DomainEvent[],
     expected: ExpectedVersion,
   ): Promise<AppendResult> {
-    const client = (await m.queryRunner!.connect()) as PgBatchClient;
-    const stream = client.escapeLiteral(streamId);
     const n = events.length;
     const holds =
       expected === 'any' ? 'TRUE' : `version = ${expected === 'no-stream' ? 0 : expected}`;
-    const results = await translateConnectionErrors(() =>
-      client.query(
-        `INSERT INTO ${STREAMS_TABLE} (stream_id, version) VALUES (${stream}, 0) ON CONFLICT DO NOTHING;
+    const results = await runStatementBatch(m, (literal) => {
+      const stream = literal(streamId);
+      return `INSERT INTO ${STREAMS_TABLE} (stream_id, version) VALUES (${stream}, 0) ON CONFLICT DO NOTHING;
          SELECT version, pg_current_xact_id() AS xid FROM ${STREAMS_TABLE} WHERE stream_id = ${stream} FOR UPDATE;
          SELECT nextval('${POSITION_SEQUENCE}')::text AS position FROM generate_series(1,
            (SELECT CASE WHEN ${holds} THEN ${n} ELSE 0 END FROM ${STREAMS_TABLE} WHERE stream_id = ${stream}));
          SAVEPOINT event_store_horizon;
          UPDATE ${STREAMS_TABLE} SET version = version + ${n} WHERE stream_id = ${stream} AND ${holds}
            RETURNING xmin::text AS sub, pg_current_xact_id()::text AS top;
-         RELEASE SAVEPOINT event_store_horizon`,
-      ),
-    );
-    const current = Number((results[1]!.rows[0] as { version: number }).version);
-    const bumped = results[4]!.rows[0] as { sub: string; top: string } | undefined;
+         RELEASE SAVEPOINT event_store_horizon`;
+    });
+    const current = Number((results[1]![0] as { version: number }).version);
+    const bumped = results[4]![0] as { sub: string; top: string } | undefined;
     if (!bumped) throw new StreamConcurrencyError(streamId, expected, current);
-    const positions = (results[2]!.rows as Array<{ position: string }>)
+    const positions = (results[2] as Array<{ position: string }>)
       .map((r) => Number(r.position))
       .sort((a, b) => a - b);
     const horizon = String(subXid8(bumped.top, bumped.sub));

@@ -45,6 +45,7 @@ export {
 export { Transactional } from './transactions/transactional.decorator.js';
 export { runExclusive } from './transactions/sqlite-lock.js';
 export { SqlDialect, type SqlDialectName } from './sql-dialect.js';
+export { runStatementBatch } from './statement-batch.js';
 export { databaseConfig, persistenceOptionsFrom } from './persistence.config.js';
 export { runMigrationsLocked } from './migrations.js';
 export { isConnectionError, translateConnectionErrors } from './connection-errors.js';

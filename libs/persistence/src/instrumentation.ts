@@ -62,6 +62,15 @@ function poolOf(dataSource: DataSource): PoolLike | undefined {
   );
 }
 
+/** Records a query that did not go through a query runner's `query` (statement batches). */
+type QueryObserver = (operation: string, outcome: 'ok' | 'error', seconds: number) => void;
+const observers = new WeakMap<DataSource, QueryObserver>();
+
+/** @internal The query-duration observer of an instrumented data source, if any. */
+export function queryObserverOf(dataSource: DataSource): QueryObserver | undefined {
+  return observers.get(dataSource);
+}
+
 /**
  * Query-duration histogram by operation and pool gauges (size, in use, waiting) for a connection.
  * Wraps `query` of every query runner the DataSource creates, once per runner.
@@ -110,6 +119,9 @@ export function instrumentDataSource(
     (p) => p.waitingCount ?? p._connectionQueue?.length,
   );
 
+  observers.set(dataSource, (operation, outcome, seconds) =>
+    histogram.observe({ connection, operation, outcome }, seconds),
+  );
   const create = dataSource.createQueryRunner.bind(dataSource);
   // SQLite's drivers hand out one query runner for every call: wrap each runner once, or every
   // call would add a layer (each query counted N times, then a stack overflow on every query).

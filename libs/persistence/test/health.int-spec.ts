@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { MonitoringModule, ProblemDetailsFilter } from '@infrastructure/monitoring';
-import { PersistenceModule } from '@infrastructure/persistence';
+import { PersistenceModule, runStatementBatch } from '@infrastructure/persistence';
 import { createTestApp, TestDatabase, type TestApp } from '@infrastructure/testing';
 import { Account } from './fixtures.js';
 
@@ -75,6 +75,35 @@ describe('persistence readiness and recovery on PostgreSQL', () => {
     expect(text).toMatch(/db_pool_connections\{connection="default"\} [1-9]/);
     expect(text).toMatch(/db_pool_connections_in_use\{connection="default"\} \d+/);
     expect(text).toMatch(/db_pool_waiting\{connection="default"\} 0/);
+  });
+
+  it('runs a statement batch in one round trip, in the transaction, with escaped literals, counted as `batch`', async () => {
+    const ds = t.app.get(DataSource);
+    const tricky = `it's \\ a "test"; DROP TABLE accounts; --`;
+    const rows = await ds.transaction((m) =>
+      runStatementBatch(
+        m,
+        (literal) =>
+          `SELECT ${literal(tricky)} AS v; SELECT pg_current_xact_id()::text AS a;
+           SELECT pg_current_xact_id()::text AS b, txid_current_if_assigned()::text AS c`,
+      ),
+    );
+    expect(rows[0]).toEqual([{ v: tricky }]);
+    const [a] = rows[1] as Array<{ a: string }>;
+    expect(rows[2]).toEqual([{ b: a!.a, c: a!.a }]); // one transaction across the batch
+    await expect(runStatementBatch(ds.manager, () => 'SELECT 1 AS one')).resolves.toEqual([
+      [{ one: 1 }],
+    ]);
+    await expect(runStatementBatch(ds.manager, () => 'SELECT nope FROM missing')).rejects.toThrow(
+      /missing/,
+    );
+    const text = (await t.request.get('/metrics').expect(200)).text;
+    expect(text).toMatch(
+      /db_query_duration_seconds_count\{connection="default",operation="batch",outcome="ok"\} [2-9]/,
+    );
+    expect(text).toMatch(
+      /db_query_duration_seconds_count\{connection="default",operation="batch",outcome="error"\} 1/,
+    );
   });
 
   it('logs slow queries with their SQL but never their parameter values', async () => {
