@@ -3,8 +3,8 @@
 //     timeout/circuit + envelope decode) vs cache-manager + Keyv + @keyv/redis (what
 //     @nestjs/cache-manager runs) when `@keyv/redis` is installed (`npm i --no-save @keyv/redis@5`):
 //     a. ops/s with BENCH_CONCURRENCY (32) gets in flight, b. p50/p99 of sequential gets.
-//     Every contender runs in every round, in a rotating order (A B C, B C A, ...), and the ratio is
-//     taken per round, then the median: loopback latency on this VM flips between two levels for
+//     Every contender runs in every round, in a rotating order (A B C, B C A, ...; the sequential
+//     calls alternate call by call), and the ratio is taken per round, then the median: loopback latency on this VM flips between two levels for
 //     seconds at a time, so a baseline measured in one phase and ours in another says nothing;
 //  2. L1 hit ops/s (CacheStore.get and getOrSet served in process);
 //  3. @Cacheable method call on a hit vs a direct call of the same method.
@@ -44,22 +44,24 @@ const value = {
   placedAt: '2026-11-26T10:00:00.000Z',
 };
 
-/** One round: `n` sequential awaited calls of `op`, with per-call timing. */
-async function round(op, n) {
-  const samples = new Float64Array(n);
-  const started = performance.now();
+/**
+ * One round of sequential calls, the contenders alternating call by call (A B C, B C A, ...):
+ * `n` timed calls of each, so a latency flip of the box lands on all of them alike. p50/p99 each.
+ */
+async function sequential(ops, n) {
+  const samples = ops.map(() => new Float64Array(n));
   for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await op();
-    samples[i] = performance.now() - t;
+    for (let j = 0; j < ops.length; j++) {
+      const k = (i + j) % ops.length;
+      const t = performance.now();
+      await ops[k]();
+      samples[k][i] = performance.now() - t;
+    }
   }
-  const total = performance.now() - started;
-  samples.sort();
-  return {
-    p50: samples[Math.floor(n * 0.5)],
-    p99: samples[Math.floor(n * 0.99)],
-    opsPerSec: (n / total) * 1000,
-  };
+  return samples.map((s) => {
+    s.sort();
+    return { p50: s[Math.floor(n * 0.5)], p99: s[Math.floor(n * 0.99)] };
+  });
 }
 
 /** `n` calls of `op` with `concurrency` of them in flight (closed loop): ops/s. */
@@ -180,20 +182,19 @@ if (contenders.length < 3)
 console.log(`  goal: ours >= 1.0x raw ioredis and >= 1.0x cache-manager + @keyv/redis`);
 
 console.log(
-  `\nshared tier hit, ${fmt(SEQ_OPS)} sequential gets per contender per round (${L2_ROUNDS} interleaved rounds):`,
+  `\nshared tier hit, ${fmt(SEQ_OPS)} sequential gets per contender per round, alternating call by call (${L2_ROUNDS} rounds):`,
 );
-const seq = await interleaved(
-  contenders,
-  (op) => round(op, SEQ_OPS),
-  L2_ROUNDS,
-  (r, res) =>
-    roundLine(
-      r,
-      res.map((c) => `p50 ${us(c.p50).padStart(8)}`),
-      res.map((c) => res[1].p50 / c.p50),
-      'p50',
-    ),
-);
+const seq = [];
+for (let r = 0; r < L2_ROUNDS; r++) {
+  const res = await sequential(contenders, SEQ_OPS);
+  seq.push(res);
+  roundLine(
+    r,
+    res.map((c) => `p50 ${us(c.p50).padStart(8)}`),
+    res.map((c) => res[1].p50 / c.p50),
+    'p50',
+  );
+}
 for (let i = 0; i < contenders.length; i++) {
   const p50 = median(seq.map((res) => res[i].p50));
   const p99 = median(seq.map((res) => res[i].p99));
