@@ -10,6 +10,7 @@ import {
   type CachingOptions,
   type InvalidationMessage,
 } from '../src/index.js';
+import { RedisKeyvStore } from '../src/stores/redis.store.js';
 import { describeCacheContract, deferred } from './contract/cache-contract.js';
 import { REDIS_URL, removeKeys, testPrefix } from './redis-helpers.js';
 
@@ -119,6 +120,31 @@ describe('redis: two instances, each with its own L1, one Redis', () => {
     const results = await Promise.all(calls);
     expect(new Set(results)).toEqual(new Set(['once']));
     expect(loader).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('redis: concurrent reads are batched', () => {
+  it('32 concurrent gets (L1 off) reach Redis as one MGET and each get answers its own value', async () => {
+    const ctx = await app({ redis: { url: REDIS_URL, keyPrefix: `${prefix}batch:` }, l1: false });
+    try {
+      const cache = ctx.get(CacheStore) as TieredCacheStore;
+      const keys = Array.from({ length: 32 }, (_, i) => `order:${i}`);
+      for (const [i, k] of keys.entries()) if (i % 4 !== 3) await cache.set(k, { i });
+      const client = (cache['deps'].store.inner as RedisKeyvStore).client;
+      const mget = vi.spyOn(client, 'mget');
+      const get = vi.spyOn(client, 'get');
+      const values = await Promise.all(keys.map((k) => cache.get(k)));
+      expect(values).toEqual(keys.map((_, i) => (i % 4 === 3 ? undefined : { i })));
+      expect(mget).toHaveBeenCalledTimes(1);
+      expect(mget.mock.calls[0]![0]).toHaveLength(32);
+      expect(get).not.toHaveBeenCalled();
+      // A lone read stays a GET.
+      expect(await cache.get('order:0')).toEqual({ i: 0 });
+      expect(get).toHaveBeenCalledTimes(1);
+      expect(mget).toHaveBeenCalledTimes(1);
+    } finally {
+      await ctx.close();
+    }
   });
 });
 

@@ -11,17 +11,35 @@ export interface FailOpenEvents {
   onCircuit?(state: 'open' | 'closed'): void;
 }
 
+/** A `get` waiting for its batch. */
+interface Waiter {
+  key: string;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/** Most keys in one batch (one `MGET`); more concurrent gets go in further batches. */
+export const MAX_GET_BATCH = 256;
+
 /**
  * Bounds every operation of the store it wraps: an operation that does not settle within
  * `timeoutMs` rejects with {@link CacheTimeoutError} (the only thing that bounds a hung Redis:
  * neither Keyv nor cache-manager has a timeout), and after repeated failures a circuit makes
  * operations reject at once with {@link CircuitOpenError} instead of piling up on a dead server.
  * Callers turn these rejections into misses and skipped writes (fail-open).
+ *
+ * `get`s issued in the same tick go to the store as one batch (`getMany`: one `MGET` on Redis; a
+ * lone get stays a `get`) under one timer: N concurrent reads cost one command, one write to the
+ * socket and one reply instead of N of each. Each get still fails on its own terms: a timeout or
+ * an error of the batch rejects every get in it and counts as one failure per get against the
+ * circuit, as N separate gets would.
  */
 export class FailOpenStore extends EventEmitter implements KeyvStoreAdapter {
   opts: Record<string, unknown> = { dialect: 'fail-open' };
   namespace?: string;
   readonly circuit: CircuitBreaker;
+  private queue: Waiter[] = [];
+  private scheduled = false;
 
   constructor(
     readonly inner: KeyvStoreAdapter,
@@ -36,7 +54,16 @@ export class FailOpenStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-    return this.guard('get', () => this.inner.get<Value>(key));
+    if (!this.circuit.allow()) return this.skipped('get');
+    return new Promise((resolve, reject) => {
+      this.queue.push({ key, resolve: resolve as (value: unknown) => void, reject });
+      if (this.queue.length >= MAX_GET_BATCH) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        // After the current microtasks: every get issued in this tick joins the batch.
+        process.nextTick(this.onTick);
+      }
+    });
   }
 
   getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
@@ -83,11 +110,7 @@ export class FailOpenStore extends EventEmitter implements KeyvStoreAdapter {
    * also count against the circuit.
    */
   guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    if (!this.circuit.allow()) {
-      const error = new CircuitOpenError(this.circuit.retryAt);
-      this.events.onFailure?.(op, error);
-      return Promise.reject(error);
-    }
+    if (!this.circuit.allow()) return this.skipped(op);
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
@@ -122,5 +145,65 @@ export class FailOpenStore extends EventEmitter implements KeyvStoreAdapter {
         },
       );
     });
+  }
+
+  private skipped<T>(op: string): Promise<T> {
+    const error = new CircuitOpenError(this.circuit.retryAt);
+    this.events.onFailure?.(op, error);
+    return Promise.reject(error);
+  }
+
+  private readonly onTick = (): void => {
+    this.scheduled = false;
+    if (this.queue.length) this.flush();
+  };
+
+  /** Sends the queued gets as one batch under one timer. */
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    let settled = false;
+    const fail = (error: Error): void => {
+      for (const w of batch) {
+        this.circuit.failure();
+        this.events.onFailure?.('get', error);
+        w.reject(error);
+      }
+    };
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      fail(new CacheTimeoutError('get', this.timeoutMs));
+    }, this.timeoutMs);
+    let promise: Promise<unknown>;
+    try {
+      promise =
+        batch.length === 1
+          ? this.inner.get(batch[0].key)
+          : this.inner.getMany
+            ? this.inner.getMany(batch.map((w) => w.key))
+            : Promise.all(batch.map((w) => this.inner.get(w.key)));
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    promise.then(
+      (value) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.circuit.success();
+        if (batch.length === 1) batch[0].resolve(value);
+        else {
+          const values = value as unknown[];
+          for (let i = 0; i < batch.length; i++) batch[i].resolve(values[i]);
+        }
+      },
+      (error: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        fail(error);
+      },
+    );
   }
 }
