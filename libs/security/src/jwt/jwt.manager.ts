@@ -1,8 +1,9 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 import { getLogger, MetricsService } from '@infrastructure/monitoring';
 import { AuditActions } from '../audit/audit-actions.js';
+import { verifyCompactJwt } from './compact-verify.js';
 import { durationSeconds } from './duration.js';
 import {
   InvalidGrantError,
@@ -411,7 +412,7 @@ export class JwtManager {
     opts: { audience: string | readonly string[]; type: string },
   ): Promise<VerifiedToken> {
     const allowed = this.allowed ?? this.keyring.algorithms();
-    const { alg, kid } = precheck(token, this.maxBytes, allowed);
+    const { header, alg, kid } = precheck(token, this.maxBytes, allowed);
     const key = this.keyring.verificationKey(kid);
     if (!key)
       throw new InvalidTokenError(
@@ -427,14 +428,12 @@ export class JwtManager {
       );
     }
     const nowMs = this.now();
-    const { payload } = await jwtVerify(token, key.key, {
-      algorithms: [key.alg],
+    const { payload } = verifyCompactJwt(token, header, key.alg, key.key, {
       issuer: this.issuer,
-      audience: typeof opts.audience === 'string' ? opts.audience : [...opts.audience],
-      typ: opts.type,
-      clockTolerance: this.skew,
-      currentDate: new Date(nowMs),
-      requiredClaims: ['exp', 'iat', 'sub'],
+      audience: typeof opts.audience === 'string' ? [opts.audience] : opts.audience,
+      type: opts.type,
+      clockToleranceSeconds: this.skew,
+      nowSeconds: Math.floor(nowMs / 1000),
     });
     assertNumericDates(payload);
     assertIssuedInPast(payload, Math.floor(nowMs / 1000), this.skew);
