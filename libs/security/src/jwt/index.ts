@@ -19,6 +19,7 @@ export type { FailureMode, JwtManagerOptions, TokenClaims } from './jwt.options.
 export { ACCESS_TOKEN_TYPE, JWT_MANAGER_OPTIONS, REFRESH_TOKEN_TYPE } from './jwt.constants.js';
 export type { Duration } from './duration.js';
 export { RevocationStore } from './revocation-store.js';
+export { VerifiedTokenCache } from './verified-token-cache.js';
 export { MemoryRevocationStore } from './stores/memory-revocation.store.js';
 export {
   RedisRevocationStore,

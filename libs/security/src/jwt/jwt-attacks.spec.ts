@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { CompactSign, exportJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { InvalidTokenError, type InvalidTokenReason } from './errors.js';
@@ -430,5 +430,103 @@ describe('JwtManager against JWT attacks (RFC 8725)', () => {
       `${b64({ alg: 'EdDSA', kid: esKid, typ: 'at+jwt' })}.${p}.${s}`,
       'key_mismatch',
     );
+  });
+});
+
+describe('JwtManager against JWT attacks on the node:crypto path and its cache', () => {
+  it('refuses an ES256 signature in DER (ASN.1) form: JOSE signatures are raw r||s', async () => {
+    const ring = new JwtKeyring({ keys: [], algorithm: 'ES256' });
+    const jwt = manager(ring);
+    const input = `${b64({ alg: 'ES256', kid: ring.activeKid, typ: 'at+jwt' })}.${b64(validClaims())}`;
+    const der = sign('sha256', Buffer.from(input), ring.signingKey().key).toString('base64url');
+    await expectRefused(jwt, `${input}.${der}`, 'bad_signature');
+    const raw = sign('sha256', Buffer.from(input), {
+      key: ring.signingKey().key,
+      dsaEncoding: 'ieee-p1363',
+    }).toString('base64url');
+    await expect(jwt.verify(`${input}.${raw}`)).resolves.toMatchObject({ sub: 'user-1' });
+  });
+
+  it('refuses HMAC signatures of the wrong length (truncated, extended) without throwing', async () => {
+    const ring = new JwtKeyring({ keys: [{ kid: 'hs-1', alg: 'HS256', key: HS_SECRET }] });
+    const jwt = manager(ring);
+    const token = hmac({ alg: 'HS256', kid: 'hs-1', typ: 'at+jwt' }, validClaims(), HS_SECRET);
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const mac = Buffer.from(s, 'base64url');
+    for (const variant of [mac.subarray(0, 16), mac.subarray(0, 31), Buffer.concat([mac, mac])]) {
+      await expectRefused(jwt, `${h}.${p}.${variant.toString('base64url')}`, 'bad_signature');
+    }
+    await expect(jwt.verify(token)).resolves.toMatchObject({ kid: 'hs-1' });
+  });
+
+  it('refuses a base64url part of length 4n+1 or with non-zero unused bits (no malleable twin)', async () => {
+    const ring = new JwtKeyring({ keys: [{ kid: 'hs-1', alg: 'HS256', key: HS_SECRET }] });
+    const jwt = manager(ring);
+    const token = hmac({ alg: 'HS256', kid: 'hs-1', typ: 'at+jwt' }, validClaims(), HS_SECRET);
+    await jwt.verify(token); // cached: its twins must not ride on the entry
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twin = (part: string) => {
+      const last = alphabet.indexOf(part.at(-1)!);
+      const mask = part.length % 4 === 2 ? 0x0f : 0x03;
+      return `${part.slice(0, -1)}${alphabet[last | (mask & 1)]!}`;
+    };
+    expect(s.length % 4).not.toBe(0);
+    expect(Buffer.from(twin(s), 'base64url')).toEqual(Buffer.from(s, 'base64url'));
+    await expectRefused(jwt, `${h}.${p}.${twin(s)}`, 'malformed');
+    expect(`${s}AA`.length % 4).toBe(1);
+    await expectRefused(jwt, `${h}.${p}.${s}AA`, 'malformed');
+    const signedOver = (payloadPart: string) => {
+      const input = `${h}.${payloadPart}`;
+      return `${input}.${createHmac('sha256', HS_SECRET).update(input).digest('base64url')}`;
+    };
+    // Properly signed over a payload part that is not canonical base64url either.
+    const oddPayload = `${p}${'A'.repeat((5 - (p.length % 4)) % 4)}`;
+    expect(oddPayload.length % 4).toBe(1);
+    await expectRefused(jwt, signedOver(oddPayload), 'malformed');
+  });
+
+  it('refuses crit b64:false (an unencoded payload is no JWT) even when properly signed', async () => {
+    const ring = new JwtKeyring({ keys: [{ kid: 'hs-1', alg: 'HS256', key: HS_SECRET }] });
+    const jwt = manager(ring);
+    const header = { alg: 'HS256', kid: 'hs-1', typ: 'at+jwt', crit: ['b64'], b64: false };
+    const input = `${b64(header)}.${b64(validClaims())}`;
+    const token = `${input}.${createHmac('sha256', HS_SECRET).update(input).digest('base64url')}`;
+    await expectRefused(jwt, token, 'malformed');
+    await expectRefused(
+      jwt,
+      hmac({ ...header, b64: 'false' }, validClaims(), HS_SECRET),
+      'malformed',
+    );
+    await expectRefused(
+      jwt,
+      hmac({ ...header, crit: ['b64', 'b64'] }, validClaims(), HS_SECRET),
+      'malformed',
+    );
+  });
+
+  it('refuses a payload that is valid base64url but not UTF-8 JSON, after the signature', async () => {
+    const ring = new JwtKeyring({ keys: [{ kid: 'hs-1', alg: 'HS256', key: HS_SECRET }] });
+    const jwt = manager(ring);
+    const h = b64({ alg: 'HS256', kid: 'hs-1', typ: 'at+jwt' });
+    for (const bytes of [Buffer.from([0xff, 0xfe, 0x7b, 0x7d]), Buffer.from('{"sub":"a"')]) {
+      const input = `${h}.${bytes.toString('base64url')}`;
+      const mac = createHmac('sha256', HS_SECRET).update(input).digest('base64url');
+      await expectRefused(jwt, `${input}.${mac}`, 'malformed');
+      await expectRefused(jwt, `${input}.${mac.slice(0, -2)}AA`, 'bad_signature');
+    }
+  });
+
+  it('does not let a tampered copy of a cached token hit the cache', async () => {
+    const ring = rsaRing();
+    const jwt = manager(ring);
+    const token = await jwt.createToken({ sub: 'user-1', scopes: ['orders:read'] });
+    await jwt.verify(token);
+    await jwt.verify(token);
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    await expectRefused(jwt, `${h}.${b64({ ...claims, scope: 'admin' })}.${s}`, 'bad_signature');
+    await expectRefused(jwt, `${token} `, 'malformed');
+    await expectRefused(jwt, `${h}.${p}.`, 'malformed');
   });
 });

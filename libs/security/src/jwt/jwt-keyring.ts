@@ -140,6 +140,7 @@ export class JwtKeyring extends EventEmitter<{ change: [JwtKeyringChange] }> {
   private readonly log = getLogger('JwtKeyring');
   private readonly keys = new Map<string, KeyEntry>();
   private algorithmList?: JwtAlgorithm[];
+  private revisionValue = 0;
   private activeKidValue!: string;
   private readonly algorithm: JwtAlgorithm;
   /** Secret name → the kid of the key currently loaded from it. */
@@ -239,6 +240,14 @@ export class JwtKeyring extends EventEmitter<{ change: [JwtKeyringChange] }> {
     return this.keys.get(this.activeKidValue)!.alg;
   }
 
+  /**
+   * Goes up whenever a key is added or removed: what was verified under an older revision may
+   * name a key that is gone (caches of verified tokens compare it on each use).
+   */
+  get revision(): number {
+    return this.revisionValue;
+  }
+
   /** Every key (newest last), without material. */
   list(): JwtKeyInfo[] {
     return [...this.keys.values()].map((k) => this.info(k));
@@ -333,6 +342,7 @@ export class JwtKeyring extends EventEmitter<{ change: [JwtKeyringChange] }> {
     }
     this.keys.delete(kid);
     this.algorithmList = undefined;
+    this.revisionValue++;
     this.log.info({ kid, alg: entry.alg }, 'JwtKeyring: key retired');
     this.emit('change', { type: 'retired', kid, alg: entry.alg });
   }
@@ -399,6 +409,7 @@ export class JwtKeyring extends EventEmitter<{ change: [JwtKeyringChange] }> {
     }
     this.keys.set(entry.kid, entry);
     this.algorithmList = undefined;
+    this.revisionValue++;
     this.activeKidValue ??= entry.kid;
   }
 

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 import { getLogger, MetricsService } from '@infrastructure/monitoring';
 import { AuditActions } from '../audit/audit-actions.js';
+import { verifyCompactJwt } from './compact-verify.js';
 import { durationSeconds } from './duration.js';
 import {
   InvalidGrantError,
@@ -29,6 +30,7 @@ import {
   type VerifiedToken,
 } from './token-checks.js';
 import { TokenMetrics } from './token-metrics.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** Per-token overrides of {@link JwtManager.createToken}. */
 export interface CreateTokenOptions {
@@ -96,6 +98,10 @@ export class JwtManager {
   readonly keyring: JwtKeyring;
   /** The revocation store (jtis, refresh families). */
   readonly revocation: RevocationStore;
+  /** Access tokens verified recently (see `verifiedTokenCache`); `undefined` when off. */
+  readonly tokenCache?: VerifiedTokenCache;
+  /** The keyring revision the cache's entries were verified under. */
+  private cacheRevision: number;
   private readonly log = getLogger('JwtManager');
   private readonly metrics: TokenMetrics;
   private readonly issuer: string;
@@ -158,6 +164,13 @@ export class JwtManager {
     };
     this.warnInterval = options.revocationWarnIntervalMs ?? 60_000;
     this.now = options.clock ?? Date.now;
+    if (options.verifiedTokenCache !== false) {
+      this.tokenCache = new VerifiedTokenCache(
+        options.verifiedTokenCache?.maxEntries ?? 10_000,
+        (options.verifiedTokenCache?.ttlSeconds ?? 60) * 1000,
+      );
+    }
+    this.cacheRevision = this.keyring.revision;
     const signAlg = this.keyring.activeAlgorithm;
     if (this.allowed && !this.allowed.includes(signAlg)) {
       throw new JwtConfigError(
@@ -192,10 +205,11 @@ export class JwtManager {
   async verify(token: string, options: VerifyOptions = {}): Promise<VerifiedToken> {
     let verified: VerifiedToken;
     try {
-      verified = await this.verifySignedToken(token, {
+      verified = this.verifyCached(token, {
         audience: options.audience ?? this.audience,
         type: options.type ?? this.accessType,
       });
+      // Cached or not, every request asks the revocation store.
       if (this.checkRevocation && verified.jti) {
         const ids = [`at:${verified.jti}`];
         if (typeof verified.claims.sid === 'string') ids.push(`fam:${verified.claims.sid}`);
@@ -336,10 +350,10 @@ export class JwtManager {
   private async verifyRefreshToken(token: string): Promise<VerifiedToken & { jti: string }> {
     let verified: VerifiedToken;
     try {
-      verified = await this.verifySignedToken(token, {
+      ({ verified } = this.verifySignedToken(token, {
         audience: [this.refreshAudience],
         type: this.refreshType,
-      });
+      }));
     } catch (e) {
       const error = toInvalidTokenError(e);
       throw new InvalidGrantError(error.reason, error.message, { cause: error });
@@ -405,13 +419,39 @@ export class JwtManager {
       .sign(key);
   }
 
-  /** Signature and claims, no revocation. */
-  private async verifySignedToken(
+  /** {@link verifySignedToken} through the cache of verified tokens. */
+  private verifyCached(
     token: string,
     opts: { audience: string | readonly string[]; type: string },
-  ): Promise<VerifiedToken> {
+  ): VerifiedToken {
+    const cache = this.tokenCache;
+    // Oversized or non-string input goes straight to the checks that refuse it (never hashed).
+    if (!cache || typeof token !== 'string' || token.length > this.maxBytes) {
+      return this.verifySignedToken(token, opts).verified;
+    }
+    const revision = this.keyring.revision;
+    if (revision !== this.cacheRevision) {
+      // A key left (or joined) the ring: what it verified must be verified again.
+      cache.clear();
+      this.cacheRevision = revision;
+    }
+    const audience = typeof opts.audience === 'string' ? [opts.audience] : opts.audience;
+    const key = VerifiedTokenCache.key(JSON.stringify([opts.type, ...audience]), token);
+    const nowMs = this.now();
+    const hit = cache.get(key, nowMs);
+    if (hit) return toVerifiedToken(JSON.parse(hit.payload) as JWTPayload, hit.kid);
+    const { verified, json } = this.verifySignedToken(token, opts);
+    cache.set(key, json, verified.kid, verified.exp, nowMs);
+    return verified;
+  }
+
+  /** Signature and claims, no revocation; with the payload's JSON text. */
+  private verifySignedToken(
+    token: string,
+    opts: { audience: string | readonly string[]; type: string },
+  ): { verified: VerifiedToken; json: string } {
     const allowed = this.allowed ?? this.keyring.algorithms();
-    const { alg, kid } = precheck(token, this.maxBytes, allowed);
+    const { header, alg, kid } = precheck(token, this.maxBytes, allowed);
     const key = this.keyring.verificationKey(kid);
     if (!key)
       throw new InvalidTokenError(
@@ -427,18 +467,16 @@ export class JwtManager {
       );
     }
     const nowMs = this.now();
-    const { payload } = await jwtVerify(token, key.key, {
-      algorithms: [key.alg],
+    const { payload, json } = verifyCompactJwt(token, header, key.alg, key.key, {
       issuer: this.issuer,
-      audience: typeof opts.audience === 'string' ? opts.audience : [...opts.audience],
-      typ: opts.type,
-      clockTolerance: this.skew,
-      currentDate: new Date(nowMs),
-      requiredClaims: ['exp', 'iat', 'sub'],
+      audience: typeof opts.audience === 'string' ? [opts.audience] : opts.audience,
+      type: opts.type,
+      clockToleranceSeconds: this.skew,
+      nowSeconds: Math.floor(nowMs / 1000),
     });
     assertNumericDates(payload);
     assertIssuedInPast(payload, Math.floor(nowMs / 1000), this.skew);
-    return toVerifiedToken(payload, kid);
+    return { verified: toVerifiedToken(payload, kid), json };
   }
 
   private isRevoked(ids: string[], mode: FailureMode): Promise<boolean> {

@@ -57,6 +57,13 @@ export interface JwtManagerOptions {
   clockToleranceSeconds?: number;
   /** Tokens longer than this are refused before parsing. @default 8192 */
   maxTokenBytes?: number;
+  /**
+   * Access tokens already verified, by a SHA-256 of the token: the same bearer token again skips
+   * the signature and claim checks (never the revocation check) until the earlier of its `exp`
+   * and `ttlSeconds`. Any key added to or removed from the keyring empties it. `false`: off.
+   * @default { maxEntries: 10000, ttlSeconds: 60 }
+   */
+  verifiedTokenCache?: false | { maxEntries?: number; ttlSeconds?: number };
   /** Where revoked jtis and refresh families live. @default an injected RevocationStore, else memory */
   revocation?: RevocationStore;
   /**
@@ -112,6 +119,15 @@ const schema = z.looseObject({
   clockToleranceSeconds: z.number().min(0).max(300).optional(),
   maxTokenBytes: z.number().int().min(256).max(1_048_576).optional(),
   checkRevocation: z.boolean().optional(),
+  verifiedTokenCache: z
+    .union([
+      z.literal(false),
+      z.object({
+        maxEntries: z.number().int().min(1).max(1_000_000).optional(),
+        ttlSeconds: z.number().positive().max(60).optional(),
+      }),
+    ])
+    .optional(),
   revocationFailure: z.object({ access: mode.optional(), refresh: mode.optional() }).optional(),
   revocationWarnIntervalMs: z.number().int().min(0).optional(),
 });

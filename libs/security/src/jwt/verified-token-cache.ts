@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+
+interface Entry {
+  /** The verified claims as JSON: every hit parses a fresh copy (callers may mutate theirs). */
+  readonly payload: string;
+  readonly kid: string;
+  /** Milliseconds; never after the token's `exp`. */
+  readonly expiresAt: number;
+}
+
+/**
+ * Verified tokens by a SHA-256 of the token (and the checks it passed), so a bearer token sent
+ * again within `ttlMs` skips the signature and claim checks. Bounded: at most `maxEntries`, the
+ * least recently used dropped first; an entry never outlives `ttlMs` nor the token's `exp`. What
+ * must be asked on every request (revocation) is not cached here.
+ */
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    readonly maxEntries: number,
+    readonly ttlMs: number,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The cache key of `token` verified under `context` (typ, audiences). */
+  static key(context: string, token: string): string {
+    return createHash('sha256').update(context).update('\0').update(token).digest('base64url');
+  }
+
+  get(key: string, nowMs: number): { payload: string; kid: string } | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    this.entries.delete(key);
+    if (nowMs >= entry.expiresAt) return undefined;
+    this.entries.set(key, entry); // most recently used last
+    return entry;
+  }
+
+  set(key: string, payload: string, kid: string, expSeconds: number, nowMs: number): void {
+    const expiresAt = Math.min(nowMs + this.ttlMs, expSeconds * 1000);
+    if (!(expiresAt > nowMs) || this.maxEntries === 0) return;
+    this.entries.delete(key);
+    this.entries.set(key, { payload, kid, expiresAt });
+    if (this.entries.size > this.maxEntries) {
+      this.entries.delete(this.entries.keys().next().value!);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
