@@ -371,7 +371,9 @@ export class HttpClient {
     const body = encodeBody(options.body, headers);
     if (refreshed) this.logger.debug({ client: this.name, method }, 'retrying with a fresh token');
     return this.policy.execute(
-      ({ signal, attempt }) => this.attempt(url, method, headers, body, signal, attempt, info),
+      // Nothing can abort the signal: undici gets none (a listener per call would pile up on it).
+      ({ signal, attempt, abortable }) =>
+        this.attempt(url, method, headers, body, abortable ? signal : undefined, attempt, info),
       {
         signal: options.signal,
         retry: isIdempotent(method, headers),
@@ -412,7 +414,7 @@ export class HttpClient {
     method: HttpMethod,
     headers: Record<string, string>,
     body: string | Uint8Array | undefined,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
     attempt: number,
     info: HttpCallInfo,
   ): Promise<HttpResponse<unknown>> {
@@ -439,7 +441,7 @@ export class HttpClient {
     method: HttpMethod,
     headers: Record<string, string>,
     body: string | Uint8Array | undefined,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
     info: HttpCallInfo,
   ): Promise<HttpResponse<unknown>> {
     if (this.refusedOrigin) throw new HttpClientNetworkError(info, this.refusedOrigin);
@@ -454,7 +456,7 @@ export class HttpClient {
         signal,
       });
     } catch (error) {
-      if (signal.aborted) throw error; // a timeout or the caller: the policy names it
+      if (signal?.aborted) throw error; // a timeout or the caller: the policy names it
       const code = (error as { code?: unknown } | null)?.code;
       if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
         throw new HttpClientRequestError(info, code, error);
@@ -478,7 +480,7 @@ export class HttpClient {
           { path: '', message: error.message },
         ]);
       }
-      if (signal.aborted) throw error;
+      if (signal?.aborted) throw error;
       throw new HttpClientNetworkError(info, error);
     }
     return responseOf(info, status, res.headers, text);

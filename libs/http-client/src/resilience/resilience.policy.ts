@@ -54,6 +54,12 @@ export interface AttemptContext {
   signal: AbortSignal;
   /** 0 for the first call, 1 for the first retry... */
   attempt: number;
+  /**
+   * Whether anything can abort `signal` (a timeout, the caller's signal). When false, `signal` is
+   * one never-aborting signal shared by every such call: do not hand it to code that adds a
+   * listener per call (undici, fetch), or listeners pile up on it.
+   */
+  abortable: boolean;
 }
 
 /** Options of one {@link ResiliencePolicy.execute}. */
@@ -222,12 +228,13 @@ export class ResiliencePolicy {
     opts: ExecuteOptions<T> = {},
   ): Promise<T> {
     const total = opts.timeoutMs ?? this.options.timeoutMs;
-    // Signals only where something can abort: a total timeout, the caller's signal.
+    // Signals only where something can abort: a total timeout, the caller's signal. One signal
+    // per call, never the caller's own: a caller may share one signal among many calls (a
+    // shutdown signal), and a listener per call on it would pile up (`AbortSignal.any` adds none).
     const deadline = total ? new AbortController() : undefined;
-    const signal =
-      deadline && opts.signal
-        ? AbortSignal.any([deadline.signal, opts.signal])
-        : (deadline?.signal ?? opts.signal);
+    const signal = opts.signal
+      ? AbortSignal.any(deadline ? [deadline.signal, opts.signal] : [opts.signal])
+      : deadline?.signal;
     const makeTimeout =
       opts.timeoutError ??
       ((kind: 'attempt' | 'total', ms: number) => new OperationTimeoutError(this.name, kind, ms));
@@ -238,9 +245,10 @@ export class ResiliencePolicy {
     const pipeline = opts.retry === false ? this.withoutRetry : this.withRetry;
     try {
       const attemptTimeoutMs = this.options.attemptTimeoutMs;
+      const abortable = signal !== undefined || attemptTimeoutMs !== false;
       const once = async (s: AbortSignal): Promise<T> => {
         try {
-          return await fn({ signal: s, attempt: attempt++ });
+          return await fn({ signal: s, attempt: attempt++, abortable });
         } catch (error) {
           // The attempt's own signal fired but not the call's: the per-attempt timeout did it.
           if (s.aborted && !signal?.aborted && attemptTimeoutMs) {
@@ -271,12 +279,12 @@ export class ResiliencePolicy {
         );
       }
       if (opts.signal) {
-        const caller = opts.signal;
+        const callSignal = signal!; // this call's own: its listener goes with it
         racers.push(
           new Promise<never>((_, reject) => {
-            onAbort = () => reject(caller.reason);
-            if (caller.aborted) onAbort();
-            else caller.addEventListener('abort', onAbort, { once: true });
+            onAbort = () => reject(callSignal.reason);
+            if (callSignal.aborted) onAbort();
+            else callSignal.addEventListener('abort', onAbort, { once: true });
           }),
         );
       }
@@ -290,7 +298,7 @@ export class ResiliencePolicy {
       throw translated;
     } finally {
       clearTimeout(timer);
-      if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 
