@@ -80,6 +80,13 @@ export interface ExecuteOptions<T> {
    * @default true
    */
   abortOnReturn?: boolean;
+  /**
+   * `fn` bounds each attempt to `attemptTimeoutMs` itself and then throws
+   * `timeoutError('attempt', attemptTimeoutMs)` (the HTTP client: undici's `headersTimeout` and
+   * `bodyTimeout`). The policy then adds no signal, controller or timer per attempt; the
+   * attempt's signal is the call's (total timeout, caller). @default false
+   */
+  boundsAttempts?: boolean;
 }
 
 /** Events of a policy (logs, metrics). */
@@ -244,7 +251,8 @@ export class ResiliencePolicy {
     let attempt = 0;
     const pipeline = opts.retry === false ? this.withoutRetry : this.withRetry;
     try {
-      const attemptTimeoutMs = this.options.attemptTimeoutMs;
+      // Bounded here (a signal and a timer per attempt) unless `fn` bounds its attempts itself.
+      const attemptTimeoutMs = opts.boundsAttempts ? false : this.options.attemptTimeoutMs;
       const abortable = signal !== undefined || attemptTimeoutMs !== false;
       const once = async (s: AbortSignal): Promise<T> => {
         try {
