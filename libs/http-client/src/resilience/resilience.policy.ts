@@ -273,33 +273,27 @@ export class ResiliencePolicy {
         signal,
       );
       if (!total && !opts.signal) return await run; // nothing to race against
-      const racers: Array<Promise<T>> = [run];
-      // Backoff delays and bulkhead queues do not watch the signal: the race bounds them.
-      if (total) {
-        racers.push(
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              const error = makeTimeout('total', total);
-              deadline!.abort(error);
-              reject(error);
-            }, total);
-          }),
-        );
-      }
-      if (opts.signal) {
-        const callSignal = signal!; // this call's own: its listener goes with it
-        racers.push(
-          new Promise<never>((_, reject) => {
-            onAbort = () => reject(callSignal.reason);
-            if (callSignal.aborted) onAbort();
-            else callSignal.addEventListener('abort', onAbort, { once: true });
-          }),
-        );
-      }
+      // Backoff delays and bulkhead queues do not watch the signal: the race bounds them. One
+      // promise for both ends (total timeout, caller's abort).
+      const stopped = new Promise<never>((_, reject) => {
+        if (total) {
+          timer = setTimeout(() => {
+            const error = makeTimeout('total', total);
+            deadline!.abort(error);
+            reject(error);
+          }, total);
+        }
+        if (opts.signal) {
+          const callSignal = signal!; // this call's own: its listener goes with it
+          onAbort = () => reject(callSignal.reason);
+          if (callSignal.aborted) onAbort();
+          else callSignal.addEventListener('abort', onAbort, { once: true });
+        }
+      });
       run.catch(() => undefined); // a loser of the race must not reject unhandled
       // Not withTimeout: the total deadline aborts the run's signal with its own error, and the
       // caller's signal races too.
-      return await Promise.race(racers);
+      return await Promise.race([run, stopped]);
     } catch (error) {
       const translated = this.translate(error, deadline?.signal, opts.signal, total, makeTimeout);
       if (opts.fallback) return opts.fallback(translated);
