@@ -28,6 +28,13 @@ import {
 } from './http-client.types.js';
 import { isPrivateAddress, PrivateAddressError, publicOnlyLookup } from './private-network.js';
 
+/**
+ * From this `attemptTimeoutMs` on, undici's `headersTimeout` / `bodyTimeout` bound an attempt
+ * (no signal, timer or listener of ours per attempt). Their timers tick every ~0.5 s, so such an
+ * attempt ends up to ~1 s late; shorter attempt timeouts keep the policy's exact timer and signal.
+ */
+export const SOCKET_TIMEOUT_FROM_MS = 2000;
+
 /** Error answers are read up to this many bytes (enough for a problem document), the rest dropped. */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const PROPAGATED = [
@@ -241,6 +248,8 @@ export class HttpClient {
   /** The client's pipeline (its breaker and bulkhead are this client's state). */
   readonly policy: ResiliencePolicy;
   private readonly agent: Agent;
+  /** `attemptTimeoutMs` when undici's socket timeouts keep it (see {@link SOCKET_TIMEOUT_FROM_MS}). */
+  private readonly socketTimeoutMs?: number;
   private readonly origin: string;
   private readonly basePath: string;
   private readonly logger = getLogger('HttpClient');
@@ -254,6 +263,7 @@ export class HttpClient {
   ) {
     this.name = options.name;
     this.policy = new ResiliencePolicy(options.resilience);
+    // Without attemptTimeoutMs, only a socket that outlives the whole call is stopped here.
     const backstop = options.resilience.timeoutMs || 300_000;
     this.agent = new Agent({
       connections: options.connections,
@@ -262,10 +272,12 @@ export class HttpClient {
         timeout: options.connectTimeoutMs,
         ...(options.blockPrivateNetworks ? { lookup: publicOnlyLookup } : {}),
       },
-      // Our signals bound each attempt; these only stop a socket that outlives them all.
+      // Each request sets its own (attemptTimeoutMs) when it has one.
       headersTimeout: backstop,
       bodyTimeout: backstop,
     });
+    const attemptMs = options.resilience.attemptTimeoutMs;
+    if (attemptMs && attemptMs >= SOCKET_TIMEOUT_FROM_MS) this.socketTimeoutMs = attemptMs;
     this.origin = options.baseUrl.origin;
     const host = options.baseUrl.hostname;
     if (options.blockPrivateNetworks && isPrivateAddress(host)) {
@@ -371,13 +383,18 @@ export class HttpClient {
     const body = encodeBody(options.body, headers);
     if (refreshed) this.logger.debug({ client: this.name, method }, 'retrying with a fresh token');
     return this.policy.execute(
-      ({ signal, attempt }) => this.attempt(url, method, headers, body, signal, attempt, info),
+      // Nothing can abort the signal: undici gets none (a listener per call would pile up on it).
+      ({ signal, attempt, abortable }) =>
+        this.attempt(url, method, headers, body, abortable ? signal : undefined, attempt, info),
       {
         signal: options.signal,
         retry: isIdempotent(method, headers),
         timeoutMs: options.timeoutMs,
         timeoutError: (kind, ms) => new HttpClientTimeoutError(info, kind, ms),
         abortOnReturn: false, // an attempt returns once the body is read: nothing left to stop
+        // undici's headersTimeout / bodyTimeout (send), or no attempt timeout at all
+        boundsAttempts:
+          this.socketTimeoutMs !== undefined || !this.options.resilience.attemptTimeoutMs,
       },
     );
   }
@@ -412,7 +429,7 @@ export class HttpClient {
     method: HttpMethod,
     headers: Record<string, string>,
     body: string | Uint8Array | undefined,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
     attempt: number,
     info: HttpCallInfo,
   ): Promise<HttpResponse<unknown>> {
@@ -439,10 +456,15 @@ export class HttpClient {
     method: HttpMethod,
     headers: Record<string, string>,
     body: string | Uint8Array | undefined,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
     info: HttpCallInfo,
   ): Promise<HttpResponse<unknown>> {
     if (this.refusedOrigin) throw new HttpClientNetworkError(info, this.refusedOrigin);
+    // The attempt's bound, kept by undici's parser on the socket when long enough: no signal,
+    // timer or listener per attempt. The headers must arrive within it once the request is sent,
+    // and the body may pause no longer between chunks; a queue wait for a pooled connection and
+    // a slow but steady body are bounded by the total timeout.
+    const attemptMs = this.socketTimeoutMs;
     let res: Dispatcher.ResponseData;
     try {
       res = await this.agent.request({
@@ -452,10 +474,15 @@ export class HttpClient {
         headers,
         body,
         signal,
+        headersTimeout: attemptMs,
+        bodyTimeout: attemptMs,
       });
     } catch (error) {
-      if (signal.aborted) throw error; // a timeout or the caller: the policy names it
+      if (signal?.aborted) throw error; // a timeout or the caller: the policy names it
       const code = (error as { code?: unknown } | null)?.code;
+      if (attemptMs && code === 'UND_ERR_HEADERS_TIMEOUT') {
+        throw new HttpClientTimeoutError(info, 'attempt', attemptMs);
+      }
       if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
         throw new HttpClientRequestError(info, code, error);
       }
@@ -478,7 +505,10 @@ export class HttpClient {
           { path: '', message: error.message },
         ]);
       }
-      if (signal.aborted) throw error;
+      if (signal?.aborted) throw error;
+      if (attemptMs && (error as { code?: unknown } | null)?.code === 'UND_ERR_BODY_TIMEOUT') {
+        throw new HttpClientTimeoutError(info, 'attempt', attemptMs);
+      }
       throw new HttpClientNetworkError(info, error);
     }
     return responseOf(info, status, res.headers, text);

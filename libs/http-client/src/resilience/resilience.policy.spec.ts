@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import {
   BulkheadFullError,
@@ -191,6 +192,37 @@ describe('ResiliencePolicy', () => {
     const call = policy.execute(failing(10).fn, { signal: controller.signal });
     controller.abort(new Error('caller gave up'));
     await expect(call).rejects.toThrow('caller gave up');
+  });
+
+  it.each([
+    { stages: 'with timeouts', options: {} },
+    { stages: 'without timeouts', options: { timeoutMs: false, attemptTimeoutMs: false } as const },
+  ])(
+    "adds no listener to a caller's signal shared by running calls ($stages), and still stops them",
+    async ({ options }) => {
+      const policy = createPolicy({ ...options, retry: false, bulkhead: false });
+      const shutdown = new AbortController();
+      const calls = Array.from({ length: 20 }, () =>
+        policy.execute(() => new Promise(() => undefined), { signal: shutdown.signal }),
+      );
+      await Promise.resolve();
+      expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
+      shutdown.abort(new Error('shutting down'));
+      const errors = await Promise.all(calls.map((c) => c.catch((e: unknown) => e)));
+      expect(errors.map((e) => (e as Error).message)).toEqual(Array(20).fill('shutting down'));
+    },
+  );
+
+  it('tells an attempt whether its signal can abort', async () => {
+    const seen: boolean[] = [];
+    const record = ({ abortable }: { abortable: boolean }) => seen.push(abortable);
+    await createPolicy({ timeoutMs: false, attemptTimeoutMs: false }).execute(record);
+    await createPolicy({ timeoutMs: 1000, attemptTimeoutMs: false }).execute(record);
+    await createPolicy({ timeoutMs: false, attemptTimeoutMs: 1000 }).execute(record);
+    await createPolicy({ timeoutMs: false, attemptTimeoutMs: false }).execute(record, {
+      signal: new AbortController().signal,
+    });
+    expect(seen).toEqual([false, true, true, true]);
   });
 });
 

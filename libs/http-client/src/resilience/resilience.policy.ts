@@ -54,6 +54,12 @@ export interface AttemptContext {
   signal: AbortSignal;
   /** 0 for the first call, 1 for the first retry... */
   attempt: number;
+  /**
+   * Whether anything can abort `signal` (a timeout, the caller's signal). When false, `signal` is
+   * one never-aborting signal shared by every such call: do not hand it to code that adds a
+   * listener per call (undici, fetch), or listeners pile up on it.
+   */
+  abortable: boolean;
 }
 
 /** Options of one {@link ResiliencePolicy.execute}. */
@@ -74,6 +80,13 @@ export interface ExecuteOptions<T> {
    * @default true
    */
   abortOnReturn?: boolean;
+  /**
+   * `fn` bounds each attempt to `attemptTimeoutMs` itself and then throws
+   * `timeoutError('attempt', attemptTimeoutMs)` (the HTTP client: undici's `headersTimeout` and
+   * `bodyTimeout`). The policy then adds no signal, controller or timer per attempt; the
+   * attempt's signal is the call's (total timeout, caller). @default false
+   */
+  boundsAttempts?: boolean;
 }
 
 /** Events of a policy (logs, metrics). */
@@ -222,12 +235,13 @@ export class ResiliencePolicy {
     opts: ExecuteOptions<T> = {},
   ): Promise<T> {
     const total = opts.timeoutMs ?? this.options.timeoutMs;
-    // Signals only where something can abort: a total timeout, the caller's signal.
+    // Signals only where something can abort: a total timeout, the caller's signal. One signal
+    // per call, never the caller's own: a caller may share one signal among many calls (a
+    // shutdown signal), and a listener per call on it would pile up (`AbortSignal.any` adds none).
     const deadline = total ? new AbortController() : undefined;
-    const signal =
-      deadline && opts.signal
-        ? AbortSignal.any([deadline.signal, opts.signal])
-        : (deadline?.signal ?? opts.signal);
+    const signal = opts.signal
+      ? AbortSignal.any(deadline ? [deadline.signal, opts.signal] : [opts.signal])
+      : deadline?.signal;
     const makeTimeout =
       opts.timeoutError ??
       ((kind: 'attempt' | 'total', ms: number) => new OperationTimeoutError(this.name, kind, ms));
@@ -237,10 +251,12 @@ export class ResiliencePolicy {
     let attempt = 0;
     const pipeline = opts.retry === false ? this.withoutRetry : this.withRetry;
     try {
-      const attemptTimeoutMs = this.options.attemptTimeoutMs;
+      // Bounded here (a signal and a timer per attempt) unless `fn` bounds its attempts itself.
+      const attemptTimeoutMs = opts.boundsAttempts ? false : this.options.attemptTimeoutMs;
+      const abortable = signal !== undefined || attemptTimeoutMs !== false;
       const once = async (s: AbortSignal): Promise<T> => {
         try {
-          return await fn({ signal: s, attempt: attempt++ });
+          return await fn({ signal: s, attempt: attempt++, abortable });
         } catch (error) {
           // The attempt's own signal fired but not the call's: the per-attempt timeout did it.
           if (s.aborted && !signal?.aborted && attemptTimeoutMs) {
@@ -257,40 +273,34 @@ export class ResiliencePolicy {
         signal,
       );
       if (!total && !opts.signal) return await run; // nothing to race against
-      const racers: Array<Promise<T>> = [run];
-      // Backoff delays and bulkhead queues do not watch the signal: the race bounds them.
-      if (total) {
-        racers.push(
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              const error = makeTimeout('total', total);
-              deadline!.abort(error);
-              reject(error);
-            }, total);
-          }),
-        );
-      }
-      if (opts.signal) {
-        const caller = opts.signal;
-        racers.push(
-          new Promise<never>((_, reject) => {
-            onAbort = () => reject(caller.reason);
-            if (caller.aborted) onAbort();
-            else caller.addEventListener('abort', onAbort, { once: true });
-          }),
-        );
-      }
+      // Backoff delays and bulkhead queues do not watch the signal: the race bounds them. One
+      // promise for both ends (total timeout, caller's abort).
+      const stopped = new Promise<never>((_, reject) => {
+        if (total) {
+          timer = setTimeout(() => {
+            const error = makeTimeout('total', total);
+            deadline!.abort(error);
+            reject(error);
+          }, total);
+        }
+        if (opts.signal) {
+          const callSignal = signal!; // this call's own: its listener goes with it
+          onAbort = () => reject(callSignal.reason);
+          if (callSignal.aborted) onAbort();
+          else callSignal.addEventListener('abort', onAbort, { once: true });
+        }
+      });
       run.catch(() => undefined); // a loser of the race must not reject unhandled
       // Not withTimeout: the total deadline aborts the run's signal with its own error, and the
       // caller's signal races too.
-      return await Promise.race(racers);
+      return await Promise.race([run, stopped]);
     } catch (error) {
       const translated = this.translate(error, deadline?.signal, opts.signal, total, makeTimeout);
       if (opts.fallback) return opts.fallback(translated);
       throw translated;
     } finally {
       clearTimeout(timer);
-      if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 
