@@ -78,6 +78,21 @@ beforeAll(async () => {
       res.on('close', () => onHangingClosed());
       return; // never answers
     }
+    if (path === '/api/trickle') {
+      // a byte every 300 ms: no gap reaches undici's bodyTimeout, the whole body takes 3.3 s
+      const body = '{"ok":true}';
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '11' });
+      let i = 0;
+      const timer = setInterval(() => {
+        res.write(body[i++]!);
+        if (i === body.length) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 300);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     if (path === '/api/stall') {
       // headers and half the body, then nothing
       res.on('close', () => onHangingClosed());
@@ -204,18 +219,29 @@ describe('HttpClient attempt timeout (undici headersTimeout / bodyTimeout)', () 
     await closed;
   });
 
-  it('bounds attempts without a signal, listener or controller when nothing else can abort', async () => {
-    const c = client({ timeoutMs: false, attemptTimeoutMs: 3000 });
+  it('bounds attempts without a signal, listener or controller of their own under a total timeout', async () => {
+    const c = client({ timeoutMs: 10_000, attemptTimeoutMs: 3000 });
     const controllers = countAbortControllers();
     try {
       const observed = await observe(() =>
         Promise.all(Array.from({ length: 100 }, () => c.get('/items/1'))),
       );
-      expect(observed.maxListeners).toBe(0);
+      // The call's own signal (the total timeout) carries undici's one listener; attempts add none.
+      expect(observed.maxListeners).toBeLessThanOrEqual(1);
     } finally {
       controllers.restore();
     }
-    expect(controllers.count()).toBe(0);
+    expect(controllers.count()).toBeLessThanOrEqual(100); // at most one a call, none an attempt
+  });
+
+  it('without a total timeout, keeps the exact attempt timer: a body that trickles in is still bounded', async () => {
+    // undici's bodyTimeout bounds each gap, not the whole body: a receiver sending a byte at a time
+    // (webhooks: the URLs are other people's) would hold the attempt for as long as it likes.
+    const c = client({ timeoutMs: false, attemptTimeoutMs: SOCKET_TIMEOUT_FROM_MS, retry: false });
+    const started = performance.now();
+    const error = await c.get('/trickle').catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'HttpClientTimeoutError', kind: 'attempt' });
+    expect(performance.now() - started).toBeLessThan(SOCKET_TIMEOUT_FROM_MS + 700);
   });
 
   it('the total timeout still ends a call whose attempts are slower than it', async () => {

@@ -29,7 +29,7 @@ import {
 import { isPrivateAddress, PrivateAddressError, publicOnlyLookup } from './private-network.js';
 
 /**
- * From this `attemptTimeoutMs` on, undici's `headersTimeout` / `bodyTimeout` bound an attempt
+ * From this `attemptTimeoutMs` on (and with a total `timeoutMs`), undici's `headersTimeout` / `bodyTimeout` bound an attempt
  * (no signal, timer or listener of ours per attempt). Their timers tick every ~0.5 s, so such an
  * attempt ends up to ~1 s late; shorter attempt timeouts keep the policy's exact timer and signal.
  */
@@ -277,7 +277,12 @@ export class HttpClient {
       bodyTimeout: backstop,
     });
     const attemptMs = options.resilience.attemptTimeoutMs;
-    if (attemptMs && attemptMs >= SOCKET_TIMEOUT_FROM_MS) this.socketTimeoutMs = attemptMs;
+    // Only under a total timeout: undici's two bound the wait for headers and each gap in the
+    // body, not the wait for a pooled connection nor a body that trickles in slowly; without a
+    // total timeout (webhooks to receivers' URLs) the attempt keeps the exact timer.
+    if (attemptMs && attemptMs >= SOCKET_TIMEOUT_FROM_MS && options.resilience.timeoutMs) {
+      this.socketTimeoutMs = attemptMs;
+    }
     this.origin = options.baseUrl.origin;
     const host = options.baseUrl.hostname;
     if (options.blockPrivateNetworks && isPrivateAddress(host)) {
