@@ -1,7 +1,7 @@
 // Caching, one run:
 //  1. shared-tier hit, raw ioredis GET vs our L2 hit (CacheStore.get, L1 off: our ioredis store +
 //     timeout/circuit + envelope decode) vs cache-manager + Keyv + @keyv/redis (what
-//     @nestjs/cache-manager runs) when `@keyv/redis` is installed (`npm i --no-save @keyv/redis@5`):
+//     @nestjs/cache-manager runs; @keyv/redis is a dev dependency):
 //     a. ops/s with BENCH_CONCURRENCY (32) gets in flight, b. p50/p99 of sequential gets.
 //     Every contender runs in every round, in a rotating order (A B C, B C A, ...; the sequential
 //     calls alternate call by call), and the ratio is taken per round, then the median: loopback latency on this VM flips between two levels for
