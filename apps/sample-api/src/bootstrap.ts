@@ -1,7 +1,6 @@
 import { type INestApplication } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   appConfig,
   loadConfiguration,
@@ -24,6 +23,7 @@ import {
 } from '@infrastructure/security';
 import { AppModule } from './app.module.js';
 import { definitions, docsConfig } from './config.js';
+import { loadOpenApi } from './openapi.js';
 
 /** Request bodies above this size are refused with 413. */
 const BODY_LIMIT_BYTES = 1_048_576;
@@ -33,7 +33,7 @@ const BODY_LIMIT_BYTES = 1_048_576;
  * problem+json errors, validation, OpenAPI at /docs (unless DOCS_ENABLED says otherwise; off by
  * default in production).
  */
-export function configureApp(app: INestApplication): INestApplication {
+export async function configureApp(app: INestApplication): Promise<INestApplication> {
   setupMonitoring(app);
   setupSecurity(app, app.get<SecurityOptions>(SECURITY_OPTIONS).http);
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
@@ -41,7 +41,9 @@ export function configureApp(app: INestApplication): INestApplication {
   const docs = app.get<ConfigOf<typeof docsConfig>>(docsConfig.KEY);
   const { nodeEnv } = app.get<ConfigOf<typeof appConfig>>(appConfig.KEY);
   if (!(docs.enabled ?? nodeEnv !== 'production')) return app;
-  // Built on the first request of /docs (a factory), not at boot: faster start, less memory.
+  // @nestjs/swagger is loaded (and the routes' OpenAPI decorators applied) only when docs are on;
+  // the document is built on the first request of /docs (a factory): faster start, less memory.
+  const { DocumentBuilder, SwaggerModule } = await loadOpenApi();
   const document = () =>
     SwaggerModule.createDocument(
       app,
@@ -117,6 +119,6 @@ export async function createApp(options: ConfigurationModuleOptions = {}): Promi
   if (config.values.http.adapter === 'express') {
     (app as NestExpressApplication).useBodyParser('json', { limit: BODY_LIMIT_BYTES });
   }
-  configureApp(app);
+  await configureApp(app);
   return { app, config, secure: tls !== undefined };
 }

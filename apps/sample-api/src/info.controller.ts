@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from './openapi.js';
 import { appConfig, InjectConfig, type ConfigOf } from '@infrastructure/configuration';
 import { Public } from '@infrastructure/security';
 

@@ -21,7 +21,7 @@ import {
   ApiPropertyOptional,
   ApiTags,
   ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+} from '../openapi.js';
 import { Throttle } from '@nestjs/throttler';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { createHash, timingSafeEqual } from 'node:crypto';

@@ -39,7 +39,7 @@ describe('testing your app: OrdersModule with a MockEventBus and a fake clock', 
       .overrideProvider(Clock)
       .useValue(clock)
       .compile();
-    app = configureApp(moduleRef.createNestApplication());
+    app = await configureApp(moduleRef.createNestApplication());
     await app.init();
     const token = await app.get(JwtManager).createToken({
       sub: 'test-user',

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { maskUrl } from '@infrastructure/core';
 import { CONTEXT_HEADERS, getLogger, injectContext } from '@infrastructure/monitoring';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import type { ZodType } from 'zod';
 import {
   BulkheadFullError,
@@ -237,6 +237,17 @@ export function outcomeOf(error: unknown): HttpClientOutcome {
   return 'error';
 }
 
+let undiciLoading: Promise<typeof import('undici')> | undefined;
+
+/** undici, imported at a client's first request: an app whose clients never call does not load it. */
+function loadUndici(): Promise<typeof import('undici')> {
+  undiciLoading ??= import('undici').catch((e: unknown) => {
+    undiciLoading = undefined;
+    throw e;
+  });
+  return undiciLoading;
+}
+
 /**
  * A resilient HTTP client for one upstream: keep-alive connection pool (undici `Agent`), the
  * resilience pipeline (bulkhead → circuit breaker → retry → per-attempt timeout, bounded by
@@ -247,7 +258,10 @@ export class HttpClient {
   readonly name: string;
   /** The client's pipeline (its breaker and bulkhead are this client's state). */
   readonly policy: ResiliencePolicy;
-  private readonly agent: Agent;
+  /** The pool, made at the first request (undici is imported then). */
+  private agent?: Agent;
+  private agentStarting?: Promise<Agent>;
+  private readonly agentOptions: Agent.Options;
   /** `attemptTimeoutMs` when undici's socket timeouts keep it (see {@link SOCKET_TIMEOUT_FROM_MS}). */
   private readonly socketTimeoutMs?: number;
   private readonly origin: string;
@@ -265,7 +279,7 @@ export class HttpClient {
     this.policy = new ResiliencePolicy(options.resilience);
     // Without attemptTimeoutMs, only a socket that outlives the whole call is stopped here.
     const backstop = options.resilience.timeoutMs || 300_000;
-    this.agent = new Agent({
+    this.agentOptions = {
       connections: options.connections,
       keepAliveTimeout: options.keepAliveTimeoutMs,
       connect: {
@@ -275,7 +289,7 @@ export class HttpClient {
       // Each request sets its own (attemptTimeoutMs) when it has one.
       headersTimeout: backstop,
       bodyTimeout: backstop,
-    });
+    };
     const attemptMs = options.resilience.attemptTimeoutMs;
     // Only under a total timeout: undici's two bound the wait for headers and each gap in the
     // body, not the wait for a pooled connection nor a body that trickles in slowly; without a
@@ -409,7 +423,8 @@ export class HttpClient {
     const target = this.options.healthUrl;
     if (!target) return { status: 0 };
     const timeout = AbortSignal.timeout(this.options.healthTimeoutMs);
-    const res = await this.agent.request({
+    const agent = this.agent ?? (await this.startAgent());
+    const res = await agent.request({
       origin: target.origin,
       path: `${target.pathname}${target.search}`,
       method: 'GET',
@@ -426,7 +441,19 @@ export class HttpClient {
   /** Closes the pooled connections (module shutdown). */
   async close(): Promise<void> {
     this.unsubscribe();
-    await this.agent.close();
+    const agent = this.agent ?? (await this.agentStarting?.catch(() => undefined));
+    await agent?.close();
+  }
+
+  private startAgent(): Promise<Agent> {
+    this.agentStarting ??= loadUndici().then(
+      ({ Agent }) => (this.agent = new Agent(this.agentOptions)),
+      (e: unknown) => {
+        this.agentStarting = undefined;
+        throw e;
+      },
+    );
+    return this.agentStarting;
   }
 
   private async attempt(
@@ -472,7 +499,8 @@ export class HttpClient {
     const attemptMs = this.socketTimeoutMs;
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.agent.request({
+      const agent = this.agent ?? (await this.startAgent());
+      res = await agent.request({
         origin: this.origin,
         path: `${url.pathname}${url.search}`,
         method,

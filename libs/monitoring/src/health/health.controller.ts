@@ -8,7 +8,12 @@ import {
   type Type,
 } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '../openapi.js';
+import {
+  ApiOkResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  HealthCheckResponses,
+} from '../openapi.js';
 import {
   HealthCheck,
   HealthCheckService,
@@ -67,7 +72,8 @@ export function createHealthController(path: string): Type {
 
     /** Liveness: the process and its event loop only, never dependencies. */
     @Get('live')
-    @HealthCheck()
+    @HealthCheck({ noCache: true, swaggerDocumentation: false })
+    @HealthCheckResponses()
     @ApiOkResponse({ description: 'The process is alive.' })
     live(
       @Req() req: HeadersOf,
@@ -78,7 +84,8 @@ export function createHealthController(path: string): Type {
 
     /** Readiness: every registered dependency; 503 while shutting down or when a critical check fails. */
     @Get('ready')
-    @HealthCheck()
+    @HealthCheck({ noCache: true, swaggerDocumentation: false })
+    @HealthCheckResponses()
     @ApiServiceUnavailableResponse({
       description: 'Not ready: a critical dependency is down or the service is shutting down.',
     })
@@ -94,7 +101,8 @@ export function createHealthController(path: string): Type {
 
     /** Everything: liveness, readiness and process checks (memory, disk), with details. */
     @Get()
-    @HealthCheck()
+    @HealthCheck({ noCache: true, swaggerDocumentation: false })
+    @HealthCheckResponses()
     details(
       @Req() req: HeadersOf,
       @Res({ passthrough: true }) res: StatusSettable,

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import * as client from 'openid-client';
+import type * as client from 'openid-client';
 import { AuthorizationResponseError, OidcConfigError } from './errors.js';
 import {
   canonicalTokenType,
   DiscoveredClient,
   oauthErrorCode,
+  openidClient,
   type OAuthClientBaseOptions,
 } from './oauth-client.js';
 
@@ -81,18 +82,19 @@ export class AuthorizationCodeClient {
     } = {},
   ): Promise<AuthorizationRequest> {
     const configuration = await this.client.get();
-    const state = params.state ?? client.randomState();
-    const nonce = params.nonce ?? client.randomNonce();
-    const codeVerifier = client.randomPKCECodeVerifier();
+    const oidc = await openidClient();
+    const state = params.state ?? oidc.randomState();
+    const nonce = params.nonce ?? oidc.randomNonce();
+    const codeVerifier = oidc.randomPKCECodeVerifier();
     const scope = params.scope ?? this.options.scope ?? 'openid';
-    const url = client.buildAuthorizationUrl(configuration, {
+    const url = oidc.buildAuthorizationUrl(configuration, {
       ...params.extra,
       redirect_uri: this.options.redirectUri,
       response_type: 'code',
       scope: typeof scope === 'string' ? scope : scope.join(' '),
       state,
       nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
       ...(this.options.resource ? { resource: this.options.resource } : {}),
     });
@@ -108,9 +110,10 @@ export class AuthorizationCodeClient {
     expected: Pick<AuthorizationRequest, 'state' | 'codeVerifier'> & { nonce?: string },
   ): Promise<CodeExchangeResult> {
     const configuration = await this.client.get();
+    const oidc = await openidClient();
     let response: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
     try {
-      response = await client.authorizationCodeGrant(
+      response = await oidc.authorizationCodeGrant(
         configuration,
         typeof callbackUrl === 'string' ? new URL(callbackUrl) : callbackUrl,
         {

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import * as client from 'openid-client';
+import type * as client from 'openid-client';
 import { getLogger } from '@infrastructure/monitoring';
 import { OidcConfigError, TokenRequestError } from './errors.js';
 import {
   canonicalTokenType,
   DiscoveredClient,
   oauthErrorCode,
+  openidClient,
   type OAuthClientBaseOptions,
 } from './oauth-client.js';
 
@@ -136,8 +137,9 @@ export class ClientCredentialsClient {
     let response: Awaited<ReturnType<typeof client.clientCredentialsGrant>>;
     try {
       const configuration = await this.client.get();
+      const oidc = await openidClient();
       this.requests++;
-      response = await client.clientCredentialsGrant(configuration, params);
+      response = await oidc.clientCredentialsGrant(configuration, params);
     } catch (e) {
       const code = oauthErrorCode(e);
       const error = new TokenRequestError(

@@ -1,5 +1,24 @@
-import * as client from 'openid-client';
+import type * as client from 'openid-client';
 import { OidcConfigError } from './errors.js';
+
+type OpenidClient = typeof client;
+let openidLoading: Promise<OpenidClient> | undefined;
+let openidLoaded: OpenidClient | undefined;
+
+/**
+ * openid-client (with oauth4webapi), imported on first use: an app that configures no OAuth client
+ * does not load it at boot.
+ */
+export function openidClient(): Promise<OpenidClient> {
+  openidLoading ??= import('openid-client').then(
+    (m) => (openidLoaded = m),
+    (e: unknown) => {
+      openidLoading = undefined;
+      throw e;
+    },
+  );
+  return openidLoading;
+}
 
 /** How the client authenticates at the token endpoint. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
@@ -68,21 +87,22 @@ export class DiscoveredClient {
 
   private async discover(): Promise<client.Configuration> {
     const { clientSecret } = this.options;
+    const oidc = await openidClient();
     const auth =
       this.method === 'client_secret_post'
-        ? client.ClientSecretPost(clientSecret)
+        ? oidc.ClientSecretPost(clientSecret)
         : this.method === 'client_secret_basic'
-          ? client.ClientSecretBasic(clientSecret)
-          : client.None();
+          ? oidc.ClientSecretBasic(clientSecret)
+          : oidc.None();
     const timeout = Math.ceil((this.options.timeoutMs ?? 5000) / 1000);
-    const configuration = await client.discovery(
+    const configuration = await oidc.discovery(
       new URL(this.options.issuer),
       this.options.clientId,
       undefined,
       auth,
       {
         timeout,
-        ...(this.options.allowInsecureHttp ? { execute: [client.allowInsecureRequests] } : {}),
+        ...(this.options.allowInsecureHttp ? { execute: [oidc.allowInsecureRequests] } : {}),
       },
     );
     configuration.timeout = timeout;
@@ -92,10 +112,13 @@ export class DiscoveredClient {
 
 /** The OAuth `error` code inside whatever openid-client threw, if any. */
 export function oauthErrorCode(e: unknown): string | undefined {
-  if (e instanceof client.ResponseBodyError || e instanceof client.AuthorizationResponseError) {
+  // not loaded yet: nothing of openid-client's can have been thrown
+  const oidc = openidLoaded;
+  if (!oidc) return undefined;
+  if (e instanceof oidc.ResponseBodyError || e instanceof oidc.AuthorizationResponseError) {
     return e.error;
   }
-  if (e instanceof client.WWWAuthenticateChallengeError) {
+  if (e instanceof oidc.WWWAuthenticateChallengeError) {
     const error = e.cause[0]?.parameters.error;
     return typeof error === 'string' ? error : undefined;
   }

@@ -7,7 +7,7 @@ import {
   ApiProperty,
   ApiTags,
   ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+} from '../../openapi.js';
 import { Matches } from 'class-validator';
 import { Scopes } from '@infrastructure/security';
 import { CustomerSummaries } from '../application/ports/customer-summaries.js';

@@ -20,7 +20,7 @@ import {
   ApiOkResponse,
   ApiParam,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../../openapi.js';
 import { Scopes } from '@infrastructure/security';
 import { CancelOrder } from '../application/cancel-order.use-case.js';
 import { PlaceOrder } from '../application/place-order.use-case.js';
