@@ -192,7 +192,7 @@ describe('HttpClient attempt timeout (undici headersTimeout / bodyTimeout)', () 
     expect(elapsed).toBeGreaterThanOrEqual(2 * attemptTimeoutMs - 50);
     expect(elapsed).toBeLessThan(2 * (attemptTimeoutMs + 1100));
     await closed;
-  });
+  }, 20_000); // waits out real 2 s attempt timeouts (the unit project's default is 5 s)
 
   it('times out an attempt whose body stops coming', async () => {
     requests.clear();
@@ -203,7 +203,7 @@ describe('HttpClient attempt timeout (undici headersTimeout / bodyTimeout)', () 
     expect(error).toMatchObject({ kind: 'attempt', timeoutMs: attemptTimeoutMs });
     expect(requests.get('/api/stall')).toBe(1);
     await closed;
-  });
+  }, 20_000); // waits out real 2 s attempt timeouts (the unit project's default is 5 s)
 
   it("keeps a short attempt timeout exact (the policy's timer and signal)", async () => {
     const closed = hangingClosedTimes(1);
@@ -242,7 +242,7 @@ describe('HttpClient attempt timeout (undici headersTimeout / bodyTimeout)', () 
     const error = await c.get('/trickle').catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'HttpClientTimeoutError', kind: 'attempt' });
     expect(performance.now() - started).toBeLessThan(SOCKET_TIMEOUT_FROM_MS + 700);
-  });
+  }, 20_000); // waits out real 2 s attempt timeouts (the unit project's default is 5 s)
 
   it('the total timeout still ends a call whose attempts are slower than it', async () => {
     const closed = hangingClosedTimes(1);
