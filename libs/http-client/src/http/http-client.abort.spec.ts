@@ -169,6 +169,14 @@ function hangingClosedTimes(n: number): Promise<void> {
   return hangingClosed;
 }
 
+describe('HttpClient after close()', () => {
+  it('refuses calls once closed, even if it never opened its pool (no pool after shutdown)', async () => {
+    const c = client({ retry: false });
+    await c.close();
+    await expect(c.get('/items/1')).rejects.toThrow(/HttpClient payments is closed/);
+  });
+});
+
 describe('HttpClient attempt timeout (undici headersTimeout / bodyTimeout)', () => {
   const attemptTimeoutMs = SOCKET_TIMEOUT_FROM_MS;
 

@@ -438,14 +438,21 @@ export class HttpClient {
     return { status: res.statusCode };
   }
 
+  private closed = false;
+
   /** Closes the pooled connections (module shutdown). */
   async close(): Promise<void> {
+    this.closed = true;
     this.unsubscribe();
     const agent = this.agent ?? (await this.agentStarting?.catch(() => undefined));
     await agent?.close();
   }
 
   private startAgent(): Promise<Agent> {
+    // Closed before its first request: no pool is opened after shutdown.
+    if (this.closed && !this.agentStarting) {
+      return Promise.reject(new Error(`HttpClient ${this.name} is closed`));
+    }
     this.agentStarting ??= loadUndici().then(
       ({ Agent }) => (this.agent = new Agent(this.agentOptions)),
       (e: unknown) => {
