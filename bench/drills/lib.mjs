@@ -302,6 +302,27 @@ export function verdict(name, pass, numbers, failures = []) {
 }
 
 /** A body of `POST /v1/orders` for customer `cust-drill-<n % customers>`. */
+/**
+ * Authenticated `POST /v1/orders` load on `app` (a token first): `limit` orders, or until stopped
+ * when unset, keeping every answer. `sent()` is how many were started.
+ */
+export async function orderLoad(app, { connections, limit, customers = 20, timeoutMs }) {
+  const auth = { authorization: await token(app.url) };
+  let n = 0;
+  const run = load({
+    url: app.url,
+    headers: auth,
+    connections,
+    next: () =>
+      limit === undefined || n < limit
+        ? { method: 'POST', path: '/v1/orders', body: orderBody(n++, customers) }
+        : undefined,
+    keepBody: true,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+  return Object.assign(run, { sent: () => n });
+}
+
 export function orderBody(n, customers = 20) {
   return {
     customerId: `cust-drill-${n % customers}`,

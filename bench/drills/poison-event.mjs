@@ -10,13 +10,11 @@ import {
   buildSampleApi,
   fmtStatuses,
   freshDatabase,
-  load,
   metric,
-  orderBody,
   startApp,
-  token,
   until,
   verdict,
+  orderLoad,
 } from './lib.mjs';
 
 const ORDERS = Number(process.env.DRILL_ORDERS ?? 600);
@@ -33,17 +31,10 @@ try {
     SERVICE_NAME: 'sample-api-drill-poison',
     MESSAGING_TRANSPORT: 'memory',
   });
-  const auth = { authorization: await token(app.url) };
-  let n = 0;
-  const run = load({
-    url: app.url,
-    headers: auth,
+  const run = await orderLoad(app, {
     connections: CONNECTIONS,
-    next: () =>
-      n < ORDERS
-        ? { method: 'POST', path: '/v1/orders', body: orderBody(n++, CUSTOMERS) }
-        : undefined,
-    keepBody: true,
+    limit: ORDERS,
+    customers: CUSTOMERS,
   });
   await until(() => run.results.length >= ORDERS / 3, 600_000, 50);
 

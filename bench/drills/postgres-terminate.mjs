@@ -12,15 +12,13 @@ import {
   explain,
   fmtStatuses,
   freshDatabase,
-  load,
   maxMs,
-  orderBody,
   pct,
   sleep,
   startApp,
-  token,
   until,
   verdict,
+  orderLoad,
 } from './lib.mjs';
 
 const PHASE_S = Number(process.env.DRILL_PHASE_S ?? 6);
@@ -39,14 +37,8 @@ try {
     SERVICE_NAME: 'sample-api-drill-pg',
     MESSAGING_TRANSPORT: 'memory',
   });
-  const auth = { authorization: await token(app.url) };
-  let n = 0;
-  const run = load({
-    url: app.url,
-    headers: auth,
+  const run = await orderLoad(app, {
     connections: CONNECTIONS,
-    next: () => ({ method: 'POST', path: '/v1/orders', body: orderBody(n++) }),
-    keepBody: true,
     timeoutMs: MAX_MS * 4,
   });
   await sleep(PHASE_S * 1000);

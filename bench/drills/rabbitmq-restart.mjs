@@ -15,17 +15,15 @@ import {
   explain,
   fmtStatuses,
   freshDatabase,
-  load,
   metric,
-  orderBody,
   pct,
   sh,
   sleep,
   startApp,
-  token,
   until,
   verdict,
   withDisruption,
+  orderLoad,
 } from './lib.mjs';
 
 const ORDERS = Number(process.env.DRILL_ORDERS ?? 10_000);
@@ -55,21 +53,14 @@ try {
     MESSAGING_URL: AMQP_URL,
     MESSAGING_NAMESPACE: `drill-${drillId()}`,
   });
-  const auth = { authorization: await token(app.url) };
-  let n = 0;
-  const run = load({
-    url: app.url,
-    headers: auth,
+  const run = await orderLoad(app, {
     connections: CONNECTIONS,
-    next: () =>
-      n < ORDERS
-        ? { method: 'POST', path: '/v1/orders', body: orderBody(n++, CUSTOMERS) }
-        : undefined,
-    keepBody: true,
+    limit: ORDERS,
+    customers: CUSTOMERS,
   });
   const placed = () => run.results.filter((r) => r.status === 201).length;
   const t0 = Date.now();
-  await until(() => placed() >= ORDERS * 0.3 || n >= ORDERS, 3_600_000, 100);
+  await until(() => placed() >= ORDERS * 0.3 || run.sent() >= ORDERS, 3_600_000, 100);
   let restartedAt = 0;
   let outageMs = 0;
   let placedDuringOutage = 0;
@@ -90,7 +81,7 @@ try {
       const from = Date.now();
       const before = placed();
       await sleep(OUTAGE_S * 1000);
-      await until(() => placed() >= ORDERS * 0.6 || n >= ORDERS, 3_600_000, 100);
+      await until(() => placed() >= ORDERS * 0.6 || run.sent() >= ORDERS, 3_600_000, 100);
       outageMs = Date.now() - from;
       placedDuringOutage = placed() - before;
       restore();
