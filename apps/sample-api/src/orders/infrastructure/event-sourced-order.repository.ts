@@ -24,9 +24,12 @@ export class EventSourcedOrderRepository extends OrderRepository {
   }
 
   async save(order: Order): Promise<void> {
+    // Its first events: the stream (and so the row) does not exist yet.
+    const created =
+      order.uncommittedEvents.length > 0 && order.version === order.uncommittedEvents.length;
     await this.uow.run(async () => {
       await this.streams.save(order);
-      await this.table.project(order);
+      await this.table.project(order, created);
     });
   }
 }

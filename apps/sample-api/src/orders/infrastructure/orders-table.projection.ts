@@ -14,11 +14,17 @@ import { OrderRowRepository } from './order-row.repository.js';
 export class OrdersTableProjection {
   constructor(private readonly rows: OrderRowRepository) {}
 
-  async project(order: Order): Promise<void> {
+  /**
+   * `created`: this save appended the order's first events, so there is no row yet: one INSERT,
+   * without looking for the row first (two SELECTs fewer per placed order).
+   */
+  async project(order: Order, created = false): Promise<void> {
     const s = order.snapshot;
     if (s.status === 'new') return;
-    const row =
-      (await this.rows.findById(order.id)) ?? Object.assign(new OrderEntity(), { id: order.id });
+    const row = created
+      ? Object.assign(new OrderEntity(), { id: order.id })
+      : ((await this.rows.findById(order.id)) ??
+        Object.assign(new OrderEntity(), { id: order.id }));
     Object.assign(row, {
       customerId: s.customerId,
       sku: s.sku,
@@ -27,6 +33,7 @@ export class OrdersTableProjection {
       totalCents: s.totalCents,
       status: s.status,
     });
-    await this.rows.save(row);
+    if (created) await this.rows.insertMany([row]);
+    else await this.rows.save(row);
   }
 }
