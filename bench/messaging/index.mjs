@@ -144,6 +144,8 @@ async function memory() {
   );
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
 /** Publishes `n` events one per call, yielding every 1,000, and resolves when all were handled. */
 async function steadyRound(publish, seen, n, make) {
   const start = seen.count;
@@ -216,7 +218,6 @@ async function steady() {
   }
   await cqrsApp.close();
   await app.close();
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const [base, ours] = results.map(median);
   console.log(
     `\nsteady state, ${STEADY_ROUNDS} alternating rounds of ${fmt(N)} events (one per publish, yield every 1,000), median:`,
