@@ -8,6 +8,7 @@
 //  4. steady state (BENCH_ONLY=steady): @nestjs/cqrs EventBus -> @EventsHandler vs our EventBus ->
 //     @EventHandler on the memory transport, one event per publish, yielding (setImmediate) every
 //     1,000; BENCH_STEADY_EVENTS per round, BENCH_STEADY_ROUNDS alternating rounds after a warm-up.
+//  5. per-guarantee costs (BENCH_ONLY=costs): ns per event of each step the pipeline adds, alone.
 // Ratios against the baselines of the same run are what count; absolute numbers vary on this box.
 // Only the in-process parts: BENCH_ONLY=memory,steady.
 import 'reflect-metadata';
@@ -230,6 +231,70 @@ async function steady() {
   );
 }
 
+/** ns per call of `fn` over `n` calls (after a warm-up of the same length). */
+async function nsPer(fn, n = 200_000) {
+  for (let i = 0; i < n; i++) await fn(i);
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await fn(i);
+  return Math.round(((performance.now() - t) * 1e6) / n);
+}
+
+async function costs() {
+  const mon = await import('@infrastructure/monitoring');
+  const promClient = await import('prom-client');
+  const registry = new promClient.Registry();
+  const counter = new promClient.Counter({
+    name: 'c',
+    help: 'c',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const histogram = new promClient.Histogram({
+    name: 'h',
+    help: 'h',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const cChild = counter.labels({ type: 'bench.Tick' });
+  const hChild = histogram.labels({ type: 'bench.Tick' });
+  const event = new Tick(1, 'k1');
+  const envelope = messaging.toEnvelope(event, false);
+  const app = await appWith([monitoring()]);
+  const store = app.get(mon.RequestContext);
+  const headers = { 'x-message-id': 'id', 'x-message-type': 'bench.Tick', 'x-message-key': 'k1' };
+  const tails = new Map();
+  const steps = [
+    ['nothing (await of a sync call)', () => undefined],
+    ['new DomainEvent (id, occurredAt)', (i) => new Tick(i, 'k1')],
+    ['toEnvelope', () => messaging.toEnvelope(event, false)],
+    ['JSON copy: stringify + parse', () => JSON.parse(JSON.stringify(envelope))],
+    ['JSON copy: structuredClone', () => structuredClone(envelope)],
+    ['context: injectContext (none active)', () => mon.injectContext({})],
+    ['context: extractContext', () => mon.extractContext(headers)],
+    ['context: RequestContext.run', () => store.run({ causationId: 'id' }, () => undefined)],
+    [
+      'metrics: counter.inc + histogram.observe (children)',
+      () => {
+        const t = performance.now();
+        cChild.inc();
+        hChild.observe((performance.now() - t) / 1000);
+      },
+    ],
+    [
+      'per-key order: tail map + then',
+      (i) => {
+        const key = `k${i % 64}`;
+        const p = (tails.get(key) ?? Promise.resolve()).then(() => undefined);
+        tails.set(key, p);
+        return p;
+      },
+    ],
+  ];
+  console.log('\nper-event cost of each step alone (ns/event):');
+  for (const [label, fn] of steps) console.log(`  ${label.padEnd(52)} ${fmt(await nsPer(fn))}`);
+  await app.close();
+}
+
 /** Fills a fresh outbox (relay off), then times a relay instance draining it to `transport`. */
 async function relayDrain(transport, url, label, raw) {
   const N = RELAY_EVENTS;
@@ -346,6 +411,7 @@ async function redis() {
 
 if (only.includes('memory')) await memory();
 if (only.includes('steady')) await steady();
+if (only.includes('costs')) await costs();
 if (only.includes('rabbitmq')) await rabbit();
 if (only.includes('redis')) await redis();
 process.exit(0);
