@@ -243,7 +243,7 @@ async function costs() {
   const mon = await import('@infrastructure/monitoring');
   const promClient = await import('prom-client');
   const registry = new promClient.Registry();
-  const counter = new promClient.Counter({
+  const promCounter = new promClient.Counter({
     name: 'c',
     help: 'c',
     labelNames: ['type'],
@@ -255,7 +255,7 @@ async function costs() {
     labelNames: ['type'],
     registers: [registry],
   });
-  const cChild = counter.labels({ type: 'bench.Tick' });
+  const cChild = promCounter.labels({ type: 'bench.Tick' });
   const hChild = histogram.labels({ type: 'bench.Tick' });
   const event = new Tick(1, 'k1');
   const envelope = messaging.toEnvelope(event, false);
