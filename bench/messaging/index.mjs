@@ -5,7 +5,12 @@
 //  2. outbox relay draining N pending rows (PostgreSQL) to RabbitMQ with confirms vs raw amqplib
 //     publishing the same bodies on a ConfirmChannel, batched like the relay;
 //  3. the same against Redis Streams vs raw ioredis pipelined XADD.
+//  4. steady state (BENCH_ONLY=steady): @nestjs/cqrs EventBus -> @EventsHandler vs our EventBus ->
+//     @EventHandler on the memory transport, one event per publish, yielding (setImmediate) every
+//     1,000; BENCH_STEADY_EVENTS per round, BENCH_STEADY_ROUNDS alternating rounds after a warm-up.
+//  5. per-guarantee costs (BENCH_ONLY=costs): ns per event of each step the pipeline adds, alone.
 // Ratios against the baselines of the same run are what count; absolute numbers vary on this box.
+// Only the in-process parts: BENCH_ONLY=memory,steady.
 import 'reflect-metadata';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +23,9 @@ const RELAY_EVENTS = Number(process.env.BENCH_RELAY_EVENTS ?? 50_000);
 const PG = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const AMQP = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const only = (process.env.BENCH_ONLY ?? 'memory,rabbitmq,redis').split(',');
+const STEADY_EVENTS = Number(process.env.BENCH_STEADY_EVENTS ?? 100_000);
+const STEADY_ROUNDS = Number(process.env.BENCH_STEADY_ROUNDS ?? 5);
+const only = (process.env.BENCH_ONLY ?? 'memory,steady,rabbitmq,redis').split(',');
 
 buildSampleApi();
 const messaging = await import('@infrastructure/messaging');
@@ -138,6 +145,156 @@ async function memory() {
   );
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** Publishes `n` events one per call, yielding every 1,000, and resolves when all were handled. */
+async function steadyRound(publish, seen, n, make) {
+  const start = seen.count;
+  const t = performance.now();
+  for (let i = 0; i < n; i++) {
+    await publish(make(i));
+    if (i % 1000 === 999) await new Promise(setImmediate);
+  }
+  while (seen.count - start < n) await new Promise(setImmediate);
+  return rate(n, performance.now() - t);
+}
+
+async function steady() {
+  const cqrs = await import('@nestjs/cqrs');
+  const { Injectable } = await import('@nestjs/common');
+  const N = STEADY_EVENTS;
+
+  // Baseline: @nestjs/cqrs 12, an IEvent class and an @EventsHandler that counts.
+  class CqrsTick {
+    constructor(n, key) {
+      this.n = n;
+      this.key = key;
+    }
+  }
+  const cqrsSeen = { count: 0 };
+  class CqrsCounter {
+    handle() {
+      cqrsSeen.count++;
+    }
+  }
+  cqrs.EventsHandler(CqrsTick)(CqrsCounter);
+  Injectable()(CqrsCounter);
+  class CqrsBench {}
+  Module({ imports: [cqrs.CqrsModule.forRoot()], providers: [CqrsCounter] })(CqrsBench);
+  const cqrsApp = await NestFactory.createApplicationContext(CqrsBench, { logger: false });
+  await cqrsApp.init();
+  const cqrsBus = cqrsApp.get(cqrs.EventBus);
+
+  // Ours: EventBus -> @EventHandler on the memory transport (the full pipeline and its guarantees).
+  const oursSeen = { count: 0 };
+  class OursCounter {
+    onTick() {
+      oursSeen.count++;
+    }
+  }
+  Injectable()(OursCounter);
+  messaging.EventHandler(Tick)(OursCounter.prototype, 'onTick');
+  class OursBench {}
+  Module({
+    imports: [
+      monitoring(),
+      MessagingModule.forRoot({ serviceName: 'bench', outbox: false, inbox: false }),
+    ],
+    providers: [OursCounter],
+  })(OursBench);
+  const app = await NestFactory.createApplicationContext(OursBench, { logger: false });
+  await app.init();
+  const bus = app.get(EventBus);
+
+  const variants = [
+    ['@nestjs/cqrs', (e) => cqrsBus.publish(e), cqrsSeen, (i) => new CqrsTick(i, `k${i % 64}`)],
+    ['ours (memory)', (e) => bus.publish(e), oursSeen, (i) => new Tick(i, `k${i % 64}`)],
+  ];
+  for (const [, publish, seen, make] of variants) await steadyRound(publish, seen, N, make); // warm-up
+  const results = variants.map(() => []);
+  for (let r = 0; r < STEADY_ROUNDS; r++) {
+    for (const [i, [, publish, seen, make]] of variants.entries()) {
+      results[i].push(await steadyRound(publish, seen, N, make));
+    }
+  }
+  await cqrsApp.close();
+  await app.close();
+  const [base, ours] = results.map(median);
+  console.log(
+    `\nsteady state, ${STEADY_ROUNDS} alternating rounds of ${fmt(N)} events (one per publish, yield every 1,000), median:`,
+  );
+  console.log(
+    `  @nestjs/cqrs EventBus -> @EventsHandler   ${fmt(base)} events/s  (${results[0].map(fmt).join(', ')})`,
+  );
+  console.log(
+    `  EventBus (memory) -> @EventHandler        ${fmt(ours)} events/s  (${results[1].map(fmt).join(', ')}); ${(ours / base).toFixed(2)}x @nestjs/cqrs (goal >= 1.0x)`,
+  );
+}
+
+/** ns per call of `fn` over `n` calls (after a warm-up of the same length). */
+async function nsPer(fn, n = 200_000) {
+  for (let i = 0; i < n; i++) await fn(i);
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await fn(i);
+  return Math.round(((performance.now() - t) * 1e6) / n);
+}
+
+async function costs() {
+  const mon = await import('@infrastructure/monitoring');
+  const promClient = await import('prom-client');
+  const registry = new promClient.Registry();
+  const promCounter = new promClient.Counter({
+    name: 'c',
+    help: 'c',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const histogram = new promClient.Histogram({
+    name: 'h',
+    help: 'h',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const cChild = promCounter.labels({ type: 'bench.Tick' });
+  const hChild = histogram.labels({ type: 'bench.Tick' });
+  const event = new Tick(1, 'k1');
+  const envelope = messaging.toEnvelope(event, false);
+  const app = await appWith([monitoring()]);
+  const store = app.get(mon.RequestContext);
+  const headers = { 'x-message-id': 'id', 'x-message-type': 'bench.Tick', 'x-message-key': 'k1' };
+  const tails = new Map();
+  const steps = [
+    ['nothing (await of a sync call)', () => undefined],
+    ['new DomainEvent (id, occurredAt)', (i) => new Tick(i, 'k1')],
+    ['toEnvelope', () => messaging.toEnvelope(event, false)],
+    ['JSON copy: stringify + parse', () => JSON.parse(JSON.stringify(envelope))],
+    ['JSON copy: structuredClone', () => structuredClone(envelope)],
+    ['context: injectContext (none active)', () => mon.injectContext({})],
+    ['context: extractContext', () => mon.extractContext(headers)],
+    ['context: RequestContext.run', () => store.run({ causationId: 'id' }, () => undefined)],
+    [
+      'metrics: counter.inc + histogram.observe (children)',
+      () => {
+        const t = performance.now();
+        cChild.inc();
+        hChild.observe((performance.now() - t) / 1000);
+      },
+    ],
+    [
+      'per-key order: tail map + then',
+      (i) => {
+        const key = `k${i % 64}`;
+        const p = (tails.get(key) ?? Promise.resolve()).then(() => undefined);
+        tails.set(key, p);
+        return p;
+      },
+    ],
+  ];
+  console.log('\nper-event cost of each step alone (ns/event):');
+  for (const [label, fn] of steps) console.log(`  ${label.padEnd(52)} ${fmt(await nsPer(fn))}`);
+  await app.close();
+}
+
 /** Fills a fresh outbox (relay off), then times a relay instance draining it to `transport`. */
 async function relayDrain(transport, url, label, raw) {
   const N = RELAY_EVENTS;
@@ -253,6 +410,8 @@ async function redis() {
 }
 
 if (only.includes('memory')) await memory();
+if (only.includes('steady')) await steady();
+if (only.includes('costs')) await costs();
 if (only.includes('rabbitmq')) await rabbit();
 if (only.includes('redis')) await redis();
 process.exit(0);

@@ -3,20 +3,28 @@ import { randomFillSync } from 'node:crypto';
 const pool = Buffer.alloc(16 * 256);
 let offset = pool.length;
 
-/** UUIDv7: time-ordered, so ids sort by creation. Random bits come from a refilled pool. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * UUIDv7: time-ordered, so ids sort by creation. Random bits come from a refilled pool; the hex is
+ * built from a byte table (no Buffer, no BigInt per id: this runs once per published event).
+ */
 export function uuidv7(): string {
   if (offset === pool.length) {
     randomFillSync(pool);
     offset = 0;
   }
-  const bytes = Buffer.from(pool.subarray(offset, offset + 16));
+  const o = offset;
   offset += 16;
-  const ms = BigInt(Date.now());
-  for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // 48-bit Unix ms (12 hex digits until the year 10889).
+  const time = Date.now().toString(16).padStart(12, '0');
+  const b = pool;
+  return (
+    `${time.slice(0, 8)}-${time.slice(8, 12)}-` +
+    `${HEX[(b[o + 6]! & 0x0f) | 0x70]}${HEX[b[o + 7]!]}-` +
+    `${HEX[(b[o + 8]! & 0x3f) | 0x80]}${HEX[b[o + 9]!]}-` +
+    `${HEX[b[o + 10]!]}${HEX[b[o + 11]!]}${HEX[b[o + 12]!]}${HEX[b[o + 13]!]}${HEX[b[o + 14]!]}${HEX[b[o + 15]!]}`
+  );
 }
 
 /** Fields every event carries besides its payload. */

@@ -195,11 +195,15 @@ export class MessagingRuntime
     // Every event of the batch is checked before any of them is published or written.
     const validating = assertValidEvents(list);
     if (validating) await validating;
-    const notify = () => {
-      for (const event of list) {
-        this.notify({ kind: 'published', type: eventTypeOf(event.constructor), event });
-      }
-    };
+    // No closure per publish while nobody observes (the usual case outside tests).
+    const notify =
+      this.observers.size === 0
+        ? noop
+        : () => {
+            for (const event of list) {
+              this.notify({ kind: 'published', type: eventTypeOf(event.constructor), event });
+            }
+          };
     const tracer = messagingTracer();
     if (!tracer) return this.dispatch(this.toMessages(list, options), notify);
     const types = list.map((event) => eventTypeOf(event.constructor));
@@ -283,13 +287,17 @@ export class MessagingRuntime
       else wake();
       return;
     }
+    if (!inTransaction) {
+      await this.send(messages);
+      notify();
+      return;
+    }
     const send = async () => {
       await this.send(messages);
       notify();
     };
     // Without an outbox, events leave only once the unit of work has committed.
-    if (inTransaction) await this.uow!.afterCommit(span ? otel.bind(span, send) : send);
-    else await send();
+    await this.uow!.afterCommit(span ? otel.bind(span, send) : send);
   }
 
   /**
@@ -461,7 +469,9 @@ export class MessagingRuntime
       const key = message.headers['x-message-key'];
       const run = () => this.handle(type, group, retry, inbox, decode, fn, message);
       if (!key) return run();
-      const result = (tails.get(key) ?? Promise.resolve()).then(run);
+      const tail = tails.get(key);
+      // Nothing of this key in flight: start now (no extra turn through a resolved promise).
+      const result = tail ? tail.then(run) : run();
       tails.set(key, result);
       void result.finally(() => tails.get(key) === result && tails.delete(key));
       return result;

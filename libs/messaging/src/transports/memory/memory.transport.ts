@@ -125,18 +125,16 @@ export class MemoryTransport implements Transport {
     sub.active++;
     // Each delivery gets its own copy of the headers (the body is an immutable string).
     const copy: TransportMessage = { body: message.body, headers: { ...message.headers }, attempt };
-    const work = sub.handler(copy).then(
-      ({ outcome, delayMs }) => {
-        if (outcome === 'retry') this.retry(sub, message, attempt + 1, delayMs ?? 0);
-      },
-      () => undefined, // the pipeline never throws; a bug there must not loop forever
-    );
-    this.inFlight.add(work);
-    void work.finally(() => {
+    // One settle callback per delivery (no `finally` promise): the bookkeeping, then the next one.
+    const settle = (result?: { outcome: string; delayMs?: number }) => {
       this.inFlight.delete(work);
       sub.active--;
+      if (result?.outcome === 'retry') this.retry(sub, message, attempt + 1, result.delayMs ?? 0);
       this.pump(sub);
-    });
+    };
+    // The pipeline never throws; a bug there must not loop forever (`settle()` drops it).
+    const work: Promise<void> = sub.handler(copy).then(settle, () => settle());
+    this.inFlight.add(work);
   }
 
   private retry(sub: Subscription, message: OutgoingMessage, attempt: number, delayMs: number) {
