@@ -71,3 +71,28 @@ export async function freePort() {
   s.close();
   return port;
 }
+
+/**
+ * The sample API's production-mode credentials for benches and drills: the example JWT secret and
+ * client file (deploy/secrets), its issuer/audience, and a rate limit high enough not to trip.
+ */
+export const SAMPLE_PRODUCTION_ENV = {
+  NODE_ENV: 'production',
+  LOG_PRETTY: 'false',
+  JWT_SECRET_FILE: 'deploy/secrets/jwt_secret.example',
+  AUTH_CLIENTS_FILE: 'deploy/secrets/auth_clients.example',
+  JWT_ISSUER: 'sample-api',
+  JWT_AUDIENCE: 'sample-api',
+  RATE_LIMIT_PER_MINUTE: '1000000',
+};
+
+/** An access token of the `compose-demo` client (deploy/secrets/auth_clients.example) from `url`. */
+export async function sampleToken(url) {
+  const res = await fetch(`${url}/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials&client_id=compose-demo&client_secret=compose-demo-secret',
+  });
+  if (res.status !== 200) throw new Error(`token: ${res.status} ${await res.text()}`);
+  return (await res.json()).access_token;
+}

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
-import { freePort, root } from '../lib.mjs';
+import { freePort, root, SAMPLE_PRODUCTION_ENV, sampleToken } from '../lib.mjs';
 
 export { buildSampleApi, freePort, root } from '../lib.mjs';
 export { sleep };
@@ -62,17 +62,11 @@ export async function startApp(env) {
     cwd: root,
     env: {
       PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      LOG_PRETTY: 'false',
       LOG_LEVEL: 'warn',
+      ...SAMPLE_PRODUCTION_ENV,
       PORT: String(port),
       HOST: '127.0.0.1',
       METRICS_PORT: String(metricsPort),
-      JWT_SECRET_FILE: 'deploy/secrets/jwt_secret.example',
-      AUTH_CLIENTS_FILE: 'deploy/secrets/auth_clients.example',
-      JWT_ISSUER: 'sample-api',
-      JWT_AUDIENCE: 'sample-api',
-      RATE_LIMIT_PER_MINUTE: '1000000',
       // e.g. `--require ./debug.cjs` or `--cpu-prof` for the app under the drill.
       ...(process.env.DRILL_APP_NODE_OPTIONS
         ? { NODE_OPTIONS: process.env.DRILL_APP_NODE_OPTIONS }
@@ -125,15 +119,9 @@ export async function startApp(env) {
   };
 }
 
-/** A bearer token of the `compose-demo` client (deploy/secrets/auth_clients.example). */
+/** `Bearer <token>` of the `compose-demo` client (deploy/secrets/auth_clients.example). */
 export async function token(url) {
-  const res = await fetch(`${url}/v1/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials&client_id=compose-demo&client_secret=compose-demo-secret',
-  });
-  if (res.status !== 200) throw new Error(`token: ${res.status} ${await res.text()}`);
-  return `Bearer ${(await res.json()).access_token}`;
+  return `Bearer ${await sampleToken(url)}`;
 }
 
 /** The value of a Prometheus sample (sum over the series matching every `labels` pair). */

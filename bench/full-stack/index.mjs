@@ -21,6 +21,8 @@ import {
   serverNode,
   serverNodeVersion,
   startServerProcess,
+  SAMPLE_PRODUCTION_ENV,
+  sampleToken,
 } from '../lib.mjs';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -74,18 +76,12 @@ async function startSample(name, env) {
     cwd: root,
     env: {
       PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      LOG_PRETTY: 'false',
       HTTP_ADAPTER: ADAPTER,
+      ...SAMPLE_PRODUCTION_ENV,
       PORT: String(port),
       HOST: '127.0.0.1',
       METRICS_PORT: String(await freePort()),
       DATABASE_URL: `sqlite:${join(dir, 'sample.db')}`,
-      JWT_SECRET_FILE: 'deploy/secrets/jwt_secret.example',
-      AUTH_CLIENTS_FILE: 'deploy/secrets/auth_clients.example',
-      JWT_ISSUER: 'sample-api',
-      JWT_AUDIENCE: 'sample-api',
-      RATE_LIMIT_PER_MINUTE: '1000000',
       SHUTDOWN_READINESS_DELAY_MS: '0',
       ...(process.env.BENCH_APP_NODE_OPTIONS
         ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS }
@@ -109,16 +105,6 @@ async function startSample(name, env) {
     if (ok) return { child, url, log };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-async function token(url) {
-  const res = await fetch(`${url}/v1/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials&client_id=compose-demo&client_secret=compose-demo-secret',
-  });
-  if (res.status !== 200) throw new Error(`token: ${res.status} ${await res.text()}`);
-  return (await res.json()).access_token;
 }
 
 /** GET `url` with `headers`: `{ status, body }`. */
@@ -207,7 +193,7 @@ try {
   // The first instance migrates the SQLite file and places the orders (settled before the others
   // start, so no other process's relay takes their events); the variants read the same file.
   const samples = [{ ...VARIANTS[0], ...(await startSample(VARIANTS[0].name, VARIANTS[0].env)) }];
-  const auth = { authorization: `Bearer ${await token(samples[0].url)}` };
+  const auth = { authorization: `Bearer ${await sampleToken(samples[0].url)}` };
   const orders = await placeOrders(samples[0].url, auth);
   for (const v of VARIANTS.slice(1)) samples.push({ ...v, ...(await startSample(v.name, v.env)) });
   const ids = orders.map((o) => o.id);

@@ -22,6 +22,8 @@ import {
   serverNode,
   serverNodeVersion,
   startServerProcess,
+  SAMPLE_PRODUCTION_ENV,
+  sampleToken,
 } from '../lib.mjs';
 
 const PG = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -84,19 +86,13 @@ async function startSample(i) {
   const child = await start(
     ['dist/apps/sample-api/src/main.js'],
     {
-      NODE_ENV: 'production',
-      LOG_PRETTY: 'false',
+      ...SAMPLE_PRODUCTION_ENV,
       PORT: String(port),
       HOST: '127.0.0.1',
       METRICS_PORT: String(await freePort()),
       SERVICE_NAME: `sample-api-bench-${i}`,
       DATABASE_URL: `${PG}?schema=${appSchema}`,
       DATABASE_POOL_MAX: String(POOL_MAX),
-      JWT_SECRET_FILE: 'deploy/secrets/jwt_secret.example',
-      AUTH_CLIENTS_FILE: 'deploy/secrets/auth_clients.example',
-      JWT_ISSUER: 'sample-api',
-      JWT_AUDIENCE: 'sample-api',
-      RATE_LIMIT_PER_MINUTE: '1000000',
       MESSAGING_NAMESPACE: `bench-orders-${id}`,
       ...messaging,
       ...(REDIS_URL ? { REDIS_URL, CACHE_KEY_PREFIX: `bench-orders-${id}:` } : {}),
@@ -109,16 +105,6 @@ async function startSample(i) {
     `sample instance ${i}`,
   );
   return { child, url: `http://127.0.0.1:${port}` };
-}
-
-async function token(url) {
-  const res = await fetch(`${url}/v1/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials&client_id=compose-demo&client_secret=compose-demo-secret',
-  });
-  if (res.status !== 200) throw new Error(`token: ${res.status} ${await res.text()}`);
-  return (await res.json()).access_token;
 }
 
 /**
@@ -266,7 +252,7 @@ async function reads(servers) {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const [baseIds, appIds] = await Promise.all([orderIds(baseSchema), orderIds(appSchema)]);
-  const auth = { authorization: `Bearer ${await token(servers.sample[0].url)}` };
+  const auth = { authorization: `Bearer ${await sampleToken(servers.sample[0].url)}` };
 
   // Both sides answer the same shape for an order that exists, and 404 for one that does not.
   const [base, ours, baseMissing, oursMissing] = await Promise.all([
@@ -315,7 +301,7 @@ try {
   for (let i = 0; i < INSTANCES; i++) servers.baseline.push(await startBaseline(i));
   // The first instance migrates; the second starts once the tables are there.
   for (let i = 0; i < INSTANCES; i++) servers.sample.push(await startSample(i));
-  const auth = { authorization: `Bearer ${await token(servers.sample[0].url)}` };
+  const auth = { authorization: `Bearer ${await sampleToken(servers.sample[0].url)}` };
 
   console.log(
     `\norders: ${CONNECTIONS} connections over ${INSTANCES} instances, ${ROUNDS} rounds of ${DURATION} s, ` +
