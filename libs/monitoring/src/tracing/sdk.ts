@@ -98,6 +98,18 @@ async function instrumentations(): Promise<Instrumentation[]> {
 }
 
 /**
+ * Our defaults for the SDK's env settings, where the user set none: no OTLP metrics or logs
+ * (metrics go to Prometheus; an OTLP metrics exporter would also delay shutdown), and the service
+ * named by `SERVICE_NAME`. An unset `SERVICE_NAME` leaves `OTEL_SERVICE_NAME` unset (assigning
+ * `undefined` to `process.env` stores the string "undefined", which became the service name).
+ */
+export function applySdkEnvDefaults(env: NodeJS.ProcessEnv): void {
+  env.OTEL_METRICS_EXPORTER ??= 'none';
+  env.OTEL_LOGS_EXPORTER ??= 'none';
+  if (env.SERVICE_NAME) env.OTEL_SERVICE_NAME ??= env.SERVICE_NAME;
+}
+
+/**
  * Starts the OpenTelemetry Node SDK, configured by the standard `OTEL_*` variables
  * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_SERVICE_NAME`,
  * `OTEL_TRACES_SAMPLER`...). Returns false (and loads nothing) when tracing is not requested.
@@ -106,9 +118,7 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
   if (!tracingRequested(env)) return false;
   const holder = globalThis as { [SDK_KEY]?: { shutdown(): Promise<void> } };
   if (holder[SDK_KEY]) return true;
-  env.OTEL_METRICS_EXPORTER ??= 'none'; // metrics go to Prometheus; an OTLP metrics exporter would also delay shutdown
-  env.OTEL_LOGS_EXPORTER ??= 'none';
-  env.OTEL_SERVICE_NAME ??= env.SERVICE_NAME;
+  applySdkEnvDefaults(env);
   const { NodeSDK } = await loadDriver<typeof import('@opentelemetry/sdk-node')>(
     '@opentelemetry/sdk-node',
     TRACING,

@@ -1,4 +1,10 @@
-import { SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  ProxyTracerProvider,
+  SpanStatusCode,
+  trace,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { HttpException } from '@nestjs/common';
 
 /** Name of the tracer our spans come from. */
@@ -9,12 +15,18 @@ export function tracer(): Tracer {
   return trace.getTracer(TRACER_NAME);
 }
 
-/** True once a real tracer provider is registered (the SDK was started). */
+/** What the API's global provider delegates to while no SDK is registered. */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * True once a real tracer provider is registered (the SDK was started). It asks the API's global
+ * provider, not a probe span: a probe was exported as a stray root span, and under a ratio sampler
+ * (`OTEL_TRACES_SAMPLER=traceidratio`) an unsampled probe switched the handler spans off for good.
+ */
 export function tracingActive(): boolean {
-  const probe = tracer().startSpan('probe');
-  const active = probe.isRecording();
-  probe.end();
-  return active;
+  const provider = trace.getTracerProvider();
+  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+  return delegate !== NOOP_PROVIDER;
 }
 
 /** Records an error on a span; client errors (4xx) do not mark the span as failed. */
