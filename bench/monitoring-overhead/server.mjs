@@ -1,4 +1,5 @@
-// One server for the monitoring-overhead bench. BENCH_MODE: bare | bare-als | monitoring | tracing.
+// One server for the monitoring-overhead bench. BENCH_MODE: bare | bare-als | monitoring | tracing |
+// otel-stock.
 // BENCH_ADAPTER: express | fastify. Prints "ready <port>" when listening.
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
@@ -11,24 +12,10 @@ if (mode === 'bare-als') {
   new AsyncLocalStorage().enterWith({});
 }
 const adapterName = process.env.BENCH_ADAPTER ?? 'express';
-let exporter;
-
-if (mode === 'tracing') {
-  const { trace, context, propagation } = await import('@opentelemetry/api');
-  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
-  const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
-  const { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } =
-    await import('@opentelemetry/sdk-trace-base');
-  const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
-  const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
-  exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
-  trace.setGlobalTracerProvider(provider);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  registerInstrumentations({ instrumentations: [new HttpInstrumentation()] });
-  setInterval(() => exporter.reset(), 1000).unref(); // keep memory flat
-}
+// 'tracing' is ours as a user runs it: `--import @infrastructure/monitoring/tracing/register` with
+// OTEL_EXPORTER_OTLP_ENDPOINT set (the SDK, its instrumentations, the OTLP exporter) plus the
+// MonitoringModule's handler span. 'otel-stock' is bare Nest under `--import ./otel-stock.mjs`.
+// index.mjs passes both flags through NODE_OPTIONS.
 
 const { NestFactory } = await import('@nestjs/core');
 
