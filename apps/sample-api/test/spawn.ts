@@ -64,6 +64,7 @@ export interface OtlpSpan {
   parentSpanId?: string;
   attributes: Array<{ key: string; value: { stringValue?: string; intValue?: string } }>;
   links?: Array<{ traceId: string; spanId: string }>;
+  events?: Array<{ name: string }>;
 }
 
 /** The string value of a span attribute. */

@@ -43,6 +43,7 @@ export {
 // Tracing
 export { Span } from './tracing/span.decorator.js';
 export { TracingInterceptor } from './tracing/tracing.interceptor.js';
+export { TracingGuard } from './tracing/tracing.guard.js';
 export {
   CONTEXT_HEADERS,
   extractContext,

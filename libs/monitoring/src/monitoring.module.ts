@@ -10,7 +10,7 @@ import {
   type OnModuleInit,
   type Provider,
 } from '@nestjs/common';
-import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ClsService, ClsServiceManager } from 'nestjs-cls';
@@ -44,9 +44,10 @@ import {
   type ResolvedMonitoringOptions,
 } from './monitoring.options.js';
 import { ShutdownService } from './shutdown/shutdown.service.js';
+import { TracingGuard } from './tracing/tracing.guard.js';
 import { TracingInterceptor } from './tracing/tracing.interceptor.js';
 import { shutdownTracing } from './tracing/sdk.js';
-import { tracingActive } from './tracing/tracer.js';
+import { httpServerSpans, tracingActive } from './tracing/tracer.js';
 import { answerClientErrorsAsProblems } from './http/client-errors.js';
 
 type PinoPretty = { default: typeof import('pino-pretty') };
@@ -102,6 +103,20 @@ function normalisePath(path: string): string {
   return `/${path.replace(/^\/+|\/+$/g, '')}`;
 }
 
+/**
+ * How handlers show up in traces; decided when the module is defined (the
+ * `--import .../tracing/register.js` entry starts the SDK before that). No SDK: nothing. An HTTP
+ * server span per request (our entry, or the HTTP instrumentation): a guard names the handler on
+ * it. Otherwise the interceptor makes a span per handler; interceptors put every request through
+ * an RxJS pipeline (~10-15 µs a request on Node 24: bench/README.md "tracing").
+ */
+function tracingProviders(extras: MonitoringExtras): Provider[] {
+  const active = tracingActive();
+  const interceptor = extras.tracingInterceptor ?? (active && !httpServerSpans());
+  if (interceptor) return [{ provide: APP_INTERCEPTOR, useClass: TracingInterceptor }];
+  return active ? [{ provide: APP_GUARD, useClass: TracingGuard }] : [];
+}
+
 function withMonitoring(module: DynamicModule, extras: MonitoringExtras): DynamicModule {
   const metricsPath =
     extras.metricsPath === false ? false : normalisePath(extras.metricsPath ?? '/metrics');
@@ -127,12 +142,7 @@ function withMonitoring(module: DynamicModule, extras: MonitoringExtras): Dynami
     HealthRegistry,
     ShutdownService,
     HttpObserver,
-    // Interceptors put every request through an RxJS pipeline (~5% of a hello-world request):
-    // the span interceptor is only mounted when an OpenTelemetry SDK is running, which the
-    // `--import .../tracing/register.js` entry guarantees happens before modules are defined.
-    ...((extras.tracingInterceptor ?? tracingActive())
-      ? [{ provide: APP_INTERCEPTOR, useClass: TracingInterceptor }]
-      : []),
+    ...tracingProviders(extras),
   ];
   return extendModule(module, {
     imports: [

@@ -111,9 +111,11 @@ export interface MonitoringExtras {
   /** Base path of the health endpoints (`/live`, `/ready`, and itself for details). @default '/health' */
   healthPath?: string;
   /**
-   * Mount the span interceptor. It costs an RxJS pipeline per request, so by default it is mounted
-   * only when an OpenTelemetry SDK is already running when the module is defined.
-   * @default whether a tracer provider is registered
+   * Mount the span interceptor: a span per handler (`OrdersController.create`). It costs an RxJS
+   * pipeline per request, so by default it is mounted only when an OpenTelemetry SDK is running
+   * when the module is defined and requests get no HTTP server span; with one (the register entry
+   * always has it), a guard names the handler on the server span instead. `false` never mounts it.
+   * @default whether a tracer provider is registered and there is no HTTP server instrumentation
    */
   tracingInterceptor?: boolean;
 }

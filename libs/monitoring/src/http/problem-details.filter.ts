@@ -9,6 +9,8 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { traitOf } from '@infrastructure/core';
 import { UNDECODABLE_PATH } from './client-errors.js';
+import { recordError } from '../tracing/tracer.js';
+import { requestSpanOf } from '../tracing/tracing.guard.js';
 import {
   problem,
   PROBLEM_CONTENT_TYPE,
@@ -101,6 +103,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<RequestLike>();
     const response = http.getResponse<unknown>();
     const body = this.toProblem(exception, request);
+    // With an HTTP server span the handler has no span of its own (TracingGuard): record here.
+    const span = requestSpanOf(request);
+    if (span) recordError(span, exception);
     const adapter = this.adapterHost.httpAdapter;
     if (body.status >= 500) {
       this.logger.error(

@@ -1,5 +1,6 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { loadDriver, maskUrlPassword } from '@infrastructure/core';
+import { markHttpServerSpans } from './server-spans.js';
 
 const SDK_KEY = Symbol.for('infrastructure.otel.sdk');
 
@@ -70,8 +71,12 @@ async function instrumentations(): Promise<Instrumentation[]> {
     [
       ['fastify', '@fastify/otel'],
       async () =>
+        // No span per Fastify hook or for its handler wrapper (the handler span names the Nest
+        // handler): the request span stays and gives the server span its route.
         new (await import('@fastify/otel')).FastifyOtelInstrumentation({
           registerOnInitialization: true,
+          instrumentHooks: false,
+          instrumentHandler: false,
         }),
     ],
     [
@@ -133,6 +138,8 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
   );
   const sdk = new NodeSDK({ instrumentations: await instrumentations() });
   sdk.start();
+  // The HTTP instrumentation is always in the list: the Nest handler is named on its server span.
+  markHttpServerSpans();
   holder[SDK_KEY] = sdk;
   return true;
 }

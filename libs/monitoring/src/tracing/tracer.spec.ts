@@ -6,7 +6,9 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tracingActive } from './tracer.js';
+import { Server } from 'node:http';
+import { markHttpServerSpans } from './server-spans.js';
+import { httpServerSpans, tracingActive } from './tracer.js';
 
 describe('tracingActive', () => {
   afterEach(() => trace.disable());
@@ -37,5 +39,37 @@ describe('tracingActive', () => {
     expect(tracingActive()).toBe(true);
     await provider.forceFlush();
     expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+});
+
+const emit = Server.prototype.emit;
+
+/** What shimmer leaves on http.Server#emit: a wrapper that calls the original. */
+function shimmed(this: Server, ...args: unknown[]): boolean {
+  return Reflect.apply(emit, this, args);
+}
+
+describe('httpServerSpans', () => {
+  afterEach(() => {
+    Server.prototype.emit = emit;
+    delete (globalThis as Record<symbol, unknown>)[
+      Symbol.for('@infrastructure/monitoring.httpServerSpans')
+    ];
+  });
+
+  it('is false with http.Server untouched and no SDK entry', () => {
+    expect(httpServerSpans()).toBe(false);
+  });
+
+  it('is true once an instrumentation has wrapped http.Server#emit (shimmer marks __wrapped)', () => {
+    Server.prototype.emit = Object.defineProperty(shimmed, '__wrapped', {
+      value: true,
+    }) as Server['emit'];
+    expect(httpServerSpans()).toBe(true);
+  });
+
+  it('is true once our SDK entry has said so', () => {
+    markHttpServerSpans();
+    expect(httpServerSpans()).toBe(true);
   });
 });

@@ -6,6 +6,8 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { HttpException } from '@nestjs/common';
+import { Server } from 'node:http';
+import { markedHttpServerSpans } from './server-spans.js';
 
 /** Name of the tracer our spans come from. */
 export const TRACER_NAME = '@infrastructure/monitoring';
@@ -27,6 +29,21 @@ export function tracingActive(): boolean {
   const provider = trace.getTracerProvider();
   const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
   return delegate !== NOOP_PROVIDER;
+}
+
+/** The property shimmer (OpenTelemetry's patching) sets on a wrapper. */
+const SHIMMER_WRAPPED = '__wrapped';
+
+/**
+ * True when incoming requests get an HTTP server span: our SDK entry said so, or an
+ * instrumentation has wrapped `http.Server.prototype.emit` (what `@opentelemetry/instrumentation-http`
+ * does, through shimmer, which marks the wrapper `__wrapped`).
+ */
+export function httpServerSpans(): boolean {
+  return (
+    markedHttpServerSpans() ||
+    (Server.prototype.emit as unknown as Record<string, unknown>)[SHIMMER_WRAPPED] === true
+  );
 }
 
 /** Records an error on a span; client errors (4xx) do not mark the span as failed. */
