@@ -20,6 +20,14 @@ const names = new Map<string, string>();
  */
 const MAX_NAMES = 500;
 
+/** Data sources whose reads run unnamed (`pool.preparedStatements: false`). */
+const unnamed = new WeakSet<DataSource>();
+
+/** @internal `pool.preparedStatements: false`: {@link preparedRead} sends no statement names. */
+export function withoutStatementNames(dataSource: DataSource): void {
+  unnamed.add(dataSource);
+}
+
 function statementName(text: string): string | undefined {
   let name = names.get(text);
   if (name === undefined && names.size < MAX_NAMES) {
@@ -78,7 +86,9 @@ export async function preparedRead<T>(
   const started = performance.now();
   let outcome: 'ok' | 'error' = 'ok';
   try {
-    return await translateConnectionErrors(() => run<T>(dataSource, text, values, true));
+    return await translateConnectionErrors(() =>
+      run<T>(dataSource, text, values, !unnamed.has(dataSource)),
+    );
   } catch (error) {
     outcome = 'error';
     throw error;

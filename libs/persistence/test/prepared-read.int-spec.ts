@@ -173,6 +173,30 @@ describe('point reads on PostgreSQL outside a unit of work (prepared statements 
     expect(prepared[0]!.statement).toMatch(/WHERE "e"."id" = \$1/);
   });
 
+  it('with pool.preparedStatements false sends the read unnamed, still without a query runner', async () => {
+    const saved = await repo.save(reading());
+    const other = await createTestApp({
+      imports: [
+        PersistenceModule.forRoot(
+          db.moduleOptions({ pool: { max: 1, preparedStatements: false } }),
+        ),
+      ],
+      providers: [Readings],
+    });
+    try {
+      const otherDs = other.app.get(DataSource);
+      const runners = vi.spyOn(otherDs, 'createQueryRunner');
+      await expect(other.app.get(Readings).findById(saved.id)).resolves.toEqual(
+        await repo.findById(saved.id),
+      );
+      expect(runners).not.toHaveBeenCalled();
+      runners.mockRestore();
+      await expect(otherDs.query(`SELECT name FROM pg_prepared_statements`)).resolves.toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('inside a unit of work reads through its transaction (sees its uncommitted write)', async () => {
     const id = randomUUID();
     const seen = await uow.run(async () => {
