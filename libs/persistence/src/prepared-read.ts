@@ -45,7 +45,7 @@ function statementName(text: string): string | undefined {
 const STALE_PLAN = '0A000';
 
 /**
- * @internal True when `dataSource` can take {@link preparedRead}: PostgreSQL without replication
+ * True when `dataSource` can take {@link preparedRead}: PostgreSQL without replication
  * (one pool, `driver.master`), and nothing that observes queries through a query runner (entity
  * subscribers see BeforeQuery/AfterQuery/AfterLoad) or caches results.
  */
@@ -70,7 +70,8 @@ function poolOf(dataSource: DataSource): PgPool | undefined {
 }
 
 /**
- * @internal A read outside any transaction, straight on TypeORM's pg pool as a named prepared
+ * A read outside any transaction (for libs with their own SQL on this data source: the event
+ * store), straight on TypeORM's pg pool as a named prepared
  * statement (parsed and planned once per connection) instead of through a new QueryRunner per
  * query. Keeps what the runner path gives: `db_query_duration_seconds` by operation, the slow-query
  * log, `QueryFailedError` for SQL errors and `DatabaseUnavailableError` (503) for connection
