@@ -71,12 +71,11 @@ function poolOf(dataSource: DataSource): PgPool | undefined {
 
 /**
  * A read outside any transaction (for libs with their own SQL on this data source: the event
- * store), straight on TypeORM's pg pool as a named prepared
- * statement (parsed and planned once per connection) instead of through a new QueryRunner per
- * query. Keeps what the runner path gives: `db_query_duration_seconds` by operation, the slow-query
- * log, `QueryFailedError` for SQL errors and `DatabaseUnavailableError` (503) for connection
- * failures. Only where {@link supportsPreparedReads} holds; a transaction's reads go through its
- * manager.
+ * store), straight on TypeORM's pg pool as a named prepared statement (parsed and planned once per
+ * connection) instead of through a new QueryRunner per query. Keeps what the runner path gives:
+ * `db_query_duration_seconds` by operation, the slow-query log, `QueryFailedError` for SQL errors
+ * and `DatabaseUnavailableError` (503) for connection failures. Only where
+ * {@link supportsPreparedReads} holds; a transaction's reads go through its manager.
  */
 export async function preparedRead<T>(
   dataSource: DataSource,
