@@ -1,9 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { fromEnvelope, toEnvelope, type DomainEvent } from '@infrastructure/messaging';
 import {
+  preparedRead,
   runExclusive,
   runStatementBatch,
   SqlDialect,
+  supportsPreparedReads,
   type UnitOfWork,
 } from '@infrastructure/persistence';
 import { StreamConcurrencyError } from './errors.js';
@@ -115,11 +117,14 @@ export class SqlEventStore extends BaseEventStore {
   }
 
   /**
-   * A read: in the current transaction when there is one; otherwise alone on SQLite (its one
+   * A read: in the current transaction when there is one; otherwise on PostgreSQL a prepared
+   * statement straight on the pool (no query runner: `preparedRead`), and alone on SQLite (its one
    * connection may be inside another unit of work's transaction, whose rows are not committed).
    */
   private select<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     if (this.uow.active) return this.uow.manager.query(sql, params) as Promise<T[]>;
+    if (supportsPreparedReads(this.dataSource))
+      return preparedRead<T>(this.dataSource, sql, params);
     return runExclusive(this.dataSource, () => this.dataSource.query(sql, params) as Promise<T[]>);
   }
 

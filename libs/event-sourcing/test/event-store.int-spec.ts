@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DataSource } from 'typeorm';
 import {
   AddParkedEvents1764900000000,
   ConcurrentAppends1765300000000,
@@ -435,6 +436,37 @@ describe('event store on PostgreSQL under contention', () => {
   afterAll(async () => {
     await ref?.close();
     await db?.destroy();
+  });
+
+  it('loads outside a unit of work as prepared statements on the pool (no query runner); inside one through its transaction', async () => {
+    const accounts = ref.get(Accounts);
+    const store = ref.get(EventStore);
+    const ds = ref.get(DataSource);
+    const id = randomUUID();
+    const account = new Account(id);
+    account.open('ivy');
+    for (let i = 0; i < 24; i++) account.deposit(5);
+    await accounts.save(account);
+    const runners = vi.spyOn(ds, 'createQueryRunner');
+    const loaded = await accounts.load(id); // snapshot + tail
+    const replayed = await accounts.load(id, { useSnapshot: false });
+    const events = await store.read(`account-${id}`);
+    expect(runners).not.toHaveBeenCalled();
+    runners.mockRestore();
+    expect(loaded).toMatchObject({ owner: 'ivy', balance: 120, version: 25 });
+    expect(replayed!.toSnapshot()).toEqual(loaded!.toSnapshot());
+    expect(events).toHaveLength(25);
+    // In a unit of work the reads go through its transaction: an append not yet committed shows.
+    const inside = await ref.get(UnitOfWork).run(async () => {
+      await store.append(`account-${id}`, [new MoneyDeposited(id, 7)], { expectedVersion: 25 });
+      const uncommitted = (await db.dataSource.query(
+        `SELECT count(*)::int AS n FROM event_store_events WHERE stream_id = $1`,
+        [`account-${id}`],
+      )) as Array<{ n: number }>;
+      return { balance: (await accounts.load(id))!.balance, seenOutside: uncommitted[0]!.n };
+    });
+    expect(inside).toEqual({ balance: 127, seenOutside: 25 });
+    expect((await accounts.load(id))!.balance).toBe(127);
   });
 
   it('appends to other streams do not wait for one in flight; readers stop before its position until it commits', async () => {

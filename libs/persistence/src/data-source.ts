@@ -5,6 +5,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { loadDriver } from '@infrastructure/core';
 import { parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 import { SlowQueryLogger } from './instrumentation.js';
+import { withoutStatementNames } from './prepared-read.js';
 import { DatabaseUnavailableError, PersistenceConfigError } from './errors.js';
 import type { ResolvedPersistenceOptions } from './persistence.options.js';
 
@@ -307,6 +308,7 @@ export async function connectDataSource(
       await connected.destroy().catch(() => undefined);
       throw error;
     }
+    if (!options.pool.preparedStatements) withoutStatementNames(connected);
     return connected;
   }
   const reason = lastError instanceof Error ? lastError.message : String(lastError);

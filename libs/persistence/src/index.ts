@@ -46,6 +46,7 @@ export { Transactional } from './transactions/transactional.decorator.js';
 export { runExclusive } from './transactions/sqlite-lock.js';
 export { SqlDialect, type SqlDialectName } from './sql-dialect.js';
 export { runStatementBatch } from './statement-batch.js';
+export { preparedRead, supportsPreparedReads } from './prepared-read.js';
 export { databaseConfig, persistenceOptionsFrom } from './persistence.config.js';
 export { runMigrationsLocked } from './migrations.js';
 export { isConnectionError, translateConnectionErrors } from './connection-errors.js';

@@ -23,6 +23,12 @@ export const databaseConfig = defineConfig('database', {
     description:
       "File holding the database password (instead of the URL's), watched: a rotated file replaces the connection pool without a restart (PostgreSQL, MariaDB, MySQL). Wire it as `password: { secrets, name: 'DATABASE_PASSWORD' }` with a SecretsProvider that reads this file (the sample does).",
   },
+  preparedStatements: {
+    env: 'DATABASE_PREPARED_STATEMENTS',
+    ...cfg.bool(true),
+    description:
+      'PostgreSQL: reads outside a transaction run as named prepared statements (parsed once per connection). Set false behind PgBouncer in transaction mode before 1.21 (or without max_prepared_statements).',
+  },
   migrationsRun: {
     env: 'DATABASE_MIGRATIONS_RUN',
     ...cfg.bool(true),
@@ -39,6 +45,6 @@ export function persistenceOptionsFrom(
     ...extra,
     url: config.url,
     migrationsRun: config.migrationsRun,
-    pool: { ...extra.pool, max: config.poolMax },
+    pool: { ...extra.pool, max: config.poolMax, preparedStatements: config.preparedStatements },
   };
 }

@@ -30,6 +30,14 @@ export interface PersistenceOptions {
     acquireTimeoutMs?: number;
     /** Server-side statement timeout (PostgreSQL). @default 15000 */
     statementTimeoutMs?: number;
+    /**
+     * PostgreSQL: reads outside a transaction (`findById`, the event store's reads) run as named
+     * prepared statements, parsed and planned once per connection. Turn off behind a pooler that
+     * does not keep them per client (PgBouncer in transaction mode before 1.21, or without
+     * `max_prepared_statements`): they then run unnamed, still without a query runner.
+     * @default true
+     */
+    preparedStatements?: boolean;
   };
   /** Connecting at boot. */
   connectRetry?: {
@@ -86,6 +94,7 @@ const schema = z
         idleTimeoutMs: z.number().int().min(0).optional(),
         acquireTimeoutMs: z.number().int().min(1).optional(),
         statementTimeoutMs: z.number().int().min(0).optional(),
+        preparedStatements: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -150,6 +159,7 @@ export function resolvePersistenceOptions(options: PersistenceOptions): Resolved
       idleTimeoutMs: options.pool?.idleTimeoutMs ?? 30_000,
       acquireTimeoutMs: options.pool?.acquireTimeoutMs ?? 5000,
       statementTimeoutMs: options.pool?.statementTimeoutMs ?? 15_000,
+      preparedStatements: options.pool?.preparedStatements ?? true,
     },
     connectRetry: {
       attempts: options.connectRetry?.attempts ?? 5,

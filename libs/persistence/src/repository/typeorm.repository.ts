@@ -8,13 +8,17 @@ import {
   MoreThanOrEqual,
   Not,
   And,
+  type EntityMetadata,
   type EntityTarget,
   type FindOptionsWhere,
   type ObjectLiteral,
   type Repository as OrmRepository,
+  type SelectQueryBuilder,
 } from 'typeorm';
+import { RawSqlResultsToEntityTransformer } from 'typeorm/query-builder/transformer/RawSqlResultsToEntityTransformer.js';
 import { translateConnectionErrors as guard } from '../connection-errors.js';
 import { ConcurrencyError, InvalidCursorError } from '../errors.js';
+import { preparedRead, supportsPreparedReads } from '../prepared-read.js';
 
 import type { UnitOfWork } from '../transactions/unit-of-work.js';
 import {
@@ -93,6 +97,44 @@ function toWhere<T>(criteria: Criteria<T>): FindOptionsWhere<T> {
 }
 
 /**
+ * The point read of an entity, prepared once: the SQL TypeORM's query builder generates for
+ * `findById`, and its transformer, which hydrates rows exactly as `getOne()` does (column →
+ * property, transformers, dates, embedded). `undefined` when the entity needs more than that
+ * query and that transformer (relation ids, `@AfterLoad` listeners, a `query` relation strategy):
+ * those keep the query-builder path.
+ */
+interface PointRead {
+  sql: string;
+  hydrate: (rows: unknown[]) => ObjectLiteral[];
+}
+const pointReads = new WeakMap<EntityMetadata, PointRead | null>();
+
+function pointReadOf(
+  metadata: EntityMetadata,
+  build: () => SelectQueryBuilder<ObjectLiteral>,
+): PointRead | undefined {
+  let plan = pointReads.get(metadata);
+  if (plan === undefined) {
+    const qb = build();
+    const map = qb.expressionMap;
+    const simple =
+      metadata.relationIds.length === 0 &&
+      metadata.afterLoadListeners.length === 0 &&
+      map.relationLoadStrategy !== 'query' &&
+      map.mainAlias?.hasMetadata === true;
+    const [sql] = qb.getQueryAndParameters();
+    const transformer = simple
+      ? new RawSqlResultsToEntityTransformer(map, qb.connection.driver, [], undefined)
+      : undefined;
+    plan = transformer
+      ? { sql, hydrate: (rows) => transformer.transform(rows, map.mainAlias!) as ObjectLiteral[] }
+      : null;
+    pointReads.set(metadata, plan);
+  }
+  return plan ?? undefined;
+}
+
+/**
  * The TypeORM adapter of {@link Repository}. Extend it per aggregate; it always works on the
  * current unit of work's transaction when there is one.
  *
@@ -142,11 +184,27 @@ export class TypeOrmRepository<T extends ObjectLiteral, Id> extends Repository<T
   }
 
   findById(id: Id): Promise<T | null> {
-    // The query builder skips find-options parsing: measurably faster for the hottest read.
+    const repo = this.repo;
     const property = this.idProperty;
-    return guard(() =>
-      this.repo.createQueryBuilder('e').where(`e.${property} = :id`, { id }).getOne(),
-    );
+    const query = (value: unknown) =>
+      repo.createQueryBuilder('e').where(`e.${property} = :id`, { id: value });
+    // PostgreSQL outside a transaction: a prepared statement on the pool, no QueryRunner (see
+    // preparedRead). A function or array id would be inlined or spread by the query builder.
+    if (
+      repo.manager.queryRunner === undefined &&
+      typeof id !== 'function' &&
+      !Array.isArray(id) &&
+      supportsPreparedReads(repo.manager.connection)
+    ) {
+      const plan = pointReadOf(repo.metadata, () => query(null));
+      if (plan) {
+        return preparedRead(repo.manager.connection, plan.sql, [id]).then(
+          (rows) => (plan.hydrate(rows)[0] as T | undefined) ?? null,
+        );
+      }
+    }
+    // The query builder skips find-options parsing: measurably faster than findOneBy.
+    return guard(() => query(id).getOne());
   }
 
   async findMany(spec?: Specification<T> | Criteria<T>, page: PageRequest = {}): Promise<Page<T>> {
