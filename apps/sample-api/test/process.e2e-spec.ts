@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attr, freePort, get, otlpReceiver, run, tracing } from './spawn.js';
+import { freePort, get, run } from './spawn.js';
 
 describe('sample API process (built, as npm start runs it)', () => {
   it('boots with no configuration, turns readiness 503 on SIGTERM and exits 0 within 10 s', async () => {
@@ -128,43 +128,6 @@ describe('sample API process (built, as npm start runs it)', () => {
     app.child.kill('SIGTERM');
     expect(await app.exited).toBe(0);
   });
-
-  it.each(['express', 'fastify'])(
-    'exports traces over OTLP/HTTP on %s: server span named by route, handler span inside it',
-    async (adapter) => {
-      const receiver = await otlpReceiver();
-      const port = await freePort();
-      const app = run(
-        {
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          HTTP_ADAPTER: adapter,
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-          OTEL_BSP_SCHEDULE_DELAY: '50',
-          OTEL_SERVICE_NAME: 'sample-api-test',
-        },
-        ['--import', tracing],
-      );
-      try {
-        await app.listening;
-        const traceId = '0af7651916cd43dd8448eb211c80319c';
-        expect(
-          await get(`http://127.0.0.1:${port}/`, {
-            traceparent: `00-${traceId}-b7ad6b7169203331-01`,
-          }),
-        ).toBe(200);
-        const spans = await receiver.until((s) => s.some((x) => x.name === 'InfoController.info'));
-        const handler = spans.find((s) => s.name === 'InfoController.info')!;
-        expect(handler.traceId.toLowerCase()).toBe(traceId);
-        const server = spans.find((s) => s.spanId === handler.parentSpanId || s.name === 'GET /');
-        expect(server?.name).toBe('GET /');
-        expect(attr(server, 'http.route')).toBe('/');
-      } finally {
-        app.child.kill('SIGTERM');
-        await app.exited;
-        receiver.close();
-      }
-    },
-  );
+  // Traces over OTLP from the built app: tracing-spans.e2e-spec.ts (spans of a request on both
+  // adapters) and tracing.e2e-spec.ts (a trace across the message hop).
 });

@@ -98,7 +98,11 @@ interface LogLine {
   level?: string;
   msg?: string;
   orderId?: string;
+  err?: { message?: string };
 }
+
+/** An error line as the test reports it: the message and the error's own message. */
+const errorText = (l: LogLine) => `${l.msg}: ${l.err?.message ?? ''}`;
 
 function logLines(output: string): LogLine[] {
   return output
@@ -475,7 +479,7 @@ describe.each(BACKENDS)('two instances on $name', (backend) => {
     const errors = [...logLines(a.output()), ...logLines(b.output())].filter(
       (l) => l.level === 'error' || l.level === 'fatal',
     );
-    expect(errors.map((l) => l.msg)).toEqual([]);
+    expect(errors.map(errorText)).toEqual([]);
 
     // The read model equals a recomputation from the event store.
     const replay = new Map<
@@ -619,7 +623,7 @@ describe.each(BACKENDS)('two instances on $name', (backend) => {
       const errors = [...logLines(b.output()), ...logLines(a2.output())].filter(
         (l) => l.level === 'error' || l.level === 'fatal',
       );
-      expect(errors.map((l) => l.msg)).toEqual([]);
+      expect(errors.map(errorText)).toEqual([]);
     } finally {
       if (locked) await claimLock(lock, false).catch(() => undefined);
       await lock.release();

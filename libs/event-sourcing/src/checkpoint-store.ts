@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { SqlDialect } from '@infrastructure/persistence';
+import { runExclusive, SqlDialect } from '@infrastructure/persistence';
 import { CHECKPOINTS_TABLE } from './event-store.migration.js';
 
 /** Projection checkpoints: the last global position a projection applied. */
@@ -10,6 +10,14 @@ export abstract class CheckpointStore {
   abstract save(name: string, position: number): Promise<void>;
   /** Reads without locking. */
   abstract peek(name: string): Promise<number>;
+  /**
+   * Creates the checkpoint if it is missing, outside any transaction (called before a projection's
+   * first batch). Nothing to do by default: `lock` creates it.
+   */
+  ensure(name: string): Promise<void> {
+    void name;
+    return Promise.resolve();
+  }
 }
 
 export class MemoryCheckpointStore extends CheckpointStore {
@@ -56,6 +64,23 @@ export class SqlCheckpointStore extends CheckpointStore {
       [row] = (await m.query(select, [name])) as Array<{ position: number | string }>;
     }
     return Number(row?.position ?? 0);
+  }
+
+  /**
+   * The row, created on its own (autocommit, no lock kept) before the first batch: two instances
+   * whose first batches both find it missing inside their transactions each hold a gap lock from
+   * `FOR UPDATE` on MariaDB/MySQL, and their inserts into that gap deadlock (one batch rolled back,
+   * an error line at boot).
+   */
+  override async ensure(name: string): Promise<void> {
+    await runExclusive(this.dataSource, () =>
+      this.sql.execute(
+        this.dataSource,
+        this.dataSource.manager,
+        this.sql.insertIgnore(CHECKPOINTS_TABLE, ['name', 'position', 'updated_at']),
+        [name, 0, Date.now()],
+      ),
+    );
   }
 
   async save(name: string, position: number): Promise<void> {

@@ -292,6 +292,9 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
 
   private async loop(r: Running): Promise<void> {
     const pollIntervalMs = this.options.projections.pollIntervalMs;
+    // The checkpoint row before the first batch, in its own statement (a failure here is fine:
+    // the batch's `lock` creates it too).
+    await this.checkpoints.ensure(r.name).catch(() => undefined);
     r.position = await this.checkpoints.peek(r.name).catch(() => 0);
     while (!r.stopped) {
       const next = this.store.appended();

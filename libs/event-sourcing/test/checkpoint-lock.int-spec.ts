@@ -25,18 +25,41 @@ describe.each(servers)('SqlCheckpointStore.lock on $name', ({ url }) => {
   afterAll(() => db?.destroy());
 
   /** One instance's batch: lock the checkpoint in a transaction, move it on, commit. */
-  async function batch(runner: QueryRunner): Promise<void> {
+  async function batch(runner: QueryRunner, name = 'contended'): Promise<void> {
     const store = new SqlCheckpointStore(db.dataSource, () => runner.manager);
     await runner.startTransaction();
     try {
-      const from = await store.lock('contended');
-      await store.save('contended', from + 1);
+      const from = await store.lock(name);
+      await store.save(name, from + 1);
       await runner.commitTransaction();
     } catch (error) {
       await runner.rollbackTransaction();
       throw error;
     }
   }
+
+  it("two instances' first batches of a new projection at once: no deadlock (the row is ensured first)", async () => {
+    const failures: string[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const name = `fresh-${i}-${Date.now()}`;
+      const runners = [db.dataSource.createQueryRunner(), db.dataSource.createQueryRunner()];
+      const store = new SqlCheckpointStore(db.dataSource, () => db.dataSource.manager);
+      try {
+        // What each instance's projection loop does before its first batch, then the batch.
+        const results = await Promise.allSettled(
+          runners.map(async (runner) => {
+            await store.ensure(name);
+            await batch(runner, name);
+          }),
+        );
+        for (const r of results) if (r.status === 'rejected') failures.push(String(r.reason));
+        expect(await store.peek(name)).toBe(results.filter((r) => r.status === 'fulfilled').length);
+      } finally {
+        await Promise.all(runners.map((r) => r.release()));
+      }
+    }
+    expect(failures).toEqual([]);
+  });
 
   it('two instances locking the same checkpoint at once take turns, without a deadlock', async () => {
     const [one, two] = [db.dataSource.createQueryRunner(), db.dataSource.createQueryRunner()];
