@@ -10,7 +10,7 @@ import { ProjectionRunner } from './projection.runner.js';
 
 @DomainEventType('checkpoint-spec.Ticked')
 class Ticked extends DomainEvent {
-  constructor() {
+  constructor(readonly n: number) {
     super();
   }
 }
@@ -52,7 +52,7 @@ describe('ProjectionRunner and its checkpoint row', () => {
       .compile();
     await ref.init();
     try {
-      await ref.get(EventStore).append('t-1', [new Ticked()]);
+      await ref.get(EventStore).append('t-1', [new Ticked(1)]);
       await ref.get(ProjectionRunner).caughtUp('ticks');
       expect(ref.get(Ticks).count).toBe(1);
       expect(checkpoints.calls.slice(0, 2)).toEqual(['ensure ticks', 'lock ticks']);
