@@ -1,6 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { MetricsService } from '@infrastructure/monitoring';
 import { ApiKeys } from './api-keys.js';
 import { AccessDeniedError, AuthenticationError } from './auth-errors.js';
 import { AuthGuard } from './auth.guard.js';
@@ -24,8 +26,15 @@ const verifier: TokenVerifier = {
   },
 };
 
-const guard = () =>
-  new AuthGuard(new Reflector(), [verifier], new ApiKeys([]), { set: () => {} } as never);
+const guard = (metrics?: MetricsService) =>
+  new AuthGuard(
+    new Reflector(),
+    [verifier],
+    new ApiKeys([]),
+    { set: () => {} } as never,
+    undefined,
+    metrics,
+  );
 
 function http(classRef: object, handler: object, authorization?: string): ExecutionContext {
   const request = { headers: authorization ? { authorization } : {}, url: '/x', method: 'GET' };
@@ -76,5 +85,18 @@ describe('AuthGuard route policies (read once per class and handler)', () => {
         AuthenticationError,
       );
     }
+  });
+
+  it('counts every decision in auth_requests_total', async () => {
+    const registry = new Registry();
+    const g = guard(new MetricsService(registry));
+    await g.canActivate(http(Orders, Orders.prototype.read, 'Bearer good'));
+    await g.canActivate(http(Orders, Orders.prototype.read, 'Bearer good'));
+    await g.canActivate(http(Orders, Orders.prototype.write, 'Bearer good')).catch(() => false);
+    const values = (await registry.getSingleMetric('auth_requests_total')!.get()).values;
+    expect(values.map((v) => [v.labels, v.value])).toEqual([
+      [{ result: 'allowed', method: 'user' }, 2],
+      [{ result: 'forbidden', method: 'any' }, 1],
+    ]);
   });
 });
