@@ -346,6 +346,13 @@ try {
       throw new Error(`${failures(warm)} requests failed during the warm-up of ${c.name}`);
     }
   }
+  // What each server burns with no request (timers, pollers, relays): it inflates its µs/req.
+  const idle0 = contenders.map((c) => cpuMs(c.server.child.pid));
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const idle = contenders.map((c, i) => (cpuMs(c.server.child.pid) - idle0[i]) / 3);
+  console.log(
+    `  idle     cpu ms/s with no request: ${contenders.map((c, i) => `${c.name.replace(/^sample: /, '')} ${idle[i].toFixed(0)}`).join(', ')}`,
+  );
   const results = contenders.map(() => []);
   for (let round = 1; round <= ROUNDS; round++) {
     const rs = [];
