@@ -1,4 +1,9 @@
-import { type INestApplication } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type INestApplication,
+  type NestApplicationOptions,
+} from '@nestjs/common';
+import type { AbstractHttpAdapter } from '@nestjs/core';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
@@ -29,15 +34,31 @@ import { loadOpenApi } from './openapi.js';
 const BODY_LIMIT_BYTES = 1_048_576;
 
 /**
+ * Pieces of {@link configureApp} a test can leave out (the full-stack bench measures what each
+ * costs by switching it off). Everything is on by default; `main` passes nothing, and there is no
+ * environment variable for these.
+ */
+export interface ConfigureAppOptions {
+  /** helmet's security headers (default true). */
+  securityHeaders?: boolean;
+  /** The global ValidationPipe (default true); the routes' own pipes stay. */
+  validation?: boolean;
+}
+
+/**
  * The HTTP contract every instance of the app shares, in production and in tests:
  * problem+json errors, validation, OpenAPI at /docs (unless DOCS_ENABLED says otherwise; off by
  * default in production).
  */
-export async function configureApp(app: INestApplication): Promise<INestApplication> {
+export async function configureApp(
+  app: INestApplication,
+  options: ConfigureAppOptions = {},
+): Promise<INestApplication> {
   setupMonitoring(app);
-  setupSecurity(app, app.get<SecurityOptions>(SECURITY_OPTIONS).http);
+  const http = app.get<SecurityOptions>(SECURITY_OPTIONS).http;
+  setupSecurity(app, options.securityHeaders === false ? { ...http, helmet: false } : http);
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
-  app.useGlobalPipes(createValidationPipe());
+  if (options.validation !== false) app.useGlobalPipes(createValidationPipe());
   const docs = app.get<ConfigOf<typeof docsConfig>>(docsConfig.KEY);
   const { nodeEnv } = app.get<ConfigOf<typeof appConfig>>(appConfig.KEY);
   if (!(docs.enabled ?? nodeEnv !== 'production')) return app;
@@ -87,11 +108,29 @@ export function loadSampleConfig(options: ConfigurationModuleOptions = {}) {
   return loadConfiguration(definitions, options);
 }
 
+/** How {@link createApp} builds the app; by default as `main` does. */
+export interface CreateAppOptions extends ConfigureAppOptions {
+  /**
+   * Compiles the root module instead of `NestFactory.create`, e.g. through
+   * `Test.createTestingModule({ imports: [root] })` with overrides (what the full-stack bench's
+   * breakdown does); the app is then created on the same adapter and options.
+   */
+  compile?: (root: DynamicModule) => Promise<{
+    createNestApplication(
+      adapter: AbstractHttpAdapter,
+      options: NestApplicationOptions,
+    ): INestApplication;
+  }>;
+}
+
 /**
  * Validates configuration, picks the HTTP adapter from `HTTP_ADAPTER` and creates the app.
  * @throws ConfigValidationError before anything starts when configuration is invalid.
  */
-export async function createApp(options: ConfigurationModuleOptions = {}): Promise<CreatedApp> {
+export async function createApp(
+  options: ConfigurationModuleOptions = {},
+  create: CreateAppOptions = {},
+): Promise<CreatedApp> {
   const config = loadSampleConfig(options);
   // TLS_CERT_FILE + TLS_KEY_FILE: HTTPS (else plain HTTP, e.g. behind a TLS-terminating proxy).
   const tls = tlsOptionsFrom({
@@ -108,17 +147,21 @@ export async function createApp(options: ConfigurationModuleOptions = {}): Promi
           ...(tls ? { https: tls } : {}),
         })
       : new (await import('@nestjs/platform-express')).ExpressAdapter();
-  const app = await NestFactory.create(AppModule.forRoot(options), adapter, {
+  const nestOptions: NestApplicationOptions = {
     abortOnError: false,
     bodyParser: true,
     bufferLogs: true,
     // JSON from the first line, also when the app fails to start (Nest then flushes its buffer).
     logger: new JsonNestLogger(),
     ...(tls && config.values.http.adapter === 'express' ? { httpsOptions: tls } : {}),
-  });
+  };
+  const root = AppModule.forRoot(options);
+  const app = create.compile
+    ? (await create.compile(root)).createNestApplication(adapter, nestOptions)
+    : await NestFactory.create(root, adapter, nestOptions);
   if (config.values.http.adapter === 'express') {
     (app as NestExpressApplication).useBodyParser('json', { limit: BODY_LIMIT_BYTES });
   }
-  await configureApp(app);
+  await configureApp(app, create);
   return { app, config, secure: tls !== undefined };
 }

@@ -17,6 +17,28 @@ describe.each(['express', 'fastify'] as const)('sample API on %s', (adapter) => 
       { adapter, configure: configureApp },
     );
 
+  it('has helmet headers and the global ValidationPipe unless configureApp is told otherwise', async () => {
+    const pipes = (t: { app: unknown }) =>
+      (t.app as { config: { getGlobalPipes(): object[] } }).config
+        .getGlobalPipes()
+        .map((pipe) => pipe.constructor.name);
+    await using full = await start();
+    const on = await full.request.get('/health/live').expect(200);
+    expect(on.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(pipes(full)).toEqual(['SafeValidationPipe']); // createValidationPipe()'s
+    await using bare = await createTestApp(
+      { imports: [AppModule.forRoot({ env, envFiles: false })] },
+      {
+        adapter,
+        configure: (app) => configureApp(app, { securityHeaders: false, validation: false }),
+      },
+    );
+    const off = await bare.request.get('/health/live').expect(200);
+    expect(off.headers['content-security-policy']).toBeUndefined();
+    expect(off.headers['x-correlation-id']).toBeDefined(); // the rest of the contract stays
+    expect(pipes(bare)).toEqual([]);
+  });
+
   it('answers liveness with 200', async () => {
     await using t = await start();
     const res = await t.request.get('/health/live').expect(200);

@@ -89,10 +89,17 @@ export class CachingRuntime implements OnModuleInit, OnApplicationShutdown {
     }
     // Set once the runtime exists (the store reports through it).
     let runtime: CachingRuntime | undefined;
-    const store = new FailOpenStore(inner, options.opTimeoutMs, options.circuit, {
-      onFailure: (op, error) => runtime?.warnFailure(op, error),
-      onCircuit: (state) => runtime?.circuitChanged(state),
-    });
+    // The memory store answers in-process: no timeout, batch or circuit in front of it.
+    const store = new FailOpenStore(
+      inner,
+      options.opTimeoutMs,
+      options.circuit,
+      {
+        onFailure: (op, error) => runtime?.warnFailure(op, error),
+        onCircuit: (state) => runtime?.circuitChanged(state),
+      },
+      inner instanceof MemoryKeyvStore,
+    );
     const keyv = passThroughKeyv(store);
     const bus = new InvalidationBus(client, `${options.keyPrefix}${INVALIDATION_CHANNEL}`);
     const lock: LockService = client

@@ -401,7 +401,8 @@ export class TieredCacheStore extends CacheStore {
     tags: readonly string[],
   ): Promise<Map<string, string | undefined> | undefined> {
     try {
-      const values = (await this.deps.keyv.getMany(tags.map((t) => this.tagKey(t)))) as unknown[];
+      // The store, not Keyv (a pass-through here), as in readL2: one layer less on every read.
+      const values = (await this.deps.store.getMany(tags.map((t) => this.tagKey(t)))) as unknown[];
       return new Map(
         tags.map((t, i) => [t, typeof values[i] === 'string' ? (values[i] as string) : undefined]),
       );

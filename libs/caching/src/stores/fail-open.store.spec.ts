@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CacheTimeoutError, CircuitOpenError } from '../errors.js';
 import { FailOpenStore, MAX_GET_BATCH } from './fail-open.store.js';
 import { MemoryKeyvStore } from './memory.store.js';
@@ -8,6 +8,51 @@ class HangingStore extends MemoryKeyvStore {
     return new Promise(() => {});
   }
 }
+
+class FailingStore extends MemoryKeyvStore {
+  override get<V>(): Promise<V> {
+    return Promise.reject(new Error('broken'));
+  }
+}
+
+describe('FailOpenStore over an in-process store', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('goes straight to the store: no timer, no batch', async () => {
+    const inner = new MemoryKeyvStore(10);
+    const getMany = vi.spyOn(inner, 'getMany');
+    const store = new FailOpenStore(
+      inner,
+      50,
+      { failureThreshold: 1, cooldownMs: 60_000 },
+      {},
+      true,
+    );
+    await store.set('a', 'x', 1000);
+    vi.useFakeTimers();
+    const reads = [store.get('a'), store.get('b'), store.getMany(['a', 'b'])];
+    expect(vi.getTimerCount()).toBe(0);
+    expect(await Promise.all(reads)).toEqual(['x', undefined, ['x', undefined]]);
+    expect(getMany).toHaveBeenCalledTimes(1); // the explicit getMany; the two gets were not batched
+  });
+
+  it("passes the store's errors through without opening the circuit", async () => {
+    const failures: string[] = [];
+    const store = new FailOpenStore(
+      new FailingStore(10),
+      50,
+      { failureThreshold: 1, cooldownMs: 60_000 },
+      { onFailure: (op) => failures.push(op) },
+      true,
+    );
+    await expect(store.get('a')).rejects.toThrow('broken');
+    await expect(store.get('a')).rejects.toThrow('broken');
+    expect(store.circuit.state).toBe('closed');
+    expect(failures).toEqual([]);
+  });
+});
 
 describe('FailOpenStore', () => {
   it('bounds a store that never answers with a timeout, then opens the circuit', async () => {

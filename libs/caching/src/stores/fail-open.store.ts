@@ -41,11 +41,17 @@ export class FailOpenStore extends EventEmitter implements KeyvStoreAdapter {
   private queue: Waiter[] = [];
   private scheduled = false;
 
+  /**
+   * @param inProcess the wrapped store lives in this process and answers without I/O (the
+   *   `memory` store): nothing can hang or fail there, so operations go straight to it, without a
+   *   timer, a batch or the circuit.
+   */
   constructor(
     readonly inner: KeyvStoreAdapter,
     private readonly timeoutMs: number,
     circuit: CircuitOptions,
     private readonly events: FailOpenEvents = {},
+    private readonly inProcess = false,
   ) {
     super();
     this.circuit = new CircuitBreaker(circuit, (s) => events.onCircuit?.(s));
@@ -54,6 +60,7 @@ export class FailOpenStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   get<Value>(key: string): Promise<StoredData<Value> | undefined> {
+    if (this.inProcess) return this.direct(() => this.inner.get<Value>(key));
     if (!this.circuit.allow()) return this.skipped('get');
     return new Promise((resolve, reject) => {
       this.queue.push({ key, resolve: resolve as (value: unknown) => void, reject });
@@ -110,6 +117,7 @@ export class FailOpenStore extends EventEmitter implements KeyvStoreAdapter {
    * also count against the circuit.
    */
   guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    if (this.inProcess) return this.direct(fn);
     if (!this.circuit.allow()) return this.skipped(op);
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -145,6 +153,15 @@ export class FailOpenStore extends EventEmitter implements KeyvStoreAdapter {
         },
       );
     });
+  }
+
+  /** An operation of an in-process store: as it answers (a synchronous throw as a rejection). */
+  private direct<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return fn();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   private skipped<T>(op: string): Promise<T> {

@@ -102,6 +102,8 @@ export class JwtManager {
   readonly tokenCache?: VerifiedTokenCache;
   /** The keyring revision the cache's entries were verified under. */
   private cacheRevision: number;
+  /** The verified-token cache's context of access tokens checked with the defaults. */
+  private defaultCacheContext?: string;
   private readonly log = getLogger('JwtManager');
   private readonly metrics: TokenMetrics;
   private readonly issuer: string;
@@ -435,8 +437,11 @@ export class JwtManager {
       cache.clear();
       this.cacheRevision = revision;
     }
-    const audience = typeof opts.audience === 'string' ? [opts.audience] : opts.audience;
-    const key = VerifiedTokenCache.key(JSON.stringify([opts.type, ...audience]), token);
+    const context =
+      opts.audience === this.audience && opts.type === this.accessType
+        ? (this.defaultCacheContext ??= cacheContext(opts.type, opts.audience))
+        : cacheContext(opts.type, opts.audience);
+    const key = VerifiedTokenCache.key(context, token);
     const nowMs = this.now();
     const hit = cache.get(key, nowMs);
     if (hit) return toVerifiedToken(JSON.parse(hit.payload) as JWTPayload, hit.kid);
@@ -543,4 +548,9 @@ function claimsFromPayload(ctx: JWTPayload, sub: string): TokenClaims {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What a verified-token cache entry was checked against: the `typ` and the audiences. */
+function cacheContext(type: string, audience: string | readonly string[]): string {
+  return JSON.stringify([type, ...(typeof audience === 'string' ? [audience] : audience)]);
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidTokenError, JwtConfigError } from './errors.js';
 import { JwtKeyring } from './jwt-keyring.js';
@@ -182,5 +183,12 @@ describe('VerifiedTokenCache', () => {
     expect(key).toMatch(/^[\w-]{43}$/);
     expect(key).not.toContain(token.slice(0, 20));
     expect(VerifiedTokenCache.key('["at+jwt","billing"]', token)).not.toBe(key);
+  });
+
+  it('keys by SHA-256 of `context \\0 token` (the same keys as a Hash fed the parts)', () => {
+    const token = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2ln';
+    const context = '["at+jwt","orders"]';
+    const parts = createHash('sha256').update(context).update('\0').update(token);
+    expect(VerifiedTokenCache.key(context, token)).toBe(parts.digest('base64url'));
   });
 });

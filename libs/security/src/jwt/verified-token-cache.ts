@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 interface Entry {
   /** The verified claims as JSON: every hit parses a fresh copy (callers may mutate theirs). */
@@ -26,9 +26,12 @@ export class VerifiedTokenCache {
     return this.entries.size;
   }
 
-  /** The cache key of `token` verified under `context` (typ, audiences). */
+  /**
+   * The cache key of `token` verified under `context` (typ, audiences): SHA-256 of
+   * `context \0 token`, base64url. One-shot `crypto.hash` (no Hash object per request).
+   */
   static key(context: string, token: string): string {
-    return createHash('sha256').update(context).update('\0').update(token).digest('base64url');
+    return hash('sha256', `${context}\0${token}`, 'base64url');
   }
 
   get(key: string, nowMs: number): { payload: string; kid: string } | undefined {

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Reflector } from '@nestjs/core';
-import { ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerStorageService } from '@nestjs/throttler';
 import { describe, expect, it } from 'vitest';
 import { ApiKeys } from '../http/api-keys.js';
 import { clientIp, rateLimitBucket } from './client-ip.js';
@@ -61,6 +62,10 @@ describe('rateLimitBucket', () => {
   });
 });
 
+class OrdersController {
+  get(): void {}
+}
+
 const guard = (rateLimit: Record<string, unknown> = {}) =>
   new RateLimitGuard(
     { throttlers: [{ name: 'default', limit: 1, ttl: 1000 }] },
@@ -69,6 +74,25 @@ const guard = (rateLimit: Record<string, unknown> = {}) =>
     1,
     { rateLimit },
   ) as unknown as { getTracker(req: unknown): Promise<string> };
+
+describe('RateLimitGuard key', () => {
+  it("is @nestjs/throttler's: SHA-256 hex of <Class>-<handler>-<throttler>-<tracker>", () => {
+    const g = guard() as unknown as {
+      generateKey(context: unknown, suffix: string, name: string): string;
+    };
+    const context = {
+      getClass: () => OrdersController,
+      getHandler: () => OrdersController.prototype.get,
+    };
+    const expected = createHash('sha256')
+      .update('OrdersController-get-default-user:u1')
+      .digest('hex');
+    const upstream = (ThrottlerGuard.prototype as unknown as typeof g).generateKey;
+    expect(g.generateKey(context, 'user:u1', 'default')).toBe(expected);
+    expect(upstream.call(g, context, 'user:u1', 'default')).toBe(expected);
+    expect(g.generateKey(context, 'user:u2', 'default')).not.toBe(expected);
+  });
+});
 
 describe('RateLimitGuard tracker', () => {
   it('puts every form of one IPv4 client in one bucket', async () => {

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { Inject, Injectable, Optional, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
@@ -77,6 +78,16 @@ export class RateLimitGuard extends ThrottlerGuard {
       })
       .catch(() => undefined);
     return super.throwThrottlingException(context, detail);
+  }
+
+  /**
+   * @nestjs/throttler's key, unchanged (SHA-256 hex of `<Class>-<handler>-<throttler>-<tracker>`:
+   * the same counters in Redis across versions), with a one-shot `crypto.hash` instead of a Hash
+   * object per request.
+   */
+  protected override generateKey(context: ExecutionContext, suffix: string, name: string): string {
+    const prefix = `${context.getClass().name}-${context.getHandler().name}-${name}`;
+    return hash('sha256', `${prefix}-${suffix}`, 'hex');
   }
 
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
