@@ -10,6 +10,13 @@ const env = {
   DATABASE_URL: 'sqlite::memory:',
 };
 
+/** The class names of an app's global pipes. */
+function pipes(t: { app: unknown }): string[] {
+  return (t.app as { config: { getGlobalPipes(): object[] } }).config
+    .getGlobalPipes()
+    .map((pipe) => pipe.constructor.name);
+}
+
 describe.each(['express', 'fastify'] as const)('sample API on %s', (adapter) => {
   const start = () =>
     createTestApp(
@@ -18,10 +25,6 @@ describe.each(['express', 'fastify'] as const)('sample API on %s', (adapter) => 
     );
 
   it('has helmet headers and the global ValidationPipe unless configureApp is told otherwise', async () => {
-    const pipes = (t: { app: unknown }) =>
-      (t.app as { config: { getGlobalPipes(): object[] } }).config
-        .getGlobalPipes()
-        .map((pipe) => pipe.constructor.name);
     await using full = await start();
     const on = await full.request.get('/health/live').expect(200);
     expect(on.headers['content-security-policy']).toContain("default-src 'self'");
