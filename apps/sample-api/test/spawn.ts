@@ -49,6 +49,36 @@ export function run(env: Record<string, string>, nodeArgs: string[] = []) {
   return { child, listening, exited, output: () => output };
 }
 
+/**
+ * The built app under the tracing entry, exporting spans to `endpoint` (an {@link otlpReceiver})
+ * over OTLP/HTTP JSON in 50 ms batches.
+ */
+export function runTraced(endpoint: string, env: Record<string, string>) {
+  return run(
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      ...env,
+    },
+    ['--import', tracing],
+  );
+}
+
+/** Resolves once `app` listens; fails with its output after `ms`. */
+export function listeningWithin(app: ReturnType<typeof run>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    app.listening,
+    new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`not listening after ${ms / 1000} s:\n${app.output()}`)),
+        ms,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 export async function get(url: string, headers: Record<string, string> = {}): Promise<number> {
   const res = await fetch(url, { headers });
   await res.arrayBuffer();

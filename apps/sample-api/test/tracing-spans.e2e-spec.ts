@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attr, freePort, otlpReceiver, run, tracing, type OtlpSpan } from './spawn.js';
+import {
+  attr,
+  freePort,
+  listeningWithin,
+  otlpReceiver,
+  runTraced,
+  type OtlpSpan,
+} from './spawn.js';
 
 // Which spans a request gets under the register entry (the built app on embedded defaults, spans
 // over OTLP/HTTP): the HTTP server span carries the Nest handler's name (no span of its own, no
@@ -10,31 +17,20 @@ const SERVER = 2;
 
 describe.each(['express', 'fastify'] as const)('spans of a request on %s', (adapter) => {
   let receiver: Awaited<ReturnType<typeof otlpReceiver>>;
-  let app: ReturnType<typeof run>;
+  let app: ReturnType<typeof runTraced>;
   let base: string;
 
   beforeAll(async () => {
     receiver = await otlpReceiver();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    app = run(
-      {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        HTTP_ADAPTER: adapter,
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
-        OTEL_SERVICE_NAME: `sample-api-spans-${adapter}`,
-      },
-      ['--import', tracing],
-    );
-    await Promise.race([
-      app.listening,
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error(`not listening after 50 s:\n${app.output()}`)), 50_000),
-      ),
-    ]);
+    app = runTraced(receiver.endpoint, {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      HTTP_ADAPTER: adapter,
+      OTEL_SERVICE_NAME: `sample-api-spans-${adapter}`,
+    });
+    await listeningWithin(app, 50_000);
   }, 60_000);
 
   afterAll(async () => {

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDatabase } from '@infrastructure/testing';
-import { attr, freePort, otlpReceiver, run, tracing, type OtlpSpan } from './spawn.js';
+import {
+  attr,
+  freePort,
+  listeningWithin,
+  otlpReceiver,
+  runTraced,
+  type OtlpSpan,
+} from './spawn.js';
 
 // One trace from the HTTP request through the database, Redis and the broker to the consumer:
 // the built app as `npm start` runs it (tracing entry), spans received over OTLP/HTTP.
@@ -55,7 +62,7 @@ function complete(spans: OtlpSpan[]): boolean {
 describe('a trace crosses the message hop (PostgreSQL + Redis + RabbitMQ, built app)', () => {
   let db: TestDatabase;
   let receiver: Awaited<ReturnType<typeof otlpReceiver>>;
-  let app: ReturnType<typeof run>;
+  let app: ReturnType<typeof runTraced>;
   let base: string;
 
   beforeAll(async () => {
@@ -67,29 +74,18 @@ describe('a trace crosses the message hop (PostgreSQL + Redis + RabbitMQ, built 
     receiver = await otlpReceiver();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    app = run(
-      {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: db.url,
-        REDIS_URL: 'redis://127.0.0.1:6379',
-        CACHE_KEY_PREFIX: `trace-e2e-${randomUUID().slice(0, 8)}:`,
-        MESSAGING_TRANSPORT: 'rabbitmq',
-        MESSAGING_URL: 'amqp://guest:guest@127.0.0.1:5672',
-        MESSAGING_NAMESPACE: `trace-e2e-${randomUUID().slice(0, 8)}`,
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
-        OTEL_SERVICE_NAME: 'sample-api-trace',
-      },
-      ['--import', tracing],
-    );
-    await Promise.race([
-      app.listening,
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error(`not listening after 110 s:\n${app.output()}`)), 110_000),
-      ),
-    ]);
+    app = runTraced(receiver.endpoint, {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: db.url,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      CACHE_KEY_PREFIX: `trace-e2e-${randomUUID().slice(0, 8)}:`,
+      MESSAGING_TRANSPORT: 'rabbitmq',
+      MESSAGING_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      MESSAGING_NAMESPACE: `trace-e2e-${randomUUID().slice(0, 8)}`,
+      OTEL_SERVICE_NAME: 'sample-api-trace',
+    });
+    await listeningWithin(app, 110_000);
   }, 120_000);
 
   afterAll(async () => {
