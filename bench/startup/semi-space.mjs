@@ -1,6 +1,7 @@
 // The young generation's size at boot against throughput: the sample API (Express, SQLite in
-// memory, production mode) under each `--max-semi-space-size` in BENCH_SEMI_SPACES (MB; "default"
-// is V8's own, which lets a semi-space grow to 32 MB). Per setting and round: RSS at the first 200
+// memory, production mode) under each setting in BENCH_SEMI_SPACES: a number is
+// `--max-semi-space-size` in MB, "default" is V8's own (a semi-space may grow to 32 MB), anything
+// else is node flags (`--optimize-for-size`). BENCH_SAMPLE_SCRIPT: another build of main.js. Per setting and round: RSS at the first 200
 // on /health/live, then autocannon on `GET /v1/orders/:id` (one order placed first) and on
 // `POST /v1/orders`, then RSS after the load. Settings alternate within a round, so a busy box
 // slows them alike; only compare numbers from one run.
@@ -23,6 +24,7 @@ const SETTINGS = (process.env.BENCH_SEMI_SPACES ?? 'default,16,8,4').split(',');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const SCRIPT = process.env.BENCH_SAMPLE_SCRIPT ?? 'dist/apps/sample-api/src/main.js';
 
 function rssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -31,9 +33,14 @@ function rssMb(pid) {
 
 async function boot(setting) {
   const port = await freePort();
-  const flags = setting === 'default' ? [] : [`--max-semi-space-size=${setting}`];
+  const flags =
+    setting === 'default'
+      ? []
+      : /^\d+$/.test(setting)
+        ? [`--max-semi-space-size=${setting}`]
+        : setting.split(' ');
   const started = performance.now();
-  const child = spawn(serverNode, [...flags, 'dist/apps/sample-api/src/main.js'], {
+  const child = spawn(serverNode, [...flags, SCRIPT], {
     cwd: root,
     env: {
       PATH: process.env.PATH,
