@@ -18,6 +18,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Children still running: killed when the test process exits (a timed-out test never kills its own). */
+const running = new Set<ReturnType<typeof spawn>>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export function run(env: Record<string, string>, nodeArgs: string[] = []) {
   const child = spawn(process.execPath, [...nodeArgs, main], {
     cwd: root,
@@ -43,8 +49,12 @@ export function run(env: Record<string, string>, nodeArgs: string[] = []) {
     );
   });
   listening.catch(() => undefined); // awaited by the tests that expect a boot
+  running.add(child);
   const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
   );
   return { child, listening, exited, output: () => output };
 }
