@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigValidationError } from '@infrastructure/configuration';
-import { flushLogs, getLogger, releaseBootMemory } from '@infrastructure/monitoring';
+import { flushLogs, getLogger } from '@infrastructure/monitoring';
 import { createApp, listeningMessage } from './bootstrap.js';
 
 async function main(): Promise<void> {
@@ -8,8 +8,6 @@ async function main(): Promise<void> {
   // SIGTERM/SIGINT are handled by MonitoringModule's graceful shutdown (readiness 503, drain, exit 0).
   const { port, host } = created.config.values.http;
   await created.app.listen(port, host);
-  // Boot leaves V8's young generation grown and committed (~50 MB of RSS): hand it back.
-  releaseBootMemory();
   getLogger('Bootstrap').info(listeningMessage(created));
 }
 

@@ -65,9 +65,6 @@ export {
 // Shutdown
 export { ShutdownService, type ShutdownPhase } from './shutdown/shutdown.service.js';
 
-// Memory
-export { releaseBootMemory, type ReleasedBootMemory } from './memory/release-boot-memory.js';
-
 // HTTP error contract
 export { ProblemDetailsFilter } from './http/problem-details.filter.js';
 export {
