@@ -8,7 +8,7 @@ import { routeOf } from '../metrics/route.js';
 export const REQUEST_SPAN = Symbol.for('@infrastructure/monitoring.requestSpan');
 
 /** The raw Node request behind an Express or Fastify request. */
-function rawRequest(req: unknown): IncomingMessage {
+export function rawRequest(req: unknown): IncomingMessage {
   return ((req as { raw?: IncomingMessage }).raw ?? req) as IncomingMessage;
 }
 

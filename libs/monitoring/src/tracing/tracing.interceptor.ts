@@ -5,16 +5,11 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import type { IncomingMessage } from 'node:http';
 import { Observable } from 'rxjs';
 import { correlationIdOf } from '../context/correlation.js';
 import { routeOf } from '../metrics/route.js';
 import { recordError, tracer, tracingActive } from './tracer.js';
-
-/** The raw Node request behind an Express or Fastify request. */
-function rawRequest(req: unknown): IncomingMessage {
-  return ((req as { raw?: IncomingMessage }).raw ?? req) as IncomingMessage;
-}
+import { rawRequest } from './tracing.guard.js';
 
 /**
  * Names a span after the Nest handler (`OrdersController.create`), records the route template
