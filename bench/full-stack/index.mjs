@@ -427,5 +427,7 @@ try {
         }),
     ),
   );
-  rmSync(dir, { recursive: true, force: true });
+  // BENCH_KEEP_LOGS=1: the instances' output (one file per variant) stays for a look.
+  if (process.env.BENCH_KEEP_LOGS === '1') console.log(`  logs     kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }

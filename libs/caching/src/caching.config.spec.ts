@@ -8,10 +8,11 @@ function load(env: Record<string, string>) {
 }
 
 describe('cachingConfig / cachingOptionsFrom', () => {
-  it('REDIS_URL unset → memory store without L1', () => {
+  it('REDIS_URL unset → memory store with an L1 (CACHE_L1_MAX_ENTRIES=0: none)', () => {
     const o = resolveCachingOptions(cachingOptionsFrom(load({})));
     expect(o.store).toBe('memory');
-    expect(o.l1).toBe(false);
+    expect(o.l1).toEqual({ maxEntries: 10_000, ttlMs: 10_000 });
+    expect(cachingOptionsFrom(load({ CACHE_L1_MAX_ENTRIES: '0' })).l1).toBe(false);
     expect(o.ttlMs).toBe(60_000);
   });
 

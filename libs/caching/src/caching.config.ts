@@ -43,7 +43,8 @@ export const cachingConfig = defineConfig('caching', {
   l1MaxEntries: {
     env: 'CACHE_L1_MAX_ENTRIES',
     ...cfg.int({ min: 0, max: 10_000_000, default: 10_000 }),
-    description: 'In-process L1 entries in front of Redis; 0 turns the L1 off.',
+    description:
+      'In-process L1 entries (live objects, shared between callers) in front of Redis or the memory store; 0 turns the L1 off.',
   },
   l1TtlMs: {
     env: 'CACHE_L1_TTL_MS',
@@ -65,7 +66,7 @@ export const cachingConfig = defineConfig('caching', {
   },
 });
 
-/** Maps `cachingConfig` to `CachingModule` options: `REDIS_URL` set → store 'redis' with an L1, unset → 'memory'. */
+/** Maps `cachingConfig` to `CachingModule` options: `REDIS_URL` set → store 'redis', unset → 'memory'; both with an L1 unless `CACHE_L1_MAX_ENTRIES=0`. */
 export function cachingOptionsFrom(
   config: ConfigOf<typeof cachingConfig>,
   extra: Omit<CachingOptions, 'store' | 'redis'> & {
@@ -83,7 +84,7 @@ export function cachingOptionsFrom(
     l1:
       extra.l1 !== undefined
         ? extra.l1
-        : redis && config.l1MaxEntries > 0
+        : config.l1MaxEntries > 0
           ? { maxEntries: config.l1MaxEntries, ttlMs: config.l1TtlMs }
           : false,
     health: { critical: config.healthCritical, ...extra.health },

@@ -19,6 +19,8 @@ class CacheOptionsFactory {
 @Module({ providers: [CacheOptionsFactory], exports: [CacheOptionsFactory] })
 class OptionsModule {}
 
+const load = () => ({ id: 'o-1', at: new Date(0) });
+
 describe('CachingModule', () => {
   it('forRoot() gives a memory CacheStore, LockService and the CACHING:STORE alias', async () => {
     const app = await boot([CachingModule.forRoot()]);
@@ -29,9 +31,24 @@ describe('CachingModule', () => {
     expect(app.get(LockService)).toBeDefined();
     expect(app.get<ResolvedCachingOptions>(CACHING_OPTIONS)).toMatchObject({
       store: 'memory',
-      l1: false,
+      l1: { maxEntries: 10_000, ttlMs: 10_000 },
     });
     await app.close();
+  });
+
+  it('memory store: hits come from the L1 (one shared object, no decode); l1: false decodes a copy per get', async () => {
+    const shared = await boot([CachingModule.forRoot()]);
+    const a = shared.get(CacheStore);
+    await a.getOrSet('o', load, { tags: ['o'] });
+    expect(await a.getOrSet('o', load, { tags: ['o'] })).toBe(await a.get('o'));
+    await shared.close();
+    const copies = await boot([CachingModule.forRoot({ l1: false })]);
+    const b = copies.get(CacheStore);
+    await b.getOrSet('o', load, { tags: ['o'] });
+    const first = await b.get('o');
+    expect(first).toEqual({ id: 'o-1', at: new Date(0) });
+    expect(await b.get('o')).not.toBe(first);
+    await copies.close();
   });
 
   it.each([

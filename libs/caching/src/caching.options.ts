@@ -47,8 +47,10 @@ export interface CachingOptions {
   /** Default grace window after `ttlMs`: serve stale when the loader fails. @default 0 */
   graceMs?: number;
   /**
-   * In-process LRU in front of Redis; kept coherent across instances by Redis pub/sub. `false`
-   * turns it off. @default { maxEntries: 10000, ttlMs: 10000 } with Redis, off with 'memory'
+   * In-process LRU of live objects in front of the store (Redis or memory), so a hit neither
+   * reads nor decodes; with Redis it is kept coherent across instances by pub/sub. Values it
+   * returns are shared between callers: treat them as read-only. `false` turns it off (every
+   * `get` then decodes a fresh copy). @default { maxEntries: 10000, ttlMs: 10000 }
    */
   l1?:
     | false
@@ -212,8 +214,7 @@ export function resolveCachingOptions(options: CachingOptions = {}): ResolvedCac
   validateModuleOptions('CachingModule', schema, options, CachingConfigError);
   const store = options.store ?? (options.redis?.url ? 'redis' : 'memory');
   const keyPrefix = options.redis?.keyPrefix ?? 'cache:';
-  const l1Default: CachingOptions['l1'] = store === 'redis' ? {} : false;
-  const l1 = options.l1 ?? l1Default;
+  const l1 = options.l1 ?? {};
   return {
     store,
     redis:
