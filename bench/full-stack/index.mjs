@@ -13,9 +13,9 @@
 // BENCH_VARIANTS=<key,...> runs only some (keys: full-t auth ratelimit cache validation helmet
 // monitoring accesslog monitoring-alone redis; the full stack always runs).
 //
-// Rounds alternate every contender so a drift of the box hits all of them; per round and over all
-// rounds: req/s, p50/p99, server CPU µs per request, ratios against bare, each component's µs/req
-// (per round and median) and the goal's ratios. BENCH_FLAT=<s>: then the full stack and bare for
+// Rounds alternate every contender (in an order that rotates each round) so a drift of the box
+// hits all of them; per round and over all rounds: req/s, p50/p99, server CPU µs per request,
+// ratios against bare, each component's µs/req (per round and median) and the goal's ratios. BENCH_FLAT=<s>: then the full stack and bare for
 // <s> s each in 10-s windows (req/s per window, drift first→last). Every answer must be a 200 with
 // the bare app's JSON (checked before the rounds, with each variant's switches).
 import { spawn } from 'node:child_process';
@@ -355,8 +355,14 @@ try {
   );
   const results = contenders.map(() => []);
   for (let round = 1; round <= ROUNDS; round++) {
-    const rs = [];
-    for (const c of contenders) rs.push(await load(c.server, DURATION, ids, c.headers));
+    // The order rotates each round: a contender is not always the one run right after bare (an
+    // A/A run, the full stack against an identical copy, moved -35/+6/+12 µs/req in fixed order).
+    const rs = new Array(contenders.length);
+    for (let k = 0; k < contenders.length; k++) {
+      const i = (k + round - 1) % contenders.length;
+      const c = contenders[i];
+      rs[i] = await load(c.server, DURATION, ids, c.headers);
+    }
     for (const [i, c] of contenders.entries()) {
       results[i].push(rs[i]);
       const b = baseOf(c);
