@@ -357,7 +357,7 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     // The order rotates each round: a contender is not always the one run right after bare (an
     // A/A run, the full stack against an identical copy, moved -35/+6/+12 µs/req in fixed order).
-    const rs = new Array(contenders.length);
+    const rs = Array.from({ length: contenders.length });
     for (let k = 0; k < contenders.length; k++) {
       const i = (k + round - 1) % contenders.length;
       const c = contenders[i];
