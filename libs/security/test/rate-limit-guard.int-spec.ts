@@ -10,7 +10,9 @@ import { SecurityModule } from '../src/security.module.js';
 
 /** The limit a request asks for in `x-limit` (a function-valued `@Throttle` limit). */
 const limitFromHeader = (context: ExecutionContext) =>
-  Number(context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-limit']);
+  Number(
+    context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-limit'],
+  );
 
 @Controller('limited')
 @Public()
