@@ -24,4 +24,15 @@ describe('loggablePath (access log paths)', () => {
     expect(loggablePath(`/v1/magic-link/${JWT}`, 'unmatched')).toBe('/v1/magic-link/[REDACTED]');
     expect(loggablePath(`/a/${JWT}/b`, '/a/:id/b')).toBe('/a/[REDACTED]/b');
   });
+
+  it('a path whose segment count differs from the template only gets the JWT check', () => {
+    expect(loggablePath('/hooks/s3cr3t/', '/hooks/:apiKey')).toBe('/hooks/s3cr3t/');
+    expect(loggablePath(`/hooks/${JWT}/x`, '/hooks/:apiKey')).toBe('/hooks/[REDACTED]/x');
+  });
+
+  it('an eyJ that is not a whole JWT segment stays; the same route redacts per path', () => {
+    expect(loggablePath('/v1/eyJnotatoken', '/v1/:name')).toBe('/v1/eyJnotatoken');
+    expect(loggablePath('/reset/a', '/reset/:token')).toBe('/reset/[REDACTED]');
+    expect(loggablePath('/reset/b', '/reset/:token')).toBe('/reset/[REDACTED]');
+  });
 });

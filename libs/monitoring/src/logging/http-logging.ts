@@ -23,20 +23,45 @@ export function isAccessLogExcluded(path: string): boolean {
 
 const JWT_SEGMENT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
 
+/** Per route template: its segment count and the positions of secret-named parameters. */
+interface RouteSecrets {
+  segments: number;
+  secret: readonly number[];
+}
+const routeSecrets = new Map<string, RouteSecrets>();
+
+function secretsOf(route: string): RouteSecrets {
+  let found = routeSecrets.get(route);
+  if (!found) {
+    const template = route.split('/');
+    const secret: number[] = [];
+    template.forEach((part, i) => {
+      const param = /^:(\w+)/.exec(part)?.[1];
+      if (param !== undefined && DEFAULT_SECRET_KEY.test(param)) secret.push(i);
+    });
+    found = { segments: template.length, secret };
+    // Route templates are few; an unbounded set of strings here would be a leak.
+    if (routeSecrets.size < 1000) routeSecrets.set(route, found);
+  }
+  return found;
+}
+
 /**
  * `path` with the segments that may carry a credential replaced by `[REDACTED]`: those bound to a
  * route parameter named like a secret (`/reset/:token`, `:apiKey`, `:password`, by the logger's
  * default secret-key pattern) and, matched or not, any segment shaped like a JWT (`eyJ….….…`).
+ * The common case (no secret-named parameter, no `eyJ` in the path) returns `path` without
+ * splitting it.
  */
 export function loggablePath(path: string, route: string): string {
+  const { segments: count, secret } = secretsOf(route);
+  const jwt = path.includes('eyJ');
+  if (!jwt && secret.length === 0) return path;
   const segments = path.split('/');
-  const template = route.split('/');
-  const aligned = template.length === segments.length;
+  const aligned = count === segments.length;
   let changed = false;
   for (let i = 0; i < segments.length; i++) {
-    const param = aligned ? /^:(\w+)/.exec(template[i]!)?.[1] : undefined;
-    const segment = segments[i]!;
-    if ((param !== undefined && DEFAULT_SECRET_KEY.test(param)) || JWT_SEGMENT.test(segment)) {
+    if ((aligned && secret.includes(i)) || (jwt && JWT_SEGMENT.test(segments[i]!))) {
       segments[i] = '[REDACTED]';
       changed = true;
     }
