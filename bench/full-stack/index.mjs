@@ -15,8 +15,9 @@
 //
 // Rounds alternate every contender (in an order that rotates each round) so a drift of the box
 // hits all of them; per round and over all rounds: req/s, p50/p99, server CPU µs per request,
-// ratios against bare, each component's µs/req (per round and median) and the goal's ratios. BENCH_FLAT=<s>: then the full stack and bare for
-// <s> s each in 10-s windows (req/s per window, drift first→last). Every answer must be a 200 with
+// ratios against bare, each component's µs/req (per round and median) and the goal's ratios.
+// BENCH_FLAT=<s>: then the full stack and bare for <s> s each in 10-s windows (req/s per window,
+// drift first→last). Every answer must be a 200 with
 // the bare app's JSON (checked before the rounds, with each variant's switches).
 import { spawn } from 'node:child_process';
 import { deepStrictEqual } from 'node:assert';

@@ -14,6 +14,7 @@ import { ApiKeys } from './api-keys.js';
 import { AccessDeniedError, AuthenticationError } from './auth-errors.js';
 import { REQUIRED_ROLES, REQUIRED_SCOPES } from './decorators.js';
 import type { Principal, TokenVerifier } from './principal.js';
+import { RouteMemo } from './route-memo.js';
 
 export const TOKEN_VERIFIERS = 'SECURITY:TOKEN_VERIFIERS';
 const SECURITY_OPTIONS = 'SECURITY:OPTIONS';
@@ -63,12 +64,15 @@ export class AuthGuard implements CanActivate {
   private readonly results?: Counter<'result' | 'method'>;
   /** `auth_requests_total{result="allowed"}` by method: no label hashing per allowed request. */
   private readonly allowed = new Map<string, Counter.Internal>();
-  /**
-   * Route policies by class, then handler (a handler inherited by two controllers may be public in
-   * one of them): decorators are applied when the class is defined, so the metadata is read once
-   * instead of six reflect-metadata lookups per request.
-   */
-  private readonly policies = new WeakMap<object, WeakMap<object, RoutePolicy>>();
+  /** Route policies, read once per class and handler (not six metadata lookups per request). */
+  private readonly policies = new RouteMemo<RoutePolicy>((classRef, handler) => {
+    const targets = [handler, classRef] as Parameters<Reflector['getAllAndOverride']>[1];
+    return {
+      isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) ?? false,
+      scopes: this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES, targets) ?? [],
+      roles: this.reflector.getAllAndOverride<string[]>(REQUIRED_ROLES, targets) ?? [],
+    };
+  });
 
   constructor(
     private readonly reflector: Reflector,
@@ -89,7 +93,7 @@ export class AuthGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http' || this.options?.authGuard === false) return true;
     const request = ctx.switchToHttp().getRequest<HttpRequest>();
-    const policy = this.policyOf(ctx.getClass(), ctx.getHandler());
+    const policy = this.policies.get(ctx.getClass(), ctx.getHandler());
     if (policy.isPublic) return true;
     try {
       const principal = await this.authenticate(request);
@@ -179,22 +183,6 @@ export class AuthGuard implements CanActivate {
       // A verifier's own typed errors (httpStatus 401) and anything unexpected: 401, never 500.
       throw new AuthenticationError(`${verifier.name}: ${reason}`, { code: 'invalid_token' });
     }
-  }
-
-  private policyOf(classRef: object, handler: object): RoutePolicy {
-    let byHandler = this.policies.get(classRef);
-    if (!byHandler) this.policies.set(classRef, (byHandler = new WeakMap()));
-    let policy = byHandler.get(handler);
-    if (!policy) {
-      const targets = [handler, classRef] as Parameters<Reflector['getAllAndOverride']>[1];
-      policy = {
-        isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) ?? false,
-        scopes: this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES, targets) ?? [],
-        roles: this.reflector.getAllAndOverride<string[]>(REQUIRED_ROLES, targets) ?? [],
-      };
-      byHandler.set(handler, policy);
-    }
-    return policy;
   }
 
   private authorize(principal: Principal, { scopes, roles }: RoutePolicy) {
