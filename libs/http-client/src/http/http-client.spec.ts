@@ -22,12 +22,12 @@ import {
   outcomeOf,
   readBody,
   requestHeaders,
-  requestUrl,
+  requestTarget,
   responseOf,
   validateBody,
 } from './http-client.js';
 
-const info = callInfo('payments', 'GET', new URL('https://api.test/v1/orders?token=s3cr3t&id=7'));
+const info = callInfo('payments', 'GET', 'https://api.test', '/v1/orders?token=s3cr3t&id=7');
 const store = {
   correlationId: 'corr-1',
   causationId: 'cause-1',
@@ -61,7 +61,17 @@ function thrown(fn: () => unknown): unknown {
   return undefined;
 }
 
-describe('requestUrl', () => {
+/** What `new URL(basePath + path, origin)` plus `searchParams.append` gives: the reference. */
+function viaUrl(origin: string, basePath: string, path: string, query?: Record<string, unknown>) {
+  const url = new URL(`${basePath}${path.startsWith('/') ? '' : '/'}${path}`, origin);
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(v));
+  }
+  return `${url.pathname}${url.search}`;
+}
+
+describe('requestTarget', () => {
   it.each([
     'https://evil.test/x',
     'HTTP://evil.test',
@@ -69,31 +79,71 @@ describe('requestUrl', () => {
     'mailto:a@b.test',
     'javascript:alert(1)',
   ])('refuses the absolute URL %s, naming the client', (path) => {
-    expect(() => requestUrl('payments', 'https://api.test', '/v1', path, undefined)).toThrow(
+    expect(() => requestTarget('payments', 'https://api.test', '/v1', path, undefined)).toThrow(
       new TypeError('HttpClient payments: path must be relative to baseUrl, got an absolute URL'),
     );
   });
 
   it.each(['orders/7', '/orders/7'])('puts %s under the base path', (path) => {
-    expect(requestUrl('payments', 'https://api.test', '/v1', path, undefined).href).toBe(
-      'https://api.test/v1/orders/7',
+    expect(requestTarget('payments', 'https://api.test', '/v1', path, undefined)).toBe(
+      '/v1/orders/7',
     );
   });
 
   it('appends query values: arrays repeat the key, undefined is left out, values are encoded', () => {
-    const url = requestUrl('payments', 'https://api.test', '', '/orders', {
+    const target = requestTarget('payments', 'https://api.test', '', '/orders', {
       page: 2,
       tag: ['a', 'b'],
       draft: false,
       skip: undefined,
       q: 'a b&c',
     });
-    expect(`${url.pathname}${url.search}`).toBe('/orders?page=2&tag=a&tag=b&draft=false&q=a+b%26c');
+    expect(target).toBe('/orders?page=2&tag=a&tag=b&draft=false&q=a+b%26c');
   });
 
   it('keeps a query string already in the path and appends to it', () => {
-    const url = requestUrl('payments', 'https://api.test', '/v1', '/orders?sort=asc', { page: 1 });
-    expect(`${url.pathname}${url.search}`).toBe('/v1/orders?sort=asc&page=1');
+    expect(
+      requestTarget('payments', 'https://api.test', '/v1', '/orders?sort=asc', { page: 1 }),
+    ).toBe('/v1/orders?sort=asc&page=1');
+  });
+
+  it.each([
+    ['/orders/7'],
+    ['/files/report.v2.pdf'],
+    ['/a/./b/../c'],
+    ['/v1/../admin'],
+    ['/%2e%2e/admin'],
+    ['/orders/ä ö'],
+    ['/orders/a%20b'],
+    ['/x\\y'],
+    ["/it's(~)!*"],
+    ['/a//b'],
+    ['/q?'],
+    ['/q?x=1#frag'],
+    ['/emoji/\u{1F600}'],
+    ['/[ipv6]|^`{}'],
+  ])('normalises %s as the URL parser does', (path) => {
+    expect(requestTarget('payments', 'https://api.test', '/v1', path, undefined)).toBe(
+      viaUrl('https://api.test', '/v1', path),
+    );
+  });
+
+  it('encodes query keys and values as URLSearchParams does', () => {
+    const query = {
+      plain: 'abc-._*',
+      space: 'a b',
+      marks: "!'()~",
+      reserved: '&=+?#/%',
+      unicode: 'ä€\u{1F600}',
+      lone: '\uD800x',
+      'k y&': 'v',
+      n: 0,
+      b: true,
+      many: ['x y', 'z'],
+    };
+    expect(requestTarget('payments', 'https://api.test', '/v1', '/search', query)).toBe(
+      viaUrl('https://api.test', '/v1', '/search', query),
+    );
   });
 });
 
@@ -246,6 +296,14 @@ describe('isJson', () => {
     expect(isJson(['application/json', 'text/plain'])).toBe(true);
     expect(isJson(undefined)).toBe(false);
   });
+
+  it('answers each of alternating content types right (the last answer is kept)', () => {
+    const seen = ['application/json', 'text/plain', 'text/plain', 'application/problem+json'].map(
+      (ct) => isJson(ct),
+    );
+    expect(seen).toEqual([true, false, false, true]);
+    expect(isJson(undefined)).toBe(false);
+  });
 });
 
 describe('responseOf', () => {
@@ -321,11 +379,7 @@ describe('responseOf', () => {
 
 describe('callInfo', () => {
   it('masks secret query parameters in the URL errors and logs carry', () => {
-    const masked = callInfo(
-      'payments',
-      'POST',
-      new URL('https://api.test/pay?api_key=k&sig=s&id=1'),
-    );
+    const masked = callInfo('payments', 'POST', 'https://api.test', '/pay?api_key=k&sig=s&id=1');
     expect(masked).toMatchObject({ client: 'payments', method: 'POST' });
     expect(masked.url).toBe('https://api.test/pay?api_key=***&sig=***&id=1');
   });
@@ -334,7 +388,8 @@ describe('callInfo', () => {
     const redacted = callInfo(
       'webhook:hooks.slack.test',
       'POST',
-      new URL('https://hooks.slack.test/services/T000/B000/XXXXSECRET?x=1'),
+      'https://hooks.slack.test',
+      '/services/T000/B000/XXXXSECRET?x=1',
       true,
     );
     expect(redacted.url).toBe('https://hooks.slack.test/…');
@@ -343,6 +398,14 @@ describe('callInfo', () => {
   it('gives the same masked URL on every read', () => {
     expect(info.url).toBe(info.url);
     expect(info.url).toBe('https://api.test/v1/orders?token=***&id=7');
+  });
+
+  it('serialises with the masked URL only (never the raw target)', () => {
+    expect(JSON.parse(JSON.stringify(info))).toEqual({
+      client: 'payments',
+      method: 'GET',
+      url: 'https://api.test/v1/orders?token=***&id=7',
+    });
   });
 });
 

@@ -54,9 +54,16 @@ export function isRetryableStatus(status: number): boolean {
 
 /** Whether a `content-type` is JSON: `application/json`, `application/problem+json`, `…+json`. */
 export function isJson(contentType: string | string[] | undefined): boolean {
-  const ct = (Array.isArray(contentType) ? contentType[0] : contentType)?.toLowerCase() ?? '';
-  return /^application\/(([\w.-]+\+)?json)\b/.test(ct) || ct.startsWith('application/json');
+  const raw = Array.isArray(contentType) ? contentType[0] : contentType;
+  // An upstream answers with the same few content types: the last one's answer is kept.
+  if (raw === lastContentType.raw) return lastContentType.json;
+  const ct = raw?.toLowerCase() ?? '';
+  const json = JSON_TYPE.test(ct) || ct.startsWith('application/json');
+  lastContentType = { raw, json };
+  return json;
 }
+const JSON_TYPE = /^application\/(([\w.-]+\+)?json)\b/;
+let lastContentType: { raw: string | undefined; json: boolean } = { raw: undefined, json: false };
 
 /** Reads a body up to `limit` bytes; beyond, the socket is dropped and `BodyTooLarge` thrown (or the text cut, `truncate`). */
 export async function readBody(body: Readable, limit: number, truncate: boolean): Promise<string> {
@@ -79,29 +86,69 @@ export async function readBody(body: Readable, limit: number, truncate: boolean)
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A path the URL parser leaves as it is: no dot segment, `%`, `?`, `#`, `\\`, space or non-ASCII. */
+const PLAIN_PATH = /^[\w\-.~!$&'()*+,;=:@/]*$/;
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+/** Query text the form encoding leaves as it is. */
+const PLAIN_QUERY_TEXT = /^[\w\-.*]*$/;
+const FORM_EXTRA = /[!'()~]|%20/g;
+
+/** `text` encoded as `URLSearchParams` does (`application/x-www-form-urlencoded`, space as `+`). */
+function formEncode(text: string): string {
+  if (PLAIN_QUERY_TEXT.test(text)) return text;
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(text);
+  } catch {
+    // A lone surrogate: URLSearchParams writes it as U+FFFD.
+    return new URLSearchParams([['', text]]).toString().slice(1);
+  }
+  return encoded.replace(FORM_EXTRA, (c) =>
+    c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
 /**
- * The URL of `path` under `basePath` on `origin`, with `query` appended (`undefined` values left
- * out, arrays repeat the key). Absolute URLs (`https://…`, `//host`, `mailto:`) are refused: a
- * client only talks to its own `baseUrl`.
+ * The request target (path and query string) of `path` under `basePath`, with `query` appended
+ * (`undefined` values left out, arrays repeat the key): what `new URL(path, baseUrl)` and
+ * `searchParams.append` give, without building a URL for the common plain path. Absolute URLs
+ * (`https://…`, `//host`, `mailto:`) are refused: a client only talks to its own `baseUrl`.
  */
-export function requestUrl(
+export function requestTarget(
   client: string,
   origin: string,
   basePath: string,
   path: string,
   query: QueryParams | undefined,
-): URL {
+): string {
   if (ABSOLUTE_URL.test(path)) {
     throw new TypeError(
       `HttpClient ${client}: path must be relative to baseUrl, got an absolute URL`,
     );
   }
-  const url = new URL(`${basePath}${path.startsWith('/') ? '' : '/'}${path}`, origin);
-  for (const [key, value] of Object.entries(query ?? {})) {
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(v));
+  const joined = `${basePath}${path.startsWith('/') ? '' : '/'}${path}`;
+  let target: string;
+  if (PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path)) {
+    target = joined;
+  } else {
+    // Dot segments, escapes, an own query string: as the URL parser normalises them.
+    const url = new URL(joined, origin);
+    target = `${url.pathname}${url.search}`;
   }
-  return url;
+  if (!query) return target;
+  let qs = '';
+  for (const key in query) {
+    const value = query[key];
+    if (value === undefined) continue;
+    const name = formEncode(key);
+    if (Array.isArray(value)) {
+      for (const v of value) qs += `${qs ? '&' : ''}${name}=${formEncode(String(v))}`;
+    } else {
+      qs += `${qs ? '&' : ''}${name}=${formEncode(String(value))}`;
+    }
+  }
+  if (!qs) return target;
+  return `${target}${target.includes('?') ? (target.endsWith('?') ? '' : '&') : '?'}${qs}`;
 }
 
 /**
@@ -151,23 +198,40 @@ export function encodeBody(
 }
 
 /**
- * What the errors of one call carry; the URL is masked when first read (most calls never are):
- * secret query parameters, or (`redactPaths`) everything after the origin.
+ * What the errors of one call carry; the URL is built and masked when first read (most calls
+ * never are): secret query parameters, or (`redactPaths`) everything after the origin.
  */
+class CallInfo implements HttpCallInfo {
+  private masked?: string;
+
+  constructor(
+    readonly client: string,
+    readonly method: string,
+    private readonly origin: string,
+    private readonly target: string,
+    private readonly redactPaths: boolean,
+  ) {}
+
+  get url(): string {
+    return (this.masked ??= this.redactPaths
+      ? `${this.origin}/…`
+      : maskUrl(new URL(this.target, this.origin)));
+  }
+
+  toJSON(): HttpCallInfo {
+    return { client: this.client, method: this.method, url: this.url };
+  }
+}
+
+/** The {@link HttpCallInfo} of a call to `target` (path and query) on `origin`. */
 export function callInfo(
   client: string,
   method: string,
-  url: URL,
+  origin: string,
+  target: string,
   redactPaths = false,
 ): HttpCallInfo {
-  let masked: string | undefined;
-  return {
-    client,
-    method,
-    get url() {
-      return (masked ??= redactPaths ? `${url.origin}/…` : maskUrl(url));
-    },
-  };
+  return new CallInfo(client, method, origin, target, redactPaths);
 }
 
 /**
@@ -356,21 +420,21 @@ export class HttpClient {
     options: RequestOptions<T> = {},
   ): Promise<HttpResponse<T>> {
     const method = options.method ?? 'GET';
-    const url = requestUrl(this.name, this.origin, this.basePath, path, options.query);
-    const info = callInfo(this.name, method, url, this.options.redactPaths);
+    const target = requestTarget(this.name, this.origin, this.basePath, path, options.query);
+    const info = callInfo(this.name, method, this.origin, target, this.options.redactPaths);
     const started = performance.now();
     let status: number | undefined;
     try {
       let res: HttpResponse<unknown>;
       try {
-        res = await this.callOnce(url, method, options, info, false);
+        res = await this.callOnce(target, method, options, info, false);
       } catch (error) {
         const auth = this.options.auth;
         if (!(error instanceof HttpClientError && error.status === 401)) throw error;
         if (auth?.type !== 'bearer' || !auth.onUnauthorized) throw error;
         // The token was refused: drop it, and send once more with a fresh one.
         await auth.onUnauthorized();
-        res = await this.callOnce(url, method, options, info, true);
+        res = await this.callOnce(target, method, options, info, true);
       }
       status = res.status;
       const parsed = options.schema
@@ -390,7 +454,7 @@ export class HttpClient {
 
   /** One call through the pipeline, with a token fetched now (`refreshed`: after a 401). */
   private async callOnce(
-    url: URL,
+    target: string,
     method: HttpMethod,
     options: RequestOptions<unknown>,
     info: HttpCallInfo,
@@ -404,7 +468,7 @@ export class HttpClient {
     return this.policy.execute(
       // Nothing can abort the signal: undici gets none (a listener per call would pile up on it).
       ({ signal, attempt, abortable }) =>
-        this.attempt(url, method, headers, body, abortable ? signal : undefined, attempt, info),
+        this.attempt(target, method, headers, body, abortable ? signal : undefined, attempt, info),
       {
         signal: options.signal,
         retry: isIdempotent(method, headers),
@@ -464,7 +528,7 @@ export class HttpClient {
   }
 
   private async attempt(
-    url: URL,
+    target: string,
     method: HttpMethod,
     headers: Record<string, string>,
     body: string | Uint8Array | undefined,
@@ -473,7 +537,7 @@ export class HttpClient {
     info: HttpCallInfo,
   ): Promise<HttpResponse<unknown>> {
     try {
-      return await this.send(url, method, headers, body, signal, info);
+      return await this.send(target, method, headers, body, signal, info);
     } catch (error) {
       this.logger.debug(
         {
@@ -491,7 +555,7 @@ export class HttpClient {
   }
 
   private async send(
-    url: URL,
+    target: string,
     method: HttpMethod,
     headers: Record<string, string>,
     body: string | Uint8Array | undefined,
@@ -509,7 +573,7 @@ export class HttpClient {
       const agent = this.agent ?? (await this.startAgent());
       res = await agent.request({
         origin: this.origin,
-        path: `${url.pathname}${url.search}`,
+        path: target,
         method,
         headers,
         body,
