@@ -9,13 +9,17 @@ import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { context as otel, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { Counter, Histogram } from 'prom-client';
 import {
+  counterSeries,
   extractContext,
   getLogger,
   HealthRegistry,
+  histogramSeries,
   injectContext,
   MetricsService,
   RequestContext,
   ShutdownService,
+  type CounterSeries,
+  type HistogramSeries,
   type RequestContextStore,
 } from '@infrastructure/monitoring';
 import { UnitOfWork } from '@infrastructure/persistence';
@@ -486,8 +490,8 @@ export class MessagingRuntime
   private readonly children = new Map<
     string,
     {
-      duration: ReturnType<Histogram<string>['labels']>;
-      consumed: (outcome: string) => ReturnType<Counter<string>['labels']>;
+      duration: HistogramSeries;
+      consumed: (outcome: string) => CounterSeries;
     }
   >();
 
@@ -499,12 +503,13 @@ export class MessagingRuntime
     if (!found) {
       const labels = { transport: this.transport.name, type, group };
       const consumed = this.consumed;
-      const byOutcome = new Map<string, ReturnType<Counter<string>['labels']>>();
+      const byOutcome = new Map<string, CounterSeries>();
       found = {
-        duration: this.duration.labels(labels),
+        duration: histogramSeries(this.duration, labels),
         consumed: (outcome) => {
           let child = byOutcome.get(outcome);
-          if (!child) byOutcome.set(outcome, (child = consumed.labels({ ...labels, outcome })));
+          if (!child)
+            byOutcome.set(outcome, (child = counterSeries(consumed, { ...labels, outcome })));
           return child;
         },
       };

@@ -31,6 +31,12 @@ export { PinoLogger as AppLogger, InjectPinoLogger as InjectLogger } from 'nestj
 
 // Metrics
 export { MetricsService } from './metrics/metrics.service.js';
+export {
+  counterSeries,
+  histogramSeries,
+  type CounterSeries,
+  type HistogramSeries,
+} from './metrics/series.js';
 export { routeOf, UNMATCHED_ROUTE } from './metrics/route.js';
 export {
   InjectMetric,

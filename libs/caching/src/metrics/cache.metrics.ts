@@ -1,4 +1,8 @@
-import type { MetricsService } from '@infrastructure/monitoring';
+import {
+  histogramSeries,
+  type HistogramSeries,
+  type MetricsService,
+} from '@infrastructure/monitoring';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 
 /** Results counted by `cache_requests_total`. */
@@ -21,7 +25,7 @@ function addFlusher(metric: object, f: Flusher): () => void {
 export class CacheMetrics {
   private readonly counts: Record<CacheResult, number> = { hit: 0, miss: 0, stale: 0, error: 0 };
   private readonly histogram?: Histogram<'op' | 'tier'>;
-  private readonly children = new Map<string, { observe(v: number): void }>();
+  private readonly children = new Map<string, HistogramSeries>();
   private readonly detach: Array<() => void> = [];
 
   constructor(
@@ -78,7 +82,7 @@ export class CacheMetrics {
     if (!this.histogram) return;
     const id = `${op}\n${tier}`;
     let child = this.children.get(id);
-    if (!child) this.children.set(id, (child = this.histogram.labels(op, tier)));
+    if (!child) this.children.set(id, (child = histogramSeries(this.histogram, { op, tier })));
     child.observe((performance.now() - startedAt) / 1000);
   }
 

@@ -1,4 +1,10 @@
-import type { MetricsService } from '@infrastructure/monitoring';
+import {
+  counterSeries,
+  histogramSeries,
+  type CounterSeries,
+  type HistogramSeries,
+  type MetricsService,
+} from '@infrastructure/monitoring';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { CIRCUIT_STATE_VALUE, type CircuitStateName } from '../resilience/resilience.policy.js';
 
@@ -12,10 +18,10 @@ export type HttpClientOutcome = 'success' | 'error' | 'timeout' | 'circuit_open'
  */
 export class HttpClientMetrics {
   private readonly requests: Counter<'client' | 'method' | 'status_code' | 'outcome'>;
-  private readonly duration: { observe(v: number): void };
+  private readonly duration: HistogramSeries;
   private readonly state: Gauge<'client'>;
-  /** Label children by `method status outcome`: prom-client's label lookup is not free per call. */
-  private readonly children = new Map<string, { inc(): void }>();
+  /** Series by `method status outcome`: no label work per call. */
+  private readonly children = new Map<string, CounterSeries>();
 
   constructor(
     readonly client: string,
@@ -32,7 +38,7 @@ export class HttpClientMetrics {
       labelNames: ['client'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     });
-    this.duration = histogram.labels(client);
+    this.duration = histogramSeries(histogram, { client });
     this.state = metrics.gauge({
       name: 'circuit_breaker_state',
       help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
@@ -56,7 +62,7 @@ export class HttpClientMetrics {
     const key = `${method} ${statusCode} ${outcome}`;
     let child = this.children.get(key);
     if (!child) {
-      child = this.requests.labels({
+      child = counterSeries(this.requests, {
         client: this.client,
         method,
         status_code: statusCode,

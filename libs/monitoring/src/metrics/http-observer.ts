@@ -11,6 +11,12 @@ import { ShutdownService } from '../shutdown/shutdown.service.js';
 import { fullPath, isAccessLogExcluded, logAccess } from '../logging/http-logging.js';
 import { getLogger } from '../logging/root-logger.js';
 import { MetricsService } from './metrics.service.js';
+import {
+  counterSeries,
+  histogramSeries,
+  type CounterSeries,
+  type HistogramSeries,
+} from './series.js';
 import { methodLabel, routeOf } from './route.js';
 
 type Labels = 'method' | 'route' | 'status_code';
@@ -31,11 +37,8 @@ export class HttpObserver {
   private readonly duration: Histogram<Labels>;
   private readonly inFlight: Gauge;
   private readonly accessLog = getLogger('HttpAccess');
-  /** Label children cached per method/route/status: skips prom-client's label hashing per request. */
-  private readonly series = new Map<
-    string,
-    { count: Counter.Internal; time: Histogram.Internal<Labels> }
-  >();
+  /** Series handles per method/route/status: no label hashing per request (series.ts). */
+  private readonly series = new Map<string, { count: CounterSeries; time: HistogramSeries }>();
 
   constructor(
     metrics: MetricsService,
@@ -98,12 +101,15 @@ export class HttpObserver {
     method: string,
     route: string,
     status: number,
-  ): { count: Counter.Internal; time: Histogram.Internal<Labels> } {
+  ): { count: CounterSeries; time: HistogramSeries } {
     const key = `${method} ${status} ${route}`;
     let series = this.series.get(key);
     if (!series) {
       const labels = { method, route, status_code: String(status) };
-      series = { count: this.requests.labels(labels), time: this.duration.labels(labels) };
+      series = {
+        count: counterSeries(this.requests, labels),
+        time: histogramSeries(this.duration, labels),
+      };
       // Bounded: routes are templates, methods and statuses are small sets.
       if (this.series.size < 10_000) this.series.set(key, series);
     }

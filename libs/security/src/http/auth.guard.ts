@@ -8,7 +8,13 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Counter } from 'prom-client';
 import { PUBLIC_ROUTE } from '@infrastructure/core';
-import { getLogger, MetricsService, RequestContext } from '@infrastructure/monitoring';
+import {
+  counterSeries,
+  getLogger,
+  MetricsService,
+  RequestContext,
+  type CounterSeries,
+} from '@infrastructure/monitoring';
 import { AuditActions } from '../audit/audit-actions.js';
 import { ApiKeys } from './api-keys.js';
 import { AccessDeniedError, AuthenticationError } from './auth-errors.js';
@@ -63,7 +69,7 @@ export class AuthGuard implements CanActivate {
   private readonly log = getLogger('AuthGuard');
   private readonly results?: Counter<'result' | 'method'>;
   /** `auth_requests_total{result="allowed"}` by method: no label hashing per allowed request. */
-  private readonly allowed = new Map<string, Counter.Internal>();
+  private readonly allowed = new Map<string, CounterSeries>();
   /** Route policies, read once per class and handler (not six metadata lookups per request). */
   private readonly policies = new RouteMemo<RoutePolicy>((classRef, handler) => {
     const targets = [handler, classRef] as Parameters<Reflector['getAllAndOverride']>[1];
@@ -106,7 +112,7 @@ export class AuthGuard implements CanActivate {
       if (this.results) {
         let series = this.allowed.get(principal.kind);
         if (!series) {
-          series = this.results.labels({ result: 'allowed', method: principal.kind });
+          series = counterSeries(this.results, { result: 'allowed', method: principal.kind });
           this.allowed.set(principal.kind, series);
         }
         series.inc();

@@ -1,11 +1,11 @@
 import type { Counter } from 'prom-client';
-import type { MetricsService } from '@infrastructure/monitoring';
+import { counterSeries, type CounterSeries, type MetricsService } from '@infrastructure/monitoring';
 import type { InvalidTokenReason } from './errors.js';
 
 /** Counts verifications in `auth_tokens_verified_total{result,reason}` when metrics are on. */
 export class TokenMetrics {
   private readonly counter?: Counter<'result' | 'reason'>;
-  private readonly valid?: ReturnType<Counter<'result' | 'reason'>['labels']>;
+  private readonly valid?: CounterSeries;
 
   constructor(metrics?: MetricsService) {
     this.counter = metrics?.counter({
@@ -13,7 +13,7 @@ export class TokenMetrics {
       help: 'Bearer tokens verified, by result (valid/invalid) and reason (ok or why refused)',
       labelNames: ['result', 'reason'],
     });
-    this.valid = this.counter?.labels('valid', 'ok');
+    this.valid = this.counter && counterSeries(this.counter, { result: 'valid', reason: 'ok' });
   }
 
   ok(): void {
