@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { ChunkedLines } from './root-logger.js';
+
+describe('ChunkedLines', () => {
+  it('hands lines over joined, in order, once they reach the chunk size', () => {
+    const chunks: string[] = [];
+    const lines = new ChunkedLines({ write: (c) => chunks.push(c) }, 100);
+    const written = Array.from({ length: 25 }, (_, i) => `{"n":${String(i).padStart(3, '0')}}\n`);
+    for (const line of written) lines.write(line);
+    // 10-character lines: a chunk every 10 lines, the last 5 still held.
+    expect(chunks.map((c) => c.length)).toEqual([100, 100]);
+    lines.handOver();
+    expect(chunks.join('')).toBe(written.join(''));
+    expect(chunks).toHaveLength(3);
+    lines.handOver();
+    expect(chunks).toHaveLength(3); // nothing held, nothing written
+  });
+});
