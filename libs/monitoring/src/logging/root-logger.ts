@@ -80,6 +80,25 @@ class SwitchableDestination implements DestinationStream {
   }
 }
 
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/**
+ * pino's `timestamp` as `,"time":"2026-12-04T02:30:36.849Z"`, the same text as
+ * `pino.stdTimeFunctions.isoTime`. The date and time up to the second is formatted once a second
+ * (`toISOString` costs ~0.6 µs a line here); only the milliseconds are added per line.
+ */
+export function isoTime(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = `,"time":"${new Date(second * 1000).toISOString().slice(0, -4)}`;
+  }
+  const ms = now - second * 1000;
+  return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+}
+
 const destination = new SwitchableDestination();
 // Whatever way the process ends (process.exit included), buffered lines are written first.
 process.once('exit', () => destination.flushSync());
@@ -94,7 +113,7 @@ export const rootLogger: Logger = pino(
   {
     level: 'info',
     base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
     messageKey: 'msg',
     // Read at each line (not bound at creation) so loggers made before boot get the settings too.
     mixin: () => {
