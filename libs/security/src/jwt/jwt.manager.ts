@@ -352,10 +352,10 @@ export class JwtManager {
   private async verifyRefreshToken(token: string): Promise<VerifiedToken & { jti: string }> {
     let verified: VerifiedToken;
     try {
-      ({ verified } = this.verifySignedToken(token, {
+      verified = this.verifySignedToken(token, {
         audience: [this.refreshAudience],
         type: this.refreshType,
-      }));
+      });
     } catch (e) {
       const error = toInvalidTokenError(e);
       throw new InvalidGrantError(error.reason, error.message, { cause: error });
@@ -429,7 +429,7 @@ export class JwtManager {
     const cache = this.tokenCache;
     // Oversized or non-string input goes straight to the checks that refuse it (never hashed).
     if (!cache || typeof token !== 'string' || token.length > this.maxBytes) {
-      return this.verifySignedToken(token, opts).verified;
+      return this.verifySignedToken(token, opts);
     }
     const revision = this.keyring.revision;
     if (revision !== this.cacheRevision) {
@@ -444,17 +444,17 @@ export class JwtManager {
     const key = VerifiedTokenCache.key(context, token);
     const nowMs = this.now();
     const hit = cache.get(key, nowMs);
-    if (hit) return toVerifiedToken(JSON.parse(hit.payload) as JWTPayload, hit.kid);
-    const { verified, json } = this.verifySignedToken(token, opts);
-    cache.set(key, json, verified.kid, verified.exp, nowMs);
+    if (hit) return hit;
+    const verified = this.verifySignedToken(token, opts);
+    cache.set(key, verified, nowMs);
     return verified;
   }
 
-  /** Signature and claims, no revocation; with the payload's JSON text. */
+  /** Signature and claims, no revocation. */
   private verifySignedToken(
     token: string,
     opts: { audience: string | readonly string[]; type: string },
-  ): { verified: VerifiedToken; json: string } {
+  ): VerifiedToken {
     const allowed = this.allowed ?? this.keyring.algorithms();
     const { header, alg, kid } = precheck(token, this.maxBytes, allowed);
     const key = this.keyring.verificationKey(kid);
@@ -472,7 +472,7 @@ export class JwtManager {
       );
     }
     const nowMs = this.now();
-    const { payload, json } = verifyCompactJwt(token, header, key.alg, key.key, {
+    const { payload } = verifyCompactJwt(token, header, key.alg, key.key, {
       issuer: this.issuer,
       audience: typeof opts.audience === 'string' ? [opts.audience] : opts.audience,
       type: opts.type,
@@ -481,7 +481,7 @@ export class JwtManager {
     });
     assertNumericDates(payload);
     assertIssuedInPast(payload, Math.floor(nowMs / 1000), this.skew);
-    return { verified: toVerifiedToken(payload, kid), json };
+    return toVerifiedToken(payload, kid);
   }
 
   private isRevoked(ids: string[], mode: FailureMode): Promise<boolean> {

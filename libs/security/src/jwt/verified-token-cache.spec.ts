@@ -5,7 +5,8 @@ import { JwtKeyring } from './jwt-keyring.js';
 import { JwtManager } from './jwt.manager.js';
 import type { JwtManagerOptions } from './jwt.options.js';
 import { MemoryRevocationStore } from './stores/memory-revocation.store.js';
-import { VerifiedTokenCache } from './verified-token-cache.js';
+import type { VerifiedToken } from './token-checks.js';
+import { copyJsonData, VerifiedTokenCache } from './verified-token-cache.js';
 
 const START = Date.UTC(2030, 0, 1);
 
@@ -148,13 +149,27 @@ describe('JwtManager: cache of verified tokens', () => {
   });
 });
 
+/** A verified token expiring at `exp` (seconds). */
+function verifiedToken(exp: number): VerifiedToken {
+  return {
+    sub: 'u1',
+    scopes: ['orders:read'],
+    roles: [],
+    exp,
+    iss: 'https://api.test',
+    aud: ['orders'],
+    kid: 'kid',
+    claims: { sub: 'u1', exp, scope: 'orders:read', ctx: { tags: ['a'] } },
+  };
+}
+
 describe('VerifiedTokenCache', () => {
   it('drops the least recently used entry first', () => {
     const cache = new VerifiedTokenCache(3, 60_000);
     const exp = START / 1000 + 600;
-    for (const k of ['a', 'b', 'c']) cache.set(k, '{}', 'kid', exp, START);
+    for (const k of ['a', 'b', 'c']) cache.set(k, verifiedToken(exp), START);
     expect(cache.get('a', START)).toBeDefined();
-    cache.set('d', '{}', 'kid', exp, START);
+    cache.set('d', verifiedToken(exp), START);
     expect(cache.get('b', START)).toBeUndefined();
     expect(['a', 'c', 'd'].map((k) => cache.get(k, START) !== undefined)).toEqual([
       true,
@@ -166,15 +181,39 @@ describe('VerifiedTokenCache', () => {
   it('ends an entry at the earlier of exp and the TTL, and skips one already expired', () => {
     const cache = new VerifiedTokenCache(10, 60_000);
     const nowS = START / 1000;
-    cache.set('short', '{}', 'kid', nowS + 10, START);
-    cache.set('long', '{}', 'kid', nowS + 600, START);
-    cache.set('dead', '{}', 'kid', nowS, START);
+    cache.set('short', verifiedToken(nowS + 10), START);
+    cache.set('long', verifiedToken(nowS + 600), START);
+    cache.set('dead', verifiedToken(nowS), START);
     expect(cache.size).toBe(2);
     expect(cache.get('short', START + 9_999)).toBeDefined();
     expect(cache.get('short', START + 10_000)).toBeUndefined();
     expect(cache.get('long', START + 59_999)).toBeDefined();
     expect(cache.get('long', START + 60_000)).toBeUndefined();
     expect(cache.size).toBe(0);
+  });
+
+  it('keeps its own copy and gives a fresh deep copy on every hit', () => {
+    const cache = new VerifiedTokenCache(10, 60_000);
+    const stored = verifiedToken(START / 1000 + 600);
+    cache.set('k', stored, START);
+    stored.scopes.push('admin'); // the caller's object after set
+    const first = cache.get('k', START)!;
+    first.roles.push('admin');
+    (first.claims.ctx as { tags: string[] }).tags.push('b');
+    const second = cache.get('k', START)!;
+    expect(second).toEqual(verifiedToken(START / 1000 + 600));
+    expect(second).not.toBe(first);
+  });
+
+  it('copies a __proto__ claim as an own property, as JSON.parse leaves it', () => {
+    const claims = JSON.parse('{"sub":"u1","__proto__":{"isAdmin":true}}') as Record<
+      string,
+      unknown
+    >;
+    const copy = copyJsonData(claims);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect((copy as { isAdmin?: unknown }).isAdmin).toBeUndefined();
+    expect(Object.keys(copy)).toEqual(['sub', '__proto__']);
   });
 
   it('keys by a hash of the context and the token, not the token itself', () => {
