@@ -180,6 +180,36 @@ describe('nats transport: connection drops and crash safety', () => {
     ).toEqual([]);
   });
 
+  it('gives what it was sent but did not handle back at close, long before the ack wait', async () => {
+    // ackWaitMs 30 s (the default): anything left unacked by the closed instance would reach the
+    // other one only after that.
+    const a = make(URL);
+    const b = make(URL);
+    await a.connect();
+    await b.connect();
+    const byA = new Recorder<TransportMessage>();
+    const slow: DeliveryHandler = async (m) => {
+      byA.push(m);
+      await new Promise((r) => setTimeout(r, 1));
+      return { outcome: 'success' };
+    };
+    await a.subscribe('handover.Needed', 'handover-group', slow, { prefetch: 16 });
+    const bodies = Array.from({ length: 500 }, (_, i) => `m${i}`);
+    await a.publish(bodies.map((body) => ({ type: 'handover.Needed', body, headers: {} })));
+    await byA.until(50); // mid-stream: acks flowing, the next messages on their way
+    const started = Date.now();
+    await a.close();
+    const byB = new Recorder<TransportMessage>();
+    await b.subscribe('handover.Needed', 'handover-group', recordingHandler(byB), {
+      prefetch: 4,
+    });
+    const handledByA = new Set(byA.items.map((m) => m.body));
+    const rest = bodies.filter((body) => !handledByA.has(body));
+    await byB.until(rest.length, (m) => rest.includes(m.body));
+    expect(new Set(byB.items.map((m) => m.body))).toEqual(new Set(rest));
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 15_000);
+
   it('close() waits for in-flight deliveries and is idempotent', async () => {
     const t = make(URL);
     await t.connect();

@@ -88,6 +88,12 @@ interface Pump {
 const ms = (n: number) => n * 1_000_000;
 
 /**
+ * How long one pull waits for messages. It bounds how long `close()` waits for the pull under way
+ * to end, and an idle consumer asks the server again this often.
+ */
+export const PULL_EXPIRES_MS = 1_000;
+
+/**
  * NATS JetStream transport.
  *
  * Topology (see the lib README): one stream `<namespace>` on `<namespace>.>` with interest
@@ -319,9 +325,13 @@ export class NatsTransport implements Transport {
   }
 
   /**
-   * Pulls from one durable consumer for as long as the transport is open. `consume()` survives
-   * reconnects by itself, but its iterator ends on some errors (consumer deleted, bad request):
-   * then the consumer is re-declared and a new iterator started, with a capped backoff.
+   * Pulls from one durable consumer for as long as the transport is open, one bounded pull
+   * (`fetch`, at most `prefetch` messages, {@link PULL_EXPIRES_MS}) after the other. At close the
+   * pull under way is not cut off: what the server still sends for it arrives and is given back
+   * at once (`nak`), and the loop ends with that pull. Stopping a `consume()` iterator instead
+   * unsubscribes while the server's pull request stays open, and what the server delivers to it
+   * then waits out the ack wait before another instance gets it. On an error (connection lost,
+   * consumer deleted) the consumer is re-declared and pulling resumes, with a capped backoff.
    */
   private async pump(sub: Subscription, pump: Pump, durable: string, filter: string) {
     let backoffMs = 100;
@@ -330,23 +340,27 @@ export class NatsTransport implements Transport {
         if (!this.knownConsumers.has(durable))
           await this.ensureConsumer(durable, filter, sub.prefetch);
         const consumer = await this.js!.consumers.get(this.stream, durable);
-        const messages = await consumer.consume({ max_messages: sub.prefetch });
-        pump.iterator = messages;
-        void this.watchConsumer(messages, durable);
-        if (this.closing) messages.stop();
-        for await (const msg of messages) {
-          backoffMs = 100;
-          if (this.closing) {
-            msg.nak();
-            continue;
+        while (!this.closing) {
+          const batch = await consumer.fetch({
+            max_messages: sub.prefetch,
+            expires: PULL_EXPIRES_MS,
+          });
+          pump.iterator = batch;
+          for await (const msg of batch) {
+            backoffMs = 100;
+            if (this.closing) {
+              msg.nak();
+              continue;
+            }
+            await this.acquire(sub);
+            if (this.closing) {
+              this.release(sub);
+              msg.nak();
+              continue;
+            }
+            this.dispatch(sub, msg);
           }
-          await this.acquire(sub);
-          if (this.closing) {
-            this.release(sub);
-            msg.nak();
-            continue;
-          }
-          this.dispatch(sub, msg);
+          pump.iterator = undefined;
         }
       } catch (error) {
         if (!this.closing) {
@@ -366,20 +380,6 @@ export class NatsTransport implements Transport {
       });
       pump.wake = undefined;
       backoffMs = Math.min(backoffMs * 2, 5_000);
-    }
-  }
-
-  /** A deleted consumer (server restart with memory storage, an admin) ends the iterator: re-create. */
-  private async watchConsumer(messages: ConsumerMessages, durable: string): Promise<void> {
-    for await (const s of messages.status()) {
-      if (s.type === 'consumer_deleted' || (s.type === 'consumer_not_found' && s.count >= 2)) {
-        this.log.warn(
-          { durable, stream: this.stream, status: s.type },
-          're-creating NATS consumer',
-        );
-        messages.stop();
-        return;
-      }
     }
   }
 
@@ -514,10 +514,8 @@ export class NatsTransport implements Transport {
 
   private async shutdown(): Promise<void> {
     this.closing = true;
-    for (const pump of this.pumps) {
-      pump.iterator?.stop();
-      pump.wake?.();
-    }
+    // The pulls under way end by themselves within PULL_EXPIRES_MS (see pump()).
+    for (const pump of this.pumps) pump.wake?.();
     await Promise.allSettled(this.loops);
     while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight.keys());
     clearInterval(this.heartbeat);
