@@ -17,9 +17,7 @@ interface Entry {
 export function copyJsonData<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = copyJsonData(value[i] as unknown);
-    return out as T;
+    return value.map((item: unknown) => copyJsonData(item)) as T;
   }
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
