@@ -128,6 +128,15 @@ describe('requestTarget', () => {
     );
   });
 
+  it('sends own query keys only (nothing inherited)', () => {
+    const query = Object.assign(Object.create({ inherited: 'x' }) as Record<string, string>, {
+      own: 'y',
+    });
+    expect(requestTarget('payments', 'https://api.test', '', '/search', query)).toBe(
+      '/search?own=y',
+    );
+  });
+
   it('encodes query keys and values as URLSearchParams does', () => {
     const query = {
       plain: 'abc-._*',

@@ -137,7 +137,7 @@ export function requestTarget(
   }
   if (!query) return target;
   let qs = '';
-  for (const key in query) {
+  for (const key of Object.keys(query)) {
     const value = query[key];
     if (value === undefined) continue;
     const name = formEncode(key);
