@@ -145,7 +145,7 @@ export function verifyCompactJwt(
   alg: JwtAlgorithm,
   key: KeyObject,
   options: ClaimOptions,
-): { payload: JWTPayload; json: string } {
+): JWTPayload {
   const b64 = checkCrit(header);
   const firstDot = token.indexOf('.');
   const lastDot = token.lastIndexOf('.');
@@ -163,11 +163,9 @@ export function verifyCompactJwt(
   if (!b64) throw new InvalidTokenError('malformed', 'JWTs MUST NOT use unencoded payload');
 
   const payloadBytes = decodeBase64urlStrict(token.slice(firstDot + 1, lastDot), 'payload');
-  let json: string;
   let payload: unknown;
   try {
-    json = strictUtf8.decode(payloadBytes);
-    payload = JSON.parse(json);
+    payload = JSON.parse(strictUtf8.decode(payloadBytes));
   } catch (e) {
     throw new InvalidTokenError('malformed', 'JWT Claims Set must be a top-level JSON object', {
       cause: e,
@@ -206,5 +204,5 @@ export function verifyCompactJwt(
   if (exp !== undefined && exp <= now - tolerance) {
     throw new InvalidTokenError('expired', '"exp" claim timestamp check failed');
   }
-  return { payload: claims, json };
+  return claims;
 }

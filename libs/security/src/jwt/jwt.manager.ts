@@ -472,7 +472,7 @@ export class JwtManager {
       );
     }
     const nowMs = this.now();
-    const { payload } = verifyCompactJwt(token, header, key.alg, key.key, {
+    const payload = verifyCompactJwt(token, header, key.alg, key.key, {
       issuer: this.issuer,
       audience: typeof opts.audience === 'string' ? [opts.audience] : opts.audience,
       type: opts.type,

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type * as Jetstream from '@nats-io/jetstream';
 import type {
   ConsumerConfig,
-  ConsumerMessages,
   JetStreamClient,
   JetStreamManager,
   JsMsg,
@@ -81,7 +80,6 @@ interface Subscription {
 }
 
 interface Pump {
-  iterator?: ConsumerMessages;
   wake?: () => void;
 }
 
@@ -345,7 +343,6 @@ export class NatsTransport implements Transport {
             max_messages: sub.prefetch,
             expires: PULL_EXPIRES_MS,
           });
-          pump.iterator = batch;
           for await (const msg of batch) {
             backoffMs = 100;
             if (this.closing) {
@@ -360,14 +357,11 @@ export class NatsTransport implements Transport {
             }
             this.dispatch(sub, msg);
           }
-          pump.iterator = undefined;
         }
       } catch (error) {
         if (!this.closing) {
           this.log.warn({ err: error, durable, stream: this.stream }, 'NATS consumer stopped');
         }
-      } finally {
-        pump.iterator = undefined;
       }
       if (this.closing) break;
       this.knownConsumers.delete(durable);
