@@ -13,6 +13,9 @@ export { PUBLIC_ROUTE, PublicRoute } from './public-route.js';
 // Transactions (provided by persistence, used by libs that may run inside one)
 export { AfterCommit } from './after-commit.js';
 
+// JSON data (the round trip without the text)
+export { copyJsonData, toJsonData } from './json-data.js';
+
 // Errors
 export { errorTraits, traitOf, type ErrorTraits } from './error-traits.js';
 

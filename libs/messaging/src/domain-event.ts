@@ -5,6 +5,10 @@ let offset = pool.length;
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+// The time part of the last millisecond an id was made in (`xxxxxxxx-xxxx-`).
+let prefixMs = -1;
+let prefix = '';
+
 /**
  * UUIDv7: time-ordered, so ids sort by creation. Random bits come from a refilled pool; the hex is
  * built from a byte table (no Buffer, no BigInt per id: this runs once per published event).
@@ -16,11 +20,16 @@ export function uuidv7(): string {
   }
   const o = offset;
   offset += 16;
-  // 48-bit Unix ms (12 hex digits until the year 10889).
-  const time = Date.now().toString(16).padStart(12, '0');
+  const ms = Date.now();
+  if (ms !== prefixMs) {
+    // 48-bit Unix ms (12 hex digits until the year 10889).
+    const time = ms.toString(16).padStart(12, '0');
+    prefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-`;
+    prefixMs = ms;
+  }
   const b = pool;
   return (
-    `${time.slice(0, 8)}-${time.slice(8, 12)}-` +
+    prefix +
     `${HEX[(b[o + 6]! & 0x0f) | 0x70]}${HEX[b[o + 7]!]}-` +
     `${HEX[(b[o + 8]! & 0x3f) | 0x80]}${HEX[b[o + 9]!]}-` +
     `${HEX[b[o + 10]!]}${HEX[b[o + 11]!]}${HEX[b[o + 12]!]}${HEX[b[o + 13]!]}${HEX[b[o + 14]!]}${HEX[b[o + 15]!]}`

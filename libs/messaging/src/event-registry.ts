@@ -6,6 +6,7 @@ import {
   type EventValidationIssue,
 } from './errors.js';
 import type { DomainEvent, DomainEventClass } from './domain-event.js';
+import { copyJsonData, toJsonData } from '@infrastructure/core';
 
 /** Wire form of an event: JSON, schema-versioned, self-describing. */
 export interface EventEnvelope {
@@ -134,8 +135,10 @@ export function eventTypeOf(cls: Function): string {
 }
 
 /**
- * Serialises an event to its envelope. `clone` (default) deep-copies the payload through JSON so
- * the envelope owns plain data; pass `false` when the envelope is stringified right away.
+ * Serialises an event to its envelope. `clone` (default) turns the payload and metadata into the
+ * plain data their JSON text reads back as (`toJsonData`: dates become ISO strings, nothing is
+ * shared with the event); pass `false` when the envelope is stringified right away.
+ * @throws TypeError for an unregistered class, and as `JSON.stringify` does (a BigInt, a cycle).
  */
 export function toEnvelope(event: DomainEvent, clone = true): EventEnvelope {
   const r = byClass.get(event.constructor);
@@ -151,14 +154,55 @@ export function toEnvelope(event: DomainEvent, clone = true): EventEnvelope {
     id: event.id,
     type: r.type,
     schemaVersion: r.schemaVersion,
-    occurredAt: event.occurredAt.toISOString(),
-    payload: clone ? (JSON.parse(JSON.stringify(payload)) as Record<string, unknown>) : payload,
-    metadata: { ...event.metadata },
+    occurredAt: isoOf(event.occurredAt),
+    payload: clone ? (toJsonData(payload) as Record<string, unknown>) : payload,
+    metadata: clone
+      ? (toJsonData(event.metadata ?? {}) as Record<string, string>)
+      : { ...event.metadata },
   };
   if (event.aggregateId !== undefined) envelope.aggregateId = event.aggregateId;
   if (event.aggregateType !== undefined) envelope.aggregateType = event.aggregateType;
   if (event.version !== undefined) envelope.version = event.version;
   return envelope;
+}
+
+/**
+ * A deep copy of an envelope this bus built (`toEnvelope` with `clone`): what an in-process
+ * delivery decodes, so no handler shares data with the publisher, another group or a retry.
+ */
+export function copyEnvelope(envelope: EventEnvelope): EventEnvelope {
+  return {
+    ...envelope,
+    payload: copyJsonData(envelope.payload),
+    metadata: copyJsonData(envelope.metadata),
+  };
+}
+
+// `toISOString` of the last millisecond seen: events published together mostly share one.
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+
+// The last `occurredAt` text parsed, and its time: deliveries of one burst mostly share it.
+let lastParsedIso: unknown;
+let lastParsedMs = Number.NaN;
+
+/** `new Date(iso)` (now when there is none), parsing each distinct text once in a row. */
+function dateOf(iso: string | undefined): Date {
+  if (iso === undefined || iso === null) return new Date();
+  if (iso !== lastParsedIso) {
+    lastParsedMs = new Date(iso).getTime();
+    lastParsedIso = iso;
+  }
+  return new Date(lastParsedMs);
+}
+
+function isoOf(date: Date): string {
+  const ms = date.getTime();
+  if (ms !== lastIsoMs) {
+    lastIso = date.toISOString(); // throws a RangeError for an invalid date, as before
+    lastIsoMs = ms;
+  }
+  return lastIso;
 }
 
 /**
@@ -208,14 +252,25 @@ function decodeEnvelope(envelope: unknown): {
     version++;
   }
   const instance = Object.create(r.cls.prototype as object) as Record<string, unknown>;
-  Object.assign(instance, payload, {
-    id: e.id,
-    occurredAt: new Date(e.occurredAt ?? Date.now()),
-    aggregateId: e.aggregateId,
-    aggregateType: e.aggregateType,
-    version: e.version,
-    metadata: e.metadata ?? {},
-  });
+  for (const k of Object.keys(payload)) {
+    // A `__proto__` field stays a field: assigning it would replace the instance's prototype.
+    if (k === '__proto__') {
+      Object.defineProperty(instance, k, {
+        value: payload[k],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      instance[k] = payload[k];
+    }
+  }
+  instance.id = e.id;
+  instance.occurredAt = dateOf(e.occurredAt);
+  instance.aggregateId = e.aggregateId;
+  instance.aggregateType = e.aggregateType;
+  instance.version = e.version;
+  instance.metadata = e.metadata ?? {};
   return { event: instance as unknown as DomainEvent, payload, registration: r };
 }
 
@@ -223,13 +278,23 @@ function decodeEnvelope(envelope: unknown): {
  * {@link fromEnvelope}, then the payload checked against its type's schema (the consumer side).
  * @throws PoisonMessageError (`invalid-payload`) when the schema rejects it.
  */
-export async function fromEnvelopeChecked(envelope: unknown): Promise<DomainEvent> {
+export function fromEnvelopeChecked(envelope: unknown): DomainEvent | Promise<DomainEvent> {
   const { event, payload, registration } = decodeEnvelope(envelope);
+  // No schema: the event itself, no promise to wait for (the usual case, once per delivery).
   if (!registration.schema) return event;
-  const issues = await schemaIssues(registration.schema, payload);
+  return checked(registration.type, registration.schema, payload, event);
+}
+
+async function checked(
+  type: string,
+  schema: EventSchema,
+  payload: Record<string, unknown>,
+  event: DomainEvent,
+): Promise<DomainEvent> {
+  const issues = await schemaIssues(schema, payload);
   if (issues) {
     const detail = formatIssues(issues);
-    throw new PoisonMessageError(`${registration.type}: invalid payload: ${detail}`, {
+    throw new PoisonMessageError(`${type}: invalid payload: ${detail}`, {
       reason: 'invalid-payload',
       detail,
     });
@@ -243,13 +308,15 @@ export async function fromEnvelopeChecked(envelope: unknown): Promise<DomainEven
  * @throws EventValidationError for the first invalid event.
  */
 export function assertValidEvents(events: readonly DomainEvent[]): Promise<void> | undefined {
-  const checked = events.flatMap((event) => {
+  let withSchema: { event: DomainEvent; r: Registration; schema: EventSchema }[] | undefined;
+  for (const event of events) {
     const r = byClass.get(event.constructor);
-    return r?.schema ? [{ event, r, schema: r.schema }] : [];
-  });
-  if (checked.length === 0) return undefined;
+    if (r?.schema) (withSchema ??= []).push({ event, r, schema: r.schema });
+  }
+  if (!withSchema) return undefined;
+  const list = withSchema;
   return (async () => {
-    for (const { event, r, schema } of checked) {
+    for (const { event, r, schema } of list) {
       // What travels: the JSON form of the payload (dates as strings, no undefined fields).
       const issues = await schemaIssues(schema, toEnvelope(event).payload);
       if (issues) throw new EventValidationError(r.type, issues);

@@ -11,6 +11,7 @@ import type { Counter, Histogram } from 'prom-client';
 import {
   counterSeries,
   extractContext,
+  extractRequestContext,
   getLogger,
   HealthRegistry,
   histogramSeries,
@@ -35,6 +36,7 @@ import {
 } from './event-handler.decorator.js';
 import {
   assertValidEvents,
+  copyEnvelope,
   envelopeDefect,
   eventTypeOf,
   fromEnvelopeChecked,
@@ -167,25 +169,17 @@ export class MessagingRuntime
     });
   }
 
-  /** The messages `publish` hands to the transport (or the outbox) for `events`. */
+  /**
+   * The messages `publish` hands to the transport (or the outbox) for `events`. Each carries its
+   * envelope as data (`envelope`, nothing shared with the event) and writes `body`, the JSON text,
+   * the first time something reads it: the in-process transport never does on the way to a
+   * handler.
+   */
   toMessages(events: readonly DomainEvent[], options: PublishOptions = {}): OutgoingMessage[] {
     // The context headers are the same for every event of one publish: compute them once.
     const shared = injectContext({ ...options.headers, 'content-type': 'application/json' });
-    return events.map((event) => {
-      const envelope: EventEnvelope = toEnvelope(event, false);
-      const headers: Record<string, string> = {
-        ...shared,
-        'x-message-id': envelope.id,
-        'x-message-type': envelope.type,
-      };
-      if (envelope.aggregateId) headers['x-message-key'] = envelope.aggregateId;
-      return {
-        type: envelope.type,
-        body: JSON.stringify(envelope),
-        headers,
-        ...(envelope.aggregateId ? { key: envelope.aggregateId } : {}),
-      };
-    });
+    const lazyBody = this.transport.inProcess === true;
+    return events.map((event) => envelopeMessage(toEnvelope(event), shared, lazyBody));
   }
 
   async publish(
@@ -209,9 +203,15 @@ export class MessagingRuntime
             }
           };
     const tracer = messagingTracer();
-    if (!tracer) return this.dispatch(this.toMessages(list, options), notify);
-    const types = list.map((event) => eventTypeOf(event.constructor));
-    await this.producing(tracer, types, () => this.toMessages(list, options), notify);
+    if (tracer) {
+      const types = list.map((event) => eventTypeOf(event.constructor));
+      return this.producing(tracer, types, () => this.toMessages(list, options), notify);
+    }
+    const messages = this.toMessages(list, options);
+    if (this.store || this.uow?.active) return this.dispatch(messages, notify);
+    // No outbox and no transaction: straight to the transport (one async step less per publish).
+    await this.send(messages);
+    notify();
   }
 
   /**
@@ -341,13 +341,23 @@ export class MessagingRuntime
     await this.transport.publish(messages);
     if (!this.published) return;
     if (messages.length === 1 || messages.every((m) => m.type === messages[0]!.type)) {
-      this.published.inc(
-        { transport: this.transport.name, type: messages[0]!.type },
-        messages.length,
-      );
+      this.publishedOf(messages[0]!.type).inc(messages.length);
       return;
     }
-    for (const m of messages) this.published.inc({ transport: this.transport.name, type: m.type });
+    for (const m of messages) this.publishedOf(m.type).inc();
+  }
+
+  private readonly publishedSeries = new Map<string, CounterSeries>();
+
+  /** The `messages_published_total` series of `type` (resolved once per type). */
+  private publishedOf(type: string): CounterSeries {
+    let series = this.publishedSeries.get(type);
+    if (!series) {
+      series = counterSeries(this.published!, { transport: this.transport.name, type });
+      // Types come from code (event classes, `publishData` callers); bound the memo anyway.
+      if (this.publishedSeries.size < 1000) this.publishedSeries.set(type, series);
+    }
+    return series;
   }
 
   async onModuleInit(): Promise<void> {
@@ -465,19 +475,36 @@ export class MessagingRuntime
     fn: (value: T) => unknown,
   ): Promise<void> {
     this.subscribedTypes.add(type);
-    const retry = { ...this.options.retry, ...options.retry };
-    const inbox = options.inbox !== false;
+    const consumer: Consumer<T> = {
+      type,
+      group,
+      retry: { ...this.options.retry, ...options.retry },
+      inbox: options.inbox !== false,
+      decode,
+      fn,
+    };
     // One key's deliveries run one after the other (per-key order with concurrent handlers).
-    const tails = new Map<string, Promise<unknown>>();
+    const lanes = new Map<string, KeyLane>();
     const ordered = (message: TransportMessage) => {
       const key = message.headers['x-message-key'];
-      const run = () => this.handle(type, group, retry, inbox, decode, fn, message);
-      if (!key) return run();
-      const tail = tails.get(key);
+      if (!key) return this.handle(consumer, message);
+      let lane = lanes.get(key);
+      if (!lane) {
+        // Idle lanes stay for the next delivery of their key; past the bound they are dropped.
+        if (lanes.size >= IDLE_LANES)
+          for (const [k, l] of lanes) if (l.pending === 0) lanes.delete(k);
+        lanes.set(key, (lane = { tail: undefined, pending: 0 }));
+      }
+      const current = lane;
+      current.pending++;
+      // Called once this delivery is decided (it may be at once, when nothing in it waits).
+      const done = () => {
+        if (--current.pending === 0) current.tail = undefined;
+      };
+      const run = () => this.handle(consumer, message, done);
       // Nothing of this key in flight: start now (no extra turn through a resolved promise).
-      const result = tail ? tail.then(run) : run();
-      tails.set(key, result);
-      void result.finally(() => tails.get(key) === result && tails.delete(key));
+      const result = current.tail ? current.tail.then(run, run) : run();
+      if (current.pending > 0) current.tail = result;
       return result;
     };
     await this.transport.subscribe(type, group, ordered, {
@@ -487,16 +514,10 @@ export class MessagingRuntime
     this.log.debug({ type, group }, 'subscribed');
   }
 
-  private readonly children = new Map<
-    string,
-    {
-      duration: HistogramSeries;
-      consumed: (outcome: string) => CounterSeries;
-    }
-  >();
+  private readonly children = new Map<string, ChildMetrics>();
 
   /** Label children of one (type, group), resolved once: prom-client label lookups are not free. */
-  private childMetrics(type: string, group: string) {
+  private childMetrics(type: string, group: string): ChildMetrics | undefined {
     if (!this.duration || !this.consumed) return undefined;
     const key = `${type}\u0000${group}`;
     let found = this.children.get(key);
@@ -504,73 +525,88 @@ export class MessagingRuntime
       const labels = { transport: this.transport.name, type, group };
       const consumed = this.consumed;
       const byOutcome = new Map<string, CounterSeries>();
+      const outcome = (name: string) => {
+        let child = byOutcome.get(name);
+        if (!child)
+          byOutcome.set(name, (child = counterSeries(consumed, { ...labels, outcome: name })));
+        return child;
+      };
       found = {
         duration: histogramSeries(this.duration, labels),
-        consumed: (outcome) => {
-          let child = byOutcome.get(outcome);
-          if (!child)
-            byOutcome.set(outcome, (child = counterSeries(consumed, { ...labels, outcome })));
-          return child;
-        },
+        success: outcome('success'),
+        consumed: outcome,
       };
       this.children.set(key, found);
     }
     return found;
   }
 
-  private async handle<T>(
-    type: string,
-    group: string,
-    retry: ResolvedMessagingOptions['retry'],
-    useInbox: boolean,
-    decode: (body: unknown) => T | Promise<T>,
-    fn: (value: T) => unknown,
+  /** A consumer's metric series, resolved at its first delivery (after the metrics exist). */
+  private metricsOf<T>(consumer: Consumer<T>): ChildMetrics | undefined {
+    if (consumer.metrics === undefined) {
+      consumer.metrics = this.childMetrics(consumer.type, consumer.group) ?? null;
+    }
+    return consumer.metrics ?? undefined;
+  }
+
+  private handle<T>(
+    consumer: Consumer<T>,
     message: TransportMessage,
-  ): Promise<{ outcome: HandlingOutcome; delayMs?: number }> {
-    const { store, otel: carried } = extractContext(message.headers);
-    const messageId = message.headers['x-message-id'];
+    done?: () => void,
+  ): Promise<Decision> {
     const tracer = messagingTracer();
-    if (!tracer) return this.handleIn(type, group, retry, useInbox, decode, fn, message, store);
+    if (!tracer) {
+      return this.handleIn(
+        consumer,
+        message,
+        extractRequestContext(message.headers),
+        undefined,
+        done,
+      );
+    }
+    const { store, otel: carried } = extractContext(message.headers);
     // A CONSUMER span continuing the publisher's context, active around the handler.
-    const consumer = startConsumerSpan(
+    const consumerSpan = startConsumerSpan(
       tracer,
       this.transport.name,
-      type,
-      group,
+      consumer.type,
+      consumer.group,
       message.attempt,
-      messageId,
+      message.headers['x-message-id'],
       carried,
     );
-    return otel.with(consumer.context, () =>
-      this.handleIn(type, group, retry, useInbox, decode, fn, message, store, consumer.span),
+    return otel.with(consumerSpan.context, () =>
+      this.handleIn(consumer, message, store, consumerSpan.span, done),
     );
   }
 
   private handleIn<T>(
-    type: string,
-    group: string,
-    retry: ResolvedMessagingOptions['retry'],
-    useInbox: boolean,
-    decode: (body: unknown) => T | Promise<T>,
-    fn: (value: T) => unknown,
+    consumer: Consumer<T>,
     message: TransportMessage,
     store: RequestContextStore,
-    span?: Span,
-  ): Promise<{ outcome: HandlingOutcome; delayMs?: number }> {
-    const metrics = this.childMetrics(type, group);
+    span: Span | undefined,
+    done: (() => void) | undefined,
+  ): Promise<Decision> {
+    const { type, group, retry, decode, fn } = consumer;
+    const metrics = this.metricsOf(consumer);
     let body: unknown;
     let unparsable: unknown;
-    try {
-      body = parseBody(message.body);
-    } catch (error) {
-      unparsable = error;
+    if (message.envelope) {
+      // In process: a copy of the envelope, as parsing its text would give (no handler shares data).
+      body = copyEnvelope(message.envelope);
+    } else {
+      try {
+        body = parseBody(message.body);
+      } catch (error) {
+        unparsable = error;
+      }
     }
     // A bare envelope (put on the queue by something else, without our headers) carries its id
     // in the body: the inbox and the causation id use it, so a redelivery is still a duplicate.
     const messageId = message.headers['x-message-id'] ?? envelopeIdOf(body);
-    return this.context.run(
-      { ...store, ...(messageId ? { causationId: messageId } : {}) },
-      async () => {
+    if (messageId) store.causationId = messageId;
+    return this.context.run(store, async (): Promise<Decision> => {
+      try {
         const started = performance.now();
         let outcome: HandlingOutcome;
         let delayMs: number | undefined;
@@ -579,17 +615,21 @@ export class MessagingRuntime
         let duplicate = false;
         try {
           if (unparsable !== undefined) throw unparsable;
-          const parsed = await decode(body);
+          // No await where nothing is pending: a sync decode and handler settle in this turn.
+          let parsed = decode(body);
+          if (isThenable(parsed)) parsed = await parsed;
           if (parsed instanceof DomainEvent) event = parsed;
-          if (useInbox && this.inbox && this.store && this.uow && messageId) {
+          if (consumer.inbox && this.inbox && this.store && this.uow && messageId) {
             const { store: inbox, uow } = this;
+            const value = parsed;
             await uow.run(async () => {
               // The inbox row and the handler's writes commit together: once per message and group.
-              if (await inbox.markProcessed(uow.manager, messageId, group)) await fn(parsed);
+              if (await inbox.markProcessed(uow.manager, messageId, group)) await fn(value);
               else duplicate = true;
             });
           } else {
-            await fn(parsed);
+            const result = fn(parsed);
+            if (isThenable(result)) await result;
           }
           outcome = 'success';
         } catch (error) {
@@ -623,23 +663,31 @@ export class MessagingRuntime
             }
           }
         }
-        metrics?.duration.observe((performance.now() - started) / 1000);
-        metrics?.consumed(duplicate ? 'duplicate' : outcome).inc();
+        if (metrics) {
+          metrics.duration.observe((performance.now() - started) / 1000);
+          if (duplicate) metrics.consumed('duplicate').inc();
+          else if (outcome === 'success') metrics.success.inc();
+          else metrics.consumed(outcome).inc();
+        }
         if (span) endConsumerSpan(span, duplicate ? 'duplicate' : outcome, failure);
         if (duplicate)
           this.log.debug({ type, group, messageId }, 'duplicate delivery skipped (inbox)');
-        this.notify({
-          kind: 'handled',
-          type,
-          group,
-          outcome,
-          attempt: message.attempt,
-          event,
-          error: failure,
-        });
-        return { outcome, delayMs };
-      },
-    );
+        if (this.observers.size > 0) {
+          this.notify({
+            kind: 'handled',
+            type,
+            group,
+            outcome,
+            attempt: message.attempt,
+            event,
+            error: failure,
+          });
+        }
+        return outcome === 'success' ? SUCCESS : { outcome, delayMs };
+      } finally {
+        done?.();
+      }
+    });
   }
 
   private async deadLetter(
@@ -716,6 +764,93 @@ export class MessagingRuntime
 }
 
 function noop(): void {}
+
+/** What the pipeline tells the transport about one delivery. */
+type Decision = { outcome: HandlingOutcome; delayMs?: number };
+
+const SUCCESS: Decision = Object.freeze({ outcome: 'success' });
+
+/** One subscription of the pipeline: what `consume` was given, resolved once. */
+interface Consumer<T> {
+  type: string;
+  group: string;
+  retry: ResolvedMessagingOptions['retry'];
+  inbox: boolean;
+  decode: (body: unknown) => T | Promise<T>;
+  fn: (value: T) => unknown;
+  /** Resolved at the first delivery; `null` when there are no metrics. */
+  metrics?: ChildMetrics | null;
+}
+
+interface ChildMetrics {
+  duration: HistogramSeries;
+  success: CounterSeries;
+  consumed: (outcome: string) => CounterSeries;
+}
+
+/** Idle per-key lanes a consumer keeps (a sweep drops them all past this many keys). */
+const IDLE_LANES = 1024;
+
+/** The deliveries of one ordering key in flight here: the next one waits for `tail`. */
+interface KeyLane {
+  tail: Promise<unknown> | undefined;
+  pending: number;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * One published event's message for an in-process transport: `body`, the envelope's JSON text,
+ * is written only if something reads it (a dead letter, the outbox), never on the way to a
+ * handler. A prototype getter (an object literal with a getter is built on V8's slow path).
+ */
+class LazyBodyMessage implements OutgoingMessage {
+  private text?: string;
+  key?: string;
+
+  constructor(
+    readonly type: string,
+    readonly headers: Record<string, string>,
+    readonly envelope: EventEnvelope,
+  ) {}
+
+  get body(): string {
+    return (this.text ??= JSON.stringify(this.envelope));
+  }
+}
+
+/** One published event's message (`lazyBody`: see {@link LazyBodyMessage}). */
+function envelopeMessage(
+  envelope: EventEnvelope,
+  shared: Record<string, string>,
+  lazyBody: boolean,
+): OutgoingMessage {
+  const headers: Record<string, string> = {
+    ...shared,
+    'x-message-id': envelope.id,
+    'x-message-type': envelope.type,
+  };
+  const key = envelope.aggregateId || undefined;
+  if (key) headers['x-message-key'] = key;
+  if (lazyBody) {
+    const message = new LazyBodyMessage(envelope.type, headers, envelope);
+    if (key) message.key = key;
+    return message;
+  }
+  return {
+    type: envelope.type,
+    body: JSON.stringify(envelope),
+    headers,
+    envelope,
+    ...(key ? { key } : {}),
+  };
+}
 
 /** The one message `publishData` sends; built in the producer span's context when tracing. */
 function dataMessages(

@@ -53,6 +53,7 @@ export { TracingGuard } from './tracing/tracing.guard.js';
 export {
   CONTEXT_HEADERS,
   extractContext,
+  extractRequestContext,
   injectContext,
   type ExtractedContext,
 } from './tracing/propagation.js';

@@ -1,3 +1,5 @@
+import type { EventEnvelope } from '../event-registry.js';
+
 /** A message handed to a transport for publishing. */
 export interface OutgoingMessage {
   /** Event type: the routing key / stream / subject / topic it travels on. */
@@ -7,6 +9,13 @@ export interface OutgoingMessage {
   headers: Record<string, string>;
   /** Ordering key (the aggregate id): one key's messages reach each group in publish order. */
   key?: string;
+  /**
+   * The envelope `body` is the JSON text of, as plain data the bus owns (set on what
+   * `EventBus.publish` sends; `body` is then written only when something reads it). An
+   * in-process transport hands it on as {@link TransportMessage.envelope} instead of the text.
+   * Read-only.
+   */
+  readonly envelope?: EventEnvelope;
 }
 
 /** A message as a transport hands it to the consumer pipeline. */
@@ -16,6 +25,11 @@ export interface TransportMessage {
   headers: Record<string, string>;
   /** 1 for the first delivery to this group, counted by the transport across redeliveries. */
   attempt: number;
+  /**
+   * An in-process transport's {@link OutgoingMessage.envelope}: the pipeline decodes a copy of it
+   * instead of parsing `body`. Read-only (shared by every delivery of the message).
+   */
+  readonly envelope?: EventEnvelope;
 }
 
 /** What the consumer pipeline decided about one delivery. */
@@ -71,6 +85,13 @@ export interface SubscribeOptions {
 export interface Transport {
   /** `memory`, `redis`, `rabbitmq`, `kafka`, `nats`, `mqtt`: the `transport` metric label. */
   readonly name: string;
+  /**
+   * True for a transport in this process that hands {@link OutgoingMessage.envelope} to the
+   * pipeline as {@link TransportMessage.envelope} and reads `body` only when it must (a dead
+   * letter): the bus then writes the JSON text only when it is read (a prototype getter, so a
+   * spread of such a message has no `body`). Brokers leave it unset.
+   */
+  readonly inProcess?: boolean;
   /** Connects and declares shared topology. Called once, before publish/subscribe. */
   connect(): Promise<void>;
   /** Publishes in order; resolves once the broker has confirmed every message. */

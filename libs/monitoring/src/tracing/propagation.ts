@@ -46,20 +46,51 @@ export interface ExtractedContext {
 
 /** Reads trace and request context from incoming headers (message consumed, webhook received). */
 export function extractContext(headers: Carrier): ExtractedContext {
-  const carrier: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    const value = first(v);
-    if (value !== undefined) carrier[k.toLowerCase()] = value;
-  }
+  const carrier = lowerCaseCarrier(headers);
+  return { otel: propagation.extract(ROOT_CONTEXT, carrier), store: storeOf(carrier) };
+}
+
+/**
+ * The request-context half of {@link extractContext}, without the OpenTelemetry context: for a
+ * consumer that runs no span (a new object each call: restore it, change it).
+ */
+export function extractRequestContext(headers: Carrier): RequestContextStore {
+  return storeOf(lowerCaseCarrier(headers));
+}
+
+function storeOf(carrier: Record<string, string | undefined>): RequestContextStore {
   const store: RequestContextStore = {};
   const parent = parseTraceparent(carrier.traceparent);
   if (parent) {
     store.traceId = parent.traceId;
     store.spanId = parent.spanId;
   }
-  for (const key of ['correlationId', 'causationId', 'userId', 'tenantId'] as const) {
+  for (const key of CONTEXT_KEYS) {
     const value = carrier[CONTEXT_HEADERS[key]];
     if (isSafeCorrelationId(value)) store[key] = value;
   }
-  return { otel: propagation.extract(ROOT_CONTEXT, carrier), store };
+  return store;
+}
+
+const CONTEXT_KEYS = ['correlationId', 'causationId', 'userId', 'tenantId'] as const;
+
+/**
+ * `headers` with lower-case names and one value each. Headers that are that already (what the
+ * messaging transports and Node's HTTP parser give, arrays aside) are read as they are, without
+ * a copy: this runs once per message consumed.
+ */
+function lowerCaseCarrier(headers: Carrier): Record<string, string | undefined> {
+  for (const k in headers) {
+    if (typeof headers[k] !== 'string' || k.toLowerCase() !== k) return normalised(headers);
+  }
+  return headers as Record<string, string | undefined>;
+}
+
+function normalised(headers: Carrier): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    const value = first(v);
+    if (value !== undefined) carrier[k.toLowerCase()] = value;
+  }
+  return carrier;
 }

@@ -6,7 +6,9 @@ import { JwtManager } from './jwt.manager.js';
 import type { JwtManagerOptions } from './jwt.options.js';
 import { MemoryRevocationStore } from './stores/memory-revocation.store.js';
 import type { VerifiedToken } from './token-checks.js';
-import { copyJsonData, VerifiedTokenCache } from './verified-token-cache.js';
+import { copyJsonData } from '@infrastructure/core';
+
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 const START = Date.UTC(2030, 0, 1);
 

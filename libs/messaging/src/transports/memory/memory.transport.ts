@@ -7,6 +7,29 @@ import type {
   TransportMessage,
 } from '../transport.js';
 
+const RESOLVED = Promise.resolve();
+
+/**
+ * One delivery as the pipeline gets it: the published envelope when there is one, and `body`
+ * read from the message only when something asks (a dead letter, a log), so an event published
+ * through the bus is never turned into text on its way to in-process handlers.
+ */
+class MemoryDelivery implements TransportMessage {
+  constructor(
+    private readonly message: OutgoingMessage,
+    readonly headers: Record<string, string>,
+    readonly attempt: number,
+  ) {}
+
+  get body(): string {
+    return this.message.body;
+  }
+
+  get envelope(): OutgoingMessage['envelope'] {
+    return this.message.envelope;
+  }
+}
+
 interface Delivery {
   message: OutgoingMessage;
   attempt: number;
@@ -31,8 +54,12 @@ interface Subscription {
  */
 export class MemoryTransport implements Transport {
   readonly name = 'memory';
+  readonly inProcess = true;
   private readonly groups = new Map<string, Map<string, Subscription>>();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Deliveries started and not settled yet; `close` waits for them. */
+  private running = 0;
+  private drained?: () => void;
+  private draining?: Promise<void>;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly letters: DeadLetterRecord[] = [];
   private nextLetterId = 1;
@@ -40,12 +67,13 @@ export class MemoryTransport implements Transport {
 
   async connect(): Promise<void> {}
 
-  async publish(messages: readonly OutgoingMessage[]): Promise<void> {
-    if (this.closed) throw new Error('MemoryTransport is closed');
+  publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('MemoryTransport is closed'));
     for (const message of messages) {
       const subs = this.groups.get(message.type);
       if (subs) for (const sub of subs.values()) this.enqueue(sub, { message, attempt: 1 });
     }
+    return RESOLVED;
   }
 
   async subscribe(
@@ -95,7 +123,10 @@ export class MemoryTransport implements Transport {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
+    if (this.running > 0) {
+      this.draining ??= new Promise<void>((resolve) => (this.drained = resolve));
+      await this.draining;
+    }
   }
 
   private enqueue(sub: Subscription, delivery: Delivery): void {
@@ -123,18 +154,19 @@ export class MemoryTransport implements Transport {
 
   private start(sub: Subscription, { message, attempt }: Delivery): void {
     sub.active++;
-    // Each delivery gets its own copy of the headers (the body is an immutable string).
-    const copy: TransportMessage = { body: message.body, headers: { ...message.headers }, attempt };
+    // Each delivery gets its own copy of the headers; the envelope (the pipeline decodes a copy)
+    // or the body text (immutable) is shared.
+    const copy = new MemoryDelivery(message, { ...message.headers }, attempt);
     // One settle callback per delivery (no `finally` promise): the bookkeeping, then the next one.
     const settle = (result?: { outcome: string; delayMs?: number }) => {
-      this.inFlight.delete(work);
       sub.active--;
+      if (--this.running === 0 && this.drained) this.drained();
       if (result?.outcome === 'retry') this.retry(sub, message, attempt + 1, result.delayMs ?? 0);
       this.pump(sub);
     };
     // The pipeline never throws; a bug there must not loop forever (`settle()` drops it).
-    const work: Promise<void> = sub.handler(copy).then(settle, () => settle());
-    this.inFlight.add(work);
+    this.running++;
+    sub.handler(copy).then(settle, () => settle());
   }
 
   private retry(sub: Subscription, message: OutgoingMessage, attempt: number, delayMs: number) {
