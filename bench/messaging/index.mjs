@@ -270,7 +270,10 @@ async function costs() {
     ['toEnvelope (payload and metadata through toJsonData)', () => messaging.toEnvelope(event)],
     ['  of it, the copy: toJsonData of the payload', () => toJsonData({ n: 1 })],
     ['copy per delivery: copyJsonData of the envelope', () => copyJsonData(envelope)],
-    ['(replaced) JSON text: stringify at publish + parse', () => JSON.parse(JSON.stringify(envelope))],
+    [
+      '(replaced) JSON text: stringify at publish + parse',
+      () => JSON.parse(JSON.stringify(envelope)),
+    ],
     ['(not used) structuredClone of the envelope', () => structuredClone(envelope)],
     ['context: injectContext (none active)', () => mon.injectContext({})],
     ['context: extractRequestContext', () => mon.extractRequestContext(headers)],
@@ -284,7 +287,7 @@ async function costs() {
       },
     ],
     [
-      'per-key order: the key\'s lane (a sync handler)',
+      "per-key order: the key's lane (a sync handler)",
       (i) => {
         const key = `k${i % 64}`;
         let lane = lanes.get(key);
