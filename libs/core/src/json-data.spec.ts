@@ -146,6 +146,26 @@ describe('toJsonData', () => {
     expect(() => toJsonData(list)).toThrow(TypeError);
   });
 
+  it('gives a toJSON that copies on its own a fresh cycle check, and recovers from a throw', () => {
+    const inner = { v: 1 };
+    const outer = {
+      inner,
+      wrapped: { toJSON: () => toJsonData({ again: inner }) },
+    };
+    expect(toJsonData(outer)).toStrictEqual(roundTrip(outer));
+    expect(() =>
+      toJsonData({
+        bad: {
+          toJSON: () => {
+            throw new Error('x');
+          },
+        },
+      }),
+    ).toThrow('x');
+    // Nothing left over from the throw: the same object copies again without a "cycle".
+    expect(toJsonData({ a: inner, b: inner })).toStrictEqual({ a: { v: 1 }, b: { v: 1 } });
+  });
+
   it('passes an error of a getter or toJSON through', () => {
     const boom = new Error('boom');
     const bad = {

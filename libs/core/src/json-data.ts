@@ -8,10 +8,20 @@
  * in-process bus copies every published payload with it).
  */
 export function toJsonData(value: unknown): unknown {
-  return toData(value, '', []);
+  // One stack for every call (no array per call); a nested call (from a `toJSON`) starts its own
+  // part of it, as a nested JSON.stringify starts its own cycle check.
+  const base = stack.length;
+  try {
+    return toData(value, '', base);
+  } finally {
+    stack.length = base;
+  }
 }
 
-function toData(input: unknown, key: string, stack: object[]): unknown {
+/** The objects being copied, outermost first (cycle detection). */
+const stack: object[] = [];
+
+function toData(input: unknown, key: string, base: number): unknown {
   let value = input;
   const kind = typeof value;
   // As JSON.stringify: `toJSON` of any object (functions too) or BigInt, called with the key.
@@ -39,20 +49,20 @@ function toData(input: unknown, key: string, stack: object[]): unknown {
     if (primitive !== NOT_BOXED)
       return typeof primitive === 'number' ? finite(primitive) : primitive;
   }
-  if (stack.includes(value)) throw new TypeError('Converting circular structure to JSON');
+  if (stack.includes(value, base)) throw new TypeError('Converting circular structure to JSON');
   stack.push(value);
   let out: unknown;
   if (Array.isArray(value)) {
     const items: unknown[] = [];
     for (let i = 0; i < value.length; i++) {
-      const item = toData((value as unknown[])[i], String(i), stack);
+      const item = toData((value as unknown[])[i], String(i), base);
       items.push(item === undefined ? null : item);
     }
     out = items;
   } else {
     const record: Record<string, unknown> = {};
     for (const k of Object.keys(value)) {
-      const item = toData((value as Record<string, unknown>)[k], k, stack);
+      const item = toData((value as Record<string, unknown>)[k], k, base);
       if (item !== undefined) setOwn(record, k, item);
     }
     out = record;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { uuidv7 } from './domain-event.js';
 
 describe('uuidv7', () => {
@@ -10,6 +10,21 @@ describe('uuidv7', () => {
     const ms = Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16);
     expect(ms).toBeGreaterThanOrEqual(before);
     expect(ms).toBeLessThanOrEqual(after);
+  });
+
+  afterEach(() => vi.restoreAllMocks());
+
+  it('writes each millisecond as 12 hex digits, so ids of later milliseconds sort after', () => {
+    const times = [0, 1, 0xf, 0x10, 1_700_000_000_000, 1_700_000_000_001, 2 ** 48 - 1];
+    const now = vi.spyOn(Date, 'now');
+    const ids = times.map((ms) => {
+      now.mockReturnValue(ms);
+      const id = uuidv7();
+      expect(id.replaceAll('-', '').slice(0, 12)).toBe(ms.toString(16).padStart(12, '0'));
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      return id;
+    });
+    expect([...ids].sort()).toEqual(ids);
   });
 
   it('is unique over several pool refills', () => {

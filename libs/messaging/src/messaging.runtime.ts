@@ -171,9 +171,8 @@ export class MessagingRuntime
 
   /**
    * The messages `publish` hands to the transport (or the outbox) for `events`. Each carries its
-   * envelope as data (`envelope`, nothing shared with the event) and writes `body`, the JSON text,
-   * the first time something reads it: the in-process transport never does on the way to a
-   * handler.
+   * envelope as data (`envelope`, nothing shared with the event). For an in-process transport
+   * (`Transport.inProcess`) `body`, the JSON text, is written only when something reads it.
    */
   toMessages(events: readonly DomainEvent[], options: PublishOptions = {}): OutgoingMessage[] {
     // The context headers are the same for every event of one publish: compute them once.
@@ -182,17 +181,31 @@ export class MessagingRuntime
     return events.map((event) => envelopeMessage(toEnvelope(event), shared, lazyBody));
   }
 
-  async publish(
+  /**
+   * Not an `async` function: a publish outside a transaction makes no promise of its own besides
+   * the transport's (an async frame per call was the biggest allocation of the in-process bus).
+   * Errors still come as a rejection, never as a throw.
+   */
+  publish(
     events: DomainEvent | readonly DomainEvent[],
     options: PublishOptions = {},
   ): Promise<void> {
-    const list = Array.isArray(events)
-      ? (events as readonly DomainEvent[])
-      : [events as DomainEvent];
-    if (list.length === 0) return;
-    // Every event of the batch is checked before any of them is published or written.
-    const validating = assertValidEvents(list);
-    if (validating) await validating;
+    try {
+      const list = Array.isArray(events)
+        ? (events as readonly DomainEvent[])
+        : [events as DomainEvent];
+      if (list.length === 0) return RESOLVED;
+      // Every event of the batch is checked before any of them is published or written.
+      const validating = assertValidEvents(list);
+      if (validating) return validating.then(() => this.publishChecked(list, options));
+      return this.publishChecked(list, options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** `publish` of events that passed their schemas (a throw here becomes `publish`'s rejection). */
+  private publishChecked(list: readonly DomainEvent[], options: PublishOptions): Promise<void> {
     // No closure per publish while nobody observes (the usual case outside tests).
     const notify =
       this.observers.size === 0
@@ -209,9 +222,9 @@ export class MessagingRuntime
     }
     const messages = this.toMessages(list, options);
     if (this.store || this.uow?.active) return this.dispatch(messages, notify);
-    // No outbox and no transaction: straight to the transport (one async step less per publish).
-    await this.send(messages);
-    notify();
+    // No outbox and no transaction: straight to the transport.
+    const sent = this.send(messages);
+    return notify === noop ? sent : sent.then(notify);
   }
 
   /**
@@ -336,10 +349,19 @@ export class MessagingRuntime
   }
 
   /** Hands messages to the transport and counts them (the outbox relay publishes through here). */
-  async send(messages: readonly OutgoingMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    await this.transport.publish(messages);
-    if (!this.published) return;
+  send(messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return RESOLVED;
+    let sent: Promise<void>;
+    try {
+      sent = this.transport.publish(messages);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (!this.published) return sent;
+    return sent.then(() => this.countPublished(messages));
+  }
+
+  private countPublished(messages: readonly OutgoingMessage[]): void {
     if (messages.length === 1 || messages.every((m) => m.type === messages[0]!.type)) {
       this.publishedOf(messages[0]!.type).inc(messages.length);
       return;
@@ -497,13 +519,18 @@ export class MessagingRuntime
       }
       const current = lane;
       current.pending++;
-      // Called once this delivery is decided (it may be at once, when nothing in it waits).
+      // Called once when this delivery is decided (it may be at once, when nothing in it waits).
       const done = () => {
         if (--current.pending === 0) current.tail = undefined;
       };
-      const run = () => this.handle(consumer, message, done);
       // Nothing of this key in flight: start now (no extra turn through a resolved promise).
-      const result = current.tail ? current.tail.then(run, run) : run();
+      let result: Promise<Decision>;
+      if (current.tail) {
+        const run = () => this.handle(consumer, message, done);
+        result = current.tail.then(run, run);
+      } else {
+        result = this.handle(consumer, message, done);
+      }
       if (current.pending > 0) current.tail = result;
       return result;
     };
@@ -541,12 +568,9 @@ export class MessagingRuntime
     return found;
   }
 
-  /** A consumer's metric series, resolved at its first delivery (after the metrics exist). */
+  /** A consumer's metric series, resolved at the first delivery once the metrics exist. */
   private metricsOf<T>(consumer: Consumer<T>): ChildMetrics | undefined {
-    if (consumer.metrics === undefined) {
-      consumer.metrics = this.childMetrics(consumer.type, consumer.group) ?? null;
-    }
-    return consumer.metrics ?? undefined;
+    return (consumer.metrics ??= this.childMetrics(consumer.type, consumer.group));
   }
 
   private handle<T>(
@@ -587,8 +611,6 @@ export class MessagingRuntime
     span: Span | undefined,
     done: (() => void) | undefined,
   ): Promise<Decision> {
-    const { type, group, retry, decode, fn } = consumer;
-    const metrics = this.metricsOf(consumer);
     let body: unknown;
     let unparsable: unknown;
     if (message.envelope) {
@@ -605,89 +627,155 @@ export class MessagingRuntime
     // in the body: the inbox and the causation id use it, so a redelivery is still a duplicate.
     const messageId = message.headers['x-message-id'] ?? envelopeIdOf(body);
     if (messageId) store.causationId = messageId;
-    return this.context.run(store, async (): Promise<Decision> => {
-      try {
-        const started = performance.now();
-        let outcome: HandlingOutcome;
-        let delayMs: number | undefined;
-        let event: DomainEvent | undefined;
-        let failure: unknown;
-        let duplicate = false;
-        try {
-          if (unparsable !== undefined) throw unparsable;
-          // No await where nothing is pending: a sync decode and handler settle in this turn.
-          let parsed = decode(body);
-          if (isThenable(parsed)) parsed = await parsed;
-          if (parsed instanceof DomainEvent) event = parsed;
-          if (consumer.inbox && this.inbox && this.store && this.uow && messageId) {
-            const { store: inbox, uow } = this;
-            const value = parsed;
-            await uow.run(async () => {
-              // The inbox row and the handler's writes commit together: once per message and group.
-              if (await inbox.markProcessed(uow.manager, messageId, group)) await fn(value);
-              else duplicate = true;
-            });
+    const handling = new Handling(
+      consumer,
+      message,
+      messageId,
+      this.metricsOf(consumer),
+      span,
+      done,
+    );
+    return this.context.run(store, () => this.deliver(handling, body, unparsable));
+  }
+
+  /**
+   * Decodes and runs the handler, then decides. Synchronous while nothing is pending: a decode
+   * without a schema and a handler that returns no promise settle in this turn, with no async
+   * frame (the failure paths and the inbox are `async`).
+   */
+  private deliver<T>(h: Handling<T>, body: unknown, unparsable: unknown): Promise<Decision> {
+    let result: unknown;
+    try {
+      if (unparsable !== undefined) throw unparsable;
+      const parsed = h.consumer.decode(body);
+      if (isThenable(parsed) || this.usesInbox(h)) return this.deliverLater(h, parsed);
+      if (parsed instanceof DomainEvent) h.event = parsed;
+      result = h.consumer.fn(parsed);
+    } catch (error) {
+      return this.failed(h, error);
+    }
+    if (!isThenable(result)) return this.decided(h, 'success');
+    return Promise.resolve(result).then(
+      () => this.decided(h, 'success'),
+      (error: unknown) => this.failed(h, error),
+    );
+  }
+
+  private usesInbox<T>(h: Handling<T>): boolean {
+    return (
+      h.consumer.inbox &&
+      this.inbox &&
+      this.store !== undefined &&
+      this.uow !== undefined &&
+      h.messageId !== undefined
+    );
+  }
+
+  /** {@link deliver} for a decode that returned a promise (a schema), or through the inbox. */
+  private async deliverLater<T>(h: Handling<T>, decoding: T | Promise<T>): Promise<Decision> {
+    let duplicate = false;
+    try {
+      const parsed = await decoding;
+      if (parsed instanceof DomainEvent) h.event = parsed;
+      if (this.usesInbox(h)) {
+        const { store: inbox, uow } = this;
+        const messageId = h.messageId!;
+        await uow!.run(async () => {
+          // The inbox row and the handler's writes commit together: once per message and group.
+          if (await inbox!.markProcessed(uow!.manager, messageId, h.consumer.group)) {
+            await h.consumer.fn(parsed);
           } else {
-            const result = fn(parsed);
-            if (isThenable(result)) await result;
+            duplicate = true;
           }
-          outcome = 'success';
-        } catch (error) {
-          failure = error;
-          const poison = error instanceof PoisonMessageError;
-          if (!poison && message.attempt < retry.attempts) {
-            outcome = 'retry';
-            delayMs = retryDelayMs(retry, message.attempt, error);
-            this.log.warn(
-              { err: error, type, group, attempt: message.attempt, retryInMs: delayMs },
-              'handler failed; will retry',
-            );
-          } else {
-            try {
-              const why = poison
-                ? { reason: error.reason, text: error.deadLetterReason }
-                : {
-                    reason: 'retries-exhausted' as const,
-                    text: `retries-exhausted: ${message.attempt} attempt${message.attempt === 1 ? '' : 's'}`,
-                  };
-              await this.deadLetter(type, group, message, error, why);
-              outcome = 'dead_letter';
-            } catch (storeError) {
-              // The dead-letter destination is down: keep the message (no ack) and try later.
-              outcome = 'retry';
-              delayMs = retry.maxDelayMs;
-              this.log.error(
-                { err: storeError, type, group },
-                'could not store dead letter; will redeliver',
-              );
-            }
-          }
-        }
-        if (metrics) {
-          metrics.duration.observe((performance.now() - started) / 1000);
-          if (duplicate) metrics.consumed('duplicate').inc();
-          else if (outcome === 'success') metrics.success.inc();
-          else metrics.consumed(outcome).inc();
-        }
-        if (span) endConsumerSpan(span, duplicate ? 'duplicate' : outcome, failure);
-        if (duplicate)
-          this.log.debug({ type, group, messageId }, 'duplicate delivery skipped (inbox)');
-        if (this.observers.size > 0) {
-          this.notify({
-            kind: 'handled',
-            type,
-            group,
-            outcome,
-            attempt: message.attempt,
-            event,
-            error: failure,
-          });
-        }
-        return outcome === 'success' ? SUCCESS : { outcome, delayMs };
-      } finally {
-        done?.();
+        });
+      } else {
+        await h.consumer.fn(parsed);
       }
-    });
+    } catch (error) {
+      return this.failed(h, error);
+    }
+    return this.decided(h, duplicate ? 'duplicate' : 'success');
+  }
+
+  /** A handler (or decode) failed: retry it, or dead-letter it after the last attempt. */
+  private async failed<T>(h: Handling<T>, error: unknown): Promise<Decision> {
+    try {
+      const { type, group, retry } = h.consumer;
+      const attempt = h.message.attempt;
+      const poison = error instanceof PoisonMessageError;
+      if (!poison && attempt < retry.attempts) {
+        const delayMs = retryDelayMs(retry, attempt, error);
+        this.log.warn(
+          { err: error, type, group, attempt, retryInMs: delayMs },
+          'handler failed; will retry',
+        );
+        return await this.decided(h, 'retry', delayMs, error);
+      }
+      try {
+        const why = poison
+          ? { reason: error.reason, text: error.deadLetterReason }
+          : {
+              reason: 'retries-exhausted' as const,
+              text: `retries-exhausted: ${attempt} attempt${attempt === 1 ? '' : 's'}`,
+            };
+        await this.deadLetter(type, group, h.message, error, why);
+      } catch (storeError) {
+        // The dead-letter destination is down: keep the message (no ack) and try later.
+        this.log.error(
+          { err: storeError, type, group },
+          'could not store dead letter; will redeliver',
+        );
+        return await this.decided(h, 'retry', retry.maxDelayMs, error);
+      }
+      return await this.decided(h, 'dead_letter', undefined, error);
+    } finally {
+      h.finish();
+    }
+  }
+
+  /**
+   * Records what was decided (metrics, span, observers) and tells the transport. Never throws: a
+   * throwing observer makes the delivery's promise reject, as an `async` pipeline did.
+   */
+  private decided<T>(
+    h: Handling<T>,
+    outcome: HandlingOutcome | 'duplicate',
+    delayMs?: number,
+    failure?: unknown,
+  ): Promise<Decision> {
+    try {
+      const { type, group } = h.consumer;
+      const { metrics, span } = h;
+      if (metrics) {
+        metrics.duration.observe((performance.now() - h.started) / 1000);
+        if (outcome === 'success') metrics.success.inc();
+        else metrics.consumed(outcome).inc();
+      }
+      if (span) endConsumerSpan(span, outcome, failure);
+      const reported = outcome === 'duplicate' ? 'success' : outcome;
+      if (outcome === 'duplicate') {
+        this.log.debug(
+          { type, group, messageId: h.messageId },
+          'duplicate delivery skipped (inbox)',
+        );
+      }
+      if (this.observers.size > 0) {
+        this.notify({
+          kind: 'handled',
+          type,
+          group,
+          outcome: reported,
+          attempt: h.message.attempt,
+          event: h.event,
+          error: failure,
+        });
+      }
+      return reported === 'success' ? SUCCEEDED : Promise.resolve({ outcome: reported, delayMs });
+    } catch (error) {
+      return Promise.reject(error as Error);
+    } finally {
+      h.finish();
+    }
   }
 
   private async deadLetter(
@@ -765,10 +853,36 @@ export class MessagingRuntime
 
 function noop(): void {}
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** What the pipeline tells the transport about one delivery. */
 type Decision = { outcome: HandlingOutcome; delayMs?: number };
 
-const SUCCESS: Decision = Object.freeze({ outcome: 'success' });
+const SUCCEEDED: Promise<Decision> = Promise.resolve(Object.freeze({ outcome: 'success' }));
+
+/** One delivery on its way through the pipeline (one object instead of a closure per step). */
+class Handling<T> {
+  event?: DomainEvent;
+  readonly started = performance.now();
+
+  constructor(
+    readonly consumer: Consumer<T>,
+    readonly message: TransportMessage,
+    readonly messageId: string | undefined,
+    readonly metrics: ChildMetrics | undefined,
+    readonly span: Span | undefined,
+    private done: (() => void) | undefined,
+  ) {}
+
+  /** Tells the per-key lane this delivery is decided; once, whichever path gets there first. */
+  finish(): void {
+    const done = this.done;
+    if (done) {
+      this.done = undefined;
+      done();
+    }
+  }
+}
 
 /** One subscription of the pipeline: what `consume` was given, resolved once. */
 interface Consumer<T> {
@@ -778,8 +892,8 @@ interface Consumer<T> {
   inbox: boolean;
   decode: (body: unknown) => T | Promise<T>;
   fn: (value: T) => unknown;
-  /** Resolved at the first delivery; `null` when there are no metrics. */
-  metrics?: ChildMetrics | null;
+  /** Resolved at the first delivery after the metrics were registered. */
+  metrics?: ChildMetrics;
 }
 
 interface ChildMetrics {

@@ -1,5 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -44,7 +45,12 @@ interface Got {
   event: OrderNoted;
   /** JSON of the event as the handler first saw it (before it changed anything). */
   seen: string;
+  /** The application's own async-context store where the handler ran. */
+  store?: string;
 }
+
+/** An async context of the application's own (not the pipeline's). */
+const appContext = new AsyncLocalStorage<string>();
 
 const got = new Recorder<Got>();
 const attempts = new Map<string, number>();
@@ -69,7 +75,10 @@ class Handlers {
 
   @EventHandler(OrderNoted, { group: 'memory-reading' })
   reading(event: OrderNoted): void {
-    got.push({ group: 'reading', attempt: 1, event, seen: JSON.stringify(event) });
+    const store = appContext.getStore();
+    got.push({ group: 'reading', attempt: 1, event, seen: JSON.stringify(event), store });
+    // What a handler enters stays its own (it would reach the next delivery if they chained).
+    if (event.orderId.startsWith('ctx-')) appContext.enterWith(`entered by ${event.orderId}`);
   }
 
   @EventHandler(OrderNoted, { group: 'memory-async' })
@@ -144,6 +153,18 @@ describe('memory transport: in-process delivery of published envelopes', () => {
       price: { amount: 12.5, currency: 'EUR' },
       nan: null,
     });
+  });
+
+  it('starts every delivery outside the publisher’s and the previous handler’s async context', async () => {
+    const first = `ctx-${randomUUID()}`;
+    const second = `ctx-${randomUUID()}`;
+    await appContext.run('publisher', () =>
+      bus.publish([new OrderNoted(first, []), new OrderNoted(second, [])]),
+    );
+    const [a] = await got.until(1, of(first, 'reading'));
+    const [b] = await got.until(1, of(second, 'reading'));
+    expect(a!.store).toBeUndefined();
+    expect(b!.store).toBeUndefined();
   });
 
   it('rejects a publish JSON cannot carry (a BigInt) and delivers nothing', async () => {

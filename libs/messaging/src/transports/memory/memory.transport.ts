@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 import type {
   DeadLetterRecord,
   DeliveryHandler,
@@ -8,6 +10,14 @@ import type {
 } from '../transport.js';
 
 const RESOLVED = Promise.resolve();
+
+/**
+ * Runs a function in the async context this module was loaded in (at boot: no request's, no
+ * handler's). Each delivery starts there, as a broker's would from its socket: nothing of the
+ * publisher's `AsyncLocalStorage` stores, or of what an earlier handler entered, reaches a
+ * handler.
+ */
+const inRoot = AsyncLocalStorage.snapshot();
 
 /**
  * One delivery as the pipeline gets it: the published envelope when there is one, and `body`
@@ -56,6 +66,8 @@ export class MemoryTransport implements Transport {
   readonly name = 'memory';
   readonly inProcess = true;
   private readonly groups = new Map<string, Map<string, Subscription>>();
+  /** The subscriptions of each type as an array (publish walks it without an iterator). */
+  private readonly byType = new Map<string, Subscription[]>();
   /** Deliveries started and not settled yet; `close` waits for them. */
   private running = 0;
   private drained?: () => void;
@@ -70,8 +82,9 @@ export class MemoryTransport implements Transport {
   publish(messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('MemoryTransport is closed'));
     for (const message of messages) {
-      const subs = this.groups.get(message.type);
-      if (subs) for (const sub of subs.values()) this.enqueue(sub, { message, attempt: 1 });
+      const subs = this.byType.get(message.type);
+      if (subs)
+        for (let i = 0; i < subs.length; i++) this.enqueue(subs[i]!, { message, attempt: 1 });
     }
     return RESOLVED;
   }
@@ -92,6 +105,7 @@ export class MemoryTransport implements Transport {
       head: 0,
       scheduled: false,
     });
+    this.byType.set(type, [...byGroup.values()]);
   }
 
   async deadLetter(letter: Omit<DeadLetterRecord, 'id'>): Promise<void> {
@@ -148,9 +162,13 @@ export class MemoryTransport implements Transport {
         sub.queue = sub.queue.slice(sub.head);
         sub.head = 0;
       }
-      this.start(sub, delivery);
+      // Each delivery from the root context: what one handler enters (`enterWith`) stays its own.
+      inRoot(this.startOne, sub, delivery);
     }
   }
+
+  private readonly startOne = (sub: Subscription, delivery: Delivery): void =>
+    this.start(sub, delivery);
 
   private start(sub: Subscription, { message, attempt }: Delivery): void {
     sub.active++;
@@ -158,7 +176,7 @@ export class MemoryTransport implements Transport {
     // or the body text (immutable) is shared.
     const copy = new MemoryDelivery(message, { ...message.headers }, attempt);
     // One settle callback per delivery (no `finally` promise): the bookkeeping, then the next one.
-    const settle = (result?: { outcome: string; delayMs?: number }) => {
+    const settle = (result: { outcome?: unknown; delayMs?: number } | undefined) => {
       sub.active--;
       if (--this.running === 0 && this.drained) this.drained();
       if (result?.outcome === 'retry') this.retry(sub, message, attempt + 1, result.delayMs ?? 0);
@@ -166,7 +184,8 @@ export class MemoryTransport implements Transport {
     };
     // The pipeline never throws; a bug there must not loop forever (`settle()` drops it).
     this.running++;
-    sub.handler(copy).then(settle, () => settle());
+    // A rejection (a bug in the pipeline) settles as no decision: the delivery is dropped.
+    sub.handler(copy).then(settle, settle);
   }
 
   private retry(sub: Subscription, message: OutgoingMessage, attempt: number, delayMs: number) {
