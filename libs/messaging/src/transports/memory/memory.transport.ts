@@ -182,9 +182,9 @@ export class MemoryTransport implements Transport {
       if (result?.outcome === 'retry') this.retry(sub, message, attempt + 1, result.delayMs ?? 0);
       this.pump(sub);
     };
-    // The pipeline never throws; a bug there must not loop forever (`settle()` drops it).
     this.running++;
-    // A rejection (a bug in the pipeline) settles as no decision: the delivery is dropped.
+    // The pipeline never rejects; if a bug there does, the delivery settles as no decision (it is
+    // dropped) rather than looping forever.
     sub.handler(copy).then(settle, settle);
   }
 
