@@ -8,8 +8,10 @@ import {
   Req,
   UseInterceptors,
 } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { createTestApp, type TestApp } from '@infrastructure/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CACHE_RESPONSE } from '../src/http/cache-response.decorator.js';
 import { CacheResponse, CachingModule, HttpCacheInterceptor } from '../src/index.js';
 
 let calls = 0;
@@ -110,5 +112,23 @@ describe.each(['express', 'fastify'] as const)('HttpCacheInterceptor on %s', (ad
     const l1 = await t.request.get('/items').expect(200);
     const l2 = await t.request.get('/items').expect(200);
     expect(l2.body.n).not.toBe(l1.body.n);
+  });
+
+  it('reads a route’s @CacheResponse options once, not on every request', async () => {
+    const spy = vi.spyOn(t.app.get(Reflector), 'getAllAndOverride');
+    try {
+      await t.request.get('/items/memo').expect(200);
+      await t.request.get('/items').expect(200);
+      const seen = spy.mock.calls.length;
+      for (let i = 0; i < 3; i++) {
+        const hit = await t.request.get('/items/memo').expect(200);
+        expect(hit.headers['x-cache']).toBe('HIT');
+        await t.request.get('/items').expect(200);
+      }
+      const reads = spy.mock.calls.slice(seen).filter(([key]) => key === CACHE_RESPONSE);
+      expect(reads).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

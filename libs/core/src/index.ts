@@ -9,6 +9,7 @@ export { replaceMethod } from './replace-method.js';
 export { extendModule } from './extend-module.js';
 export { validateModuleOptions } from './validate-options.js';
 export { PUBLIC_ROUTE, PublicRoute } from './public-route.js';
+export { RouteMemo } from './route-memo.js';
 
 // Transactions (provided by persistence, used by libs that may run inside one)
 export { AfterCommit } from './after-commit.js';

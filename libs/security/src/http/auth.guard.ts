@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Counter } from 'prom-client';
-import { PUBLIC_ROUTE } from '@infrastructure/core';
+import { RouteMemo, PUBLIC_ROUTE } from '@infrastructure/core';
 import {
   counterSeries,
   getLogger,
@@ -20,7 +20,6 @@ import { ApiKeys } from './api-keys.js';
 import { AccessDeniedError, AuthenticationError } from './auth-errors.js';
 import { REQUIRED_ROLES, REQUIRED_SCOPES } from './decorators.js';
 import type { Principal, TokenVerifier } from './principal.js';
-import { RouteMemo } from './route-memo.js';
 
 export const TOKEN_VERIFIERS = 'SECURITY:TOKEN_VERIFIERS';
 const SECURITY_OPTIONS = 'SECURITY:OPTIONS';

@@ -1,3 +1,4 @@
+import { RouteMemo } from '@infrastructure/core';
 import { hash } from 'node:crypto';
 import { Inject, Injectable, Optional, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
@@ -15,7 +16,6 @@ import {
 } from '@nestjs/throttler';
 import { AuditActions } from '../audit/audit-actions.js';
 import { SECURITY_AUDIT, type AuthAudit } from '../http/auth.guard.js';
-import { RouteMemo } from '../http/route-memo.js';
 import type { Principal } from '../http/principal.js';
 import { clientIp, DEFAULT_IPV6_PREFIX, rateLimitBucket } from './client-ip.js';
 
