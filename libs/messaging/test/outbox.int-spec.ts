@@ -1,7 +1,10 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DomainEvent,
   DomainEventType,
@@ -16,6 +19,7 @@ import {
 import { MetricsService, MonitoringModule } from '@infrastructure/monitoring';
 import { PersistenceModule, UnitOfWork } from '@infrastructure/persistence';
 import { TestDatabase, testMonitoringOptions } from '@infrastructure/testing';
+import { OutboxStore } from '../src/outbox/outbox.store.js';
 import { Recorder } from './contract/transport-contract.js';
 
 @DomainEventType('outbox.TicketSold')
@@ -242,5 +246,53 @@ describe('outbox lease takeover on PostgreSQL', () => {
     const sent = await heir.sent.until(2, (m) => m.key === 'orphan');
     expect(seats(sent, 'orphan')).toEqual([1, 2]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(250); // not before the lease ran out
+  });
+});
+
+describe('outbox claims on PostgreSQL', () => {
+  const pg$ = freshPostgres();
+
+  it('claim in one round trip, oldest first, and never take a key another relay holds', async () => {
+    const writer = await app(pg$.db.url, new RecordingTransport(), { relay: false });
+    pg$.refs.push(writer);
+    // Keys: a, a, b, c, a, d (positions in that order).
+    const keys = ['a', 'a', 'b', 'c', 'a', 'd'];
+    await writer
+      .get(UnitOfWork)
+      .run(() =>
+        writer.get(EventBus).publish(keys.map((k, seat) => new TicketSold(`claim-${k}`, seat))),
+      );
+    const dataSource = writer.get<DataSource>(getDataSourceToken());
+    const store = new OutboxStore(dataSource);
+    await dataSource.query('SELECT 1'); // a connection in the pool, so the claim opens none
+
+    const queries = vi.spyOn(pg.Client.prototype, 'query');
+    let first: Awaited<ReturnType<OutboxStore['claim']>>;
+    try {
+      first = await store.claim('relay-a', 2, 60_000);
+      // The lock, the key fence, the pick and the lease: one statement batch (it was six).
+      expect(queries).toHaveBeenCalledTimes(1);
+    } finally {
+      queries.mockRestore();
+    }
+    expect(first.map((r) => r.key)).toEqual(['claim-a', 'claim-a']);
+    expect(first[0]!.position).toBeLessThan(first[1]!.position);
+    expect(first.map((r) => r.headers['content-type'])).toEqual([
+      'application/json',
+      'application/json',
+    ]);
+
+    // relay-a holds key a: relay-b gets b, c, d (and not the third a, behind a's lease).
+    const second = await store.claim('relay-b', 10, 60_000);
+    expect(second.map((r) => r.key)).toEqual(['claim-b', 'claim-c', 'claim-d']);
+    // Leased rows are not handed out again, to anyone.
+    expect(await store.claim('relay-c', 10, 60_000)).toEqual([]);
+    // Once relay-a is done with its two, the last a is relay-a's to take (or anyone's).
+    await store.markSent(
+      'relay-a',
+      first.map((r) => r.position),
+    );
+    const third = await store.claim('relay-c', 10, 60_000);
+    expect(third.map((r) => r.key)).toEqual(['claim-a']);
   });
 });

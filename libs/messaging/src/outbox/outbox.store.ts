@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { runExclusive, SqlDialect } from '@infrastructure/persistence';
+import { runExclusive, runStatementBatch, SqlDialect } from '@infrastructure/persistence';
 import type { OutgoingMessage } from '../transports/transport.js';
 import {
   CreateMessagingTables1764200000000,
@@ -23,7 +23,8 @@ const CLAIM_LOCK_KEY = 7_236_189_442; // pg_advisory_xact_lock key of outbox cla
 
 /**
  * The SQL behind the outbox and inbox, per dialect. Claims take a short transaction: a
- * database-wide claim lock (PostgreSQL advisory lock, MariaDB GET_LOCK; SQLite has one writer),
+ * database-wide claim lock (PostgreSQL advisory lock, in the same round trip as the claim itself;
+ * MariaDB GET_LOCK; SQLite has one writer),
  * then `SELECT … FOR UPDATE SKIP LOCKED` of the oldest unclaimed rows, skipping every key another
  * relay holds a lease on (per-key order across relays), then a lease (`claimed_by`,
  * `claimed_until`). Publishing happens outside the transaction; only the lease holder marks rows
@@ -114,6 +115,7 @@ export class OutboxStore {
   }
 
   private async claimNow(relayId: string, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+    if (this.sql.name === 'postgres') return this.claimPostgres(relayId, limit, leaseMs);
     const q = this.dataSource.createQueryRunner();
     await q.connect();
     let locked = false;
@@ -127,9 +129,6 @@ export class OutboxStore {
       }
       await q.startTransaction();
       try {
-        if (this.sql.name === 'postgres') {
-          await q.query(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
-        }
         const now = Date.now();
         // Keys another relay holds a lease on: none of their rows may be taken now (per-key order).
         const held = (
@@ -164,14 +163,7 @@ export class OutboxStore {
           );
         }
         await q.commitTransaction();
-        return rows.map((r) => ({
-          position: Number(r.position),
-          messageId: String(r.message_id),
-          type: String(r.type),
-          body: String(r.body),
-          headers: JSON.parse(String(r.headers)) as Record<string, string>,
-          ...(r.message_key == null ? {} : { key: String(r.message_key) }),
-        }));
+        return rows.map(toOutboxRow);
       } catch (error) {
         await q.rollbackTransaction();
         throw error;
@@ -180,6 +172,44 @@ export class OutboxStore {
       if (locked) await q.query(`SELECT RELEASE_LOCK('outbox_claim')`).catch(() => undefined);
       await q.release();
     }
+  }
+
+  /**
+   * PostgreSQL: the whole claim in one round trip (it was six: begin, lock, key fence, select,
+   * lease, commit). A multi-statement simple query runs as one implicit transaction, and each of
+   * its statements takes its own snapshot: the lease `UPDATE` runs after the claim lock is held
+   * and sees what the lock's previous holder committed. One `UPDATE … RETURNING` picks the oldest
+   * unleased rows whose key no other relay holds (`FOR UPDATE SKIP LOCKED`) and leases them.
+   */
+  private async claimPostgres(
+    relayId: string,
+    limit: number,
+    leaseMs: number,
+  ): Promise<OutboxRow[]> {
+    const now = Date.now();
+    const [, leased] = await runStatementBatch(this.dataSource.manager, (literal) => {
+      const me = literal(relayId);
+      return `SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY});
+        WITH held AS (
+          SELECT DISTINCT message_key FROM ${OUTBOX_TABLE}
+           WHERE claimed_until >= ${now} AND claimed_by <> ${me}
+             AND sent_at IS NULL AND message_key IS NOT NULL
+        ), picked AS (
+          SELECT o.position FROM ${OUTBOX_TABLE} o
+           WHERE o.sent_at IS NULL
+             AND (o.claimed_until IS NULL OR o.claimed_until < ${now})
+             AND (o.message_key IS NULL OR o.message_key NOT IN (SELECT message_key FROM held))
+           ORDER BY o.position
+           LIMIT ${Math.trunc(limit)}
+           FOR UPDATE SKIP LOCKED
+        )
+        UPDATE ${OUTBOX_TABLE} AS t SET claimed_by = ${me}, claimed_until = ${now + leaseMs}
+          FROM picked WHERE t.position = picked.position
+        RETURNING t.position, t.message_id, t.type, t.message_key, t.body, t.headers`;
+    });
+    return (leased as Array<Record<string, unknown>>)
+      .map(toOutboxRow)
+      .sort((a, b) => a.position - b.position);
   }
 
   /** Marks rows sent (only those still leased to `relayId`). */
@@ -271,4 +301,15 @@ export class OutboxStore {
   private exec(manager: EntityManager, sql: string, params: unknown[]): Promise<number> {
     return this.sql.execute(this.dataSource, manager, sql, params);
   }
+}
+
+function toOutboxRow(r: Record<string, unknown>): OutboxRow {
+  return {
+    position: Number(r.position),
+    messageId: String(r.message_id),
+    type: String(r.type),
+    body: String(r.body),
+    headers: JSON.parse(String(r.headers)) as Record<string, string>,
+    ...(r.message_key == null ? {} : { key: String(r.message_key) }),
+  };
 }
