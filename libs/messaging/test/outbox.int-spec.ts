@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import pg from 'pg';
+import { Client as PgClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -250,11 +250,11 @@ describe('outbox lease takeover on PostgreSQL', () => {
 });
 
 describe('outbox claims on PostgreSQL', () => {
-  const pg$ = freshPostgres();
+  const pg = freshPostgres();
 
   it('claim in one round trip, oldest first, and never take a key another relay holds', async () => {
-    const writer = await app(pg$.db.url, new RecordingTransport(), { relay: false });
-    pg$.refs.push(writer);
+    const writer = await app(pg.db.url, new RecordingTransport(), { relay: false });
+    pg.refs.push(writer);
     // Keys: a, a, b, c, a, d (positions in that order).
     const keys = ['a', 'a', 'b', 'c', 'a', 'd'];
     await writer
@@ -266,7 +266,7 @@ describe('outbox claims on PostgreSQL', () => {
     const store = new OutboxStore(dataSource);
     await dataSource.query('SELECT 1'); // a connection in the pool, so the claim opens none
 
-    const queries = vi.spyOn(pg.Client.prototype, 'query');
+    const queries = vi.spyOn(PgClient.prototype, 'query');
     let first: Awaited<ReturnType<OutboxStore['claim']>>;
     try {
       first = await store.claim('relay-a', 2, 60_000);
