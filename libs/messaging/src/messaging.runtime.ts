@@ -170,15 +170,18 @@ export class MessagingRuntime
   }
 
   /**
-   * The messages `publish` hands to the transport (or the outbox) for `events`. Each carries its
-   * envelope as data (`envelope`, nothing shared with the event). For an in-process transport
-   * (`Transport.inProcess`) `body`, the JSON text, is written only when something reads it.
+   * The messages `publish` hands to the transport (or the outbox) for `events`. For an in-process
+   * transport (`Transport.inProcess`) each carries its envelope as data (`envelope`, nothing
+   * shared with the event) and `body`, the JSON text, is written only when something reads it;
+   * for a broker each carries `body` only.
    */
   toMessages(events: readonly DomainEvent[], options: PublishOptions = {}): OutgoingMessage[] {
     // The context headers are the same for every event of one publish: compute them once.
     const shared = injectContext({ ...options.headers, 'content-type': 'application/json' });
-    const lazyBody = this.transport.inProcess === true;
-    return events.map((event) => envelopeMessage(toEnvelope(event), shared, lazyBody));
+    // A broker gets the text only: its envelope is stringified at once, so nothing is copied
+    // first. An in-process transport gets the envelope as data (copied: nothing shared).
+    const inProcess = this.transport.inProcess === true;
+    return events.map((event) => envelopeMessage(toEnvelope(event, inProcess), shared, inProcess));
   }
 
   /**
@@ -961,7 +964,6 @@ function envelopeMessage(
     type: envelope.type,
     body: JSON.stringify(envelope),
     headers,
-    envelope,
     ...(key ? { key } : {}),
   };
 }

@@ -10,10 +10,10 @@ export interface OutgoingMessage {
   /** Ordering key (the aggregate id): one key's messages reach each group in publish order. */
   key?: string;
   /**
-   * The envelope `body` is the JSON text of, as plain data the bus owns (set on what
-   * `EventBus.publish` sends; `body` is then written only when something reads it). An
-   * in-process transport hands it on as {@link TransportMessage.envelope} instead of the text.
-   * Read-only.
+   * The envelope `body` is the JSON text of, as plain data the bus owns: set on what
+   * `EventBus.publish` sends to an `inProcess` transport (`body` is then written only when
+   * something reads it), which hands it on as {@link TransportMessage.envelope} instead of the
+   * text. Brokers get `body` only. Read-only.
    */
   readonly envelope?: EventEnvelope;
 }
